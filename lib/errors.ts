@@ -1,0 +1,60 @@
+/**
+ * Every error code the public API can answer with, its HTTP status and what it
+ * means. The registry is the single source: a test fails when a code is used in
+ * the code base but missing here, or documented here but never produced.
+ */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, description: 'The request body, query or path did not match the schema.' },
+  malformed_json: { status: 400, description: 'The body is not valid JSON.' },
+  unauthorized: { status: 401, description: 'Missing, invalid or expired access token.' },
+  invalid_credentials: { status: 401, description: 'Unknown email or wrong password (same answer for both).' },
+  invalid_refresh_token: { status: 401, description: 'Refresh token unknown, expired, revoked or already used.' },
+  forbidden: { status: 403, description: 'Authenticated, but not allowed to do this.' },
+  admission_required: { status: 403, description: 'The waiting room is enabled and no valid admission token was sent.' },
+  not_found: { status: 404, description: 'No such resource (or not yours).' },
+  route_not_found: { status: 404, description: 'No such endpoint.' },
+  not_in_line: { status: 404, description: 'You have not joined this waiting room.' },
+  email_taken: { status: 409, description: 'An account with this email exists.' },
+  already_booked: { status: 409, description: 'You already hold a booking for this concert.' },
+  sold_out: { status: 409, description: 'No seats of this type are left.' },
+  concert_started: { status: 409, description: 'The concert has started: no more bookings or cancellations.' },
+  already_cancelled: { status: 409, description: 'This booking is already cancelled.' },
+  seat_type_exists: { status: 409, description: 'The concert already has a seat type with this name.' },
+  idempotency_key_reused: { status: 422, description: 'This Idempotency-Key was used for a different request.' },
+  payload_too_large: { status: 413, description: 'The request body is larger than allowed.' },
+  unsupported_media_type: { status: 415, description: 'Send the body as application/json.' },
+  rate_limited: { status: 429, description: 'Too many requests; retry after the time in Retry-After.' },
+  internal_error: { status: 500, description: 'Something went wrong on our side; it has been logged.' },
+  upstream_unavailable: { status: 502, description: 'A backend service did not answer.' },
+  service_unavailable: { status: 503, description: 'A dependency is down; retry shortly.' },
+  decision_timeout: { status: 504, description: 'No decision within the requested wait; poll the request status.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface PublicErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/** The one error type services throw; the error middleware turns it into the public shape. */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERROR_CODES[code].description,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = ERROR_CODES[code].status;
+  }
+
+  toBody(): PublicErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string = ERROR_CODES[code].description, details?: unknown): PublicErrorBody {
+  return new AppError(code, message, details).toBody();
+}

@@ -1,0 +1,163 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { AppError, errorBody } from './errors.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { requestContext } from './request-context.js';
+import { requireJsonBody } from './validation.js';
+
+export const JSON_BODY_LIMIT = '64kb';
+
+export interface ServiceApp {
+  app: Express;
+  metrics: Metrics;
+}
+
+/** An Express app with the kernel's middleware: helmet, request id, metrics, strict JSON bodies. */
+export function createServiceApp(service: string, logger: Logger): ServiceApp {
+  const app = express();
+  const metrics = createMetrics(service);
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.set('query parser', 'simple');
+  app.use(helmet());
+  app.use(requestContext(logger));
+  app.use(metrics.httpMiddleware);
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: JSON_BODY_LIMIT, strict: true }));
+  return { app, metrics };
+}
+
+export type HealthCheck = () => Promise<unknown>;
+
+/** 404 for unknown routes and the one error handler that produces the public error shape. */
+export function finishServiceApp(app: Express, logger: Logger) {
+  app.use((req: Request, _res: Response, next: NextFunction) => next(new AppError('route_not_found', `No route for ${req.method} ${req.path}`)));
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const log = req.log ?? logger;
+    let appError: AppError;
+    if (err instanceof AppError) appError = err;
+    else if (err?.type === 'entity.parse.failed') appError = new AppError('malformed_json');
+    else if (err?.type === 'entity.too.large') appError = new AppError('payload_too_large');
+    else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') appError = new AppError('unsupported_media_type');
+    else {
+      log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
+      appError = new AppError('internal_error');
+    }
+    if (res.headersSent) return res.end();
+    for (const [name, value] of Object.entries(appError.headers ?? {})) res.setHeader(name, value);
+    res.status(appError.status).json(appError.toBody());
+  };
+  app.use(onError);
+}
+
+export interface StartOptions {
+  name: string;
+  port: number;
+  host: string;
+  logger: Logger;
+  serviceApp: ServiceApp;
+  /** Named dependency checks for GET /health; each resolves when healthy. */
+  health: Record<string, HealthCheck>;
+  /** Stop taking work, finish in-flight work, close connections (in that order). */
+  shutdown: Array<() => Promise<unknown>>;
+  shutdownTimeoutMs: number;
+  /** Called with the HTTP server before it listens (e.g. to attach Socket.IO). */
+  attach?: (server: http.Server) => void;
+}
+
+/**
+ * Mounts /health and /metrics, listens, and wires graceful SIGTERM/SIGINT
+ * shutdown: stop accepting connections, run the shutdown steps, then exit.
+ */
+export async function startHttpService(opts: StartOptions): Promise<{ server: http.Server; port: number; stop: () => Promise<void> }> {
+  const { app, metrics } = opts.serviceApp;
+  app.get('/health', async (_req, res) => {
+    const results = await Promise.all(
+      Object.entries(opts.health).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2000);
+          return [name, 'ok'] as const;
+        } catch (err) {
+          return [name, `down: ${(err as Error).message}`] as const;
+        }
+      }),
+    );
+    const healthy = results.every(([, state]) => state === 'ok');
+    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', service: opts.name, checks: Object.fromEntries(results) });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  finishServiceApp(app, opts.logger);
+
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  opts.attach?.(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  opts.logger.info({ port }, `${opts.name} listening`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      opts.logger.info('shutting down');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      for (const step of opts.shutdown) {
+        try {
+          await step();
+        } catch (err) {
+          opts.logger.warn({ err }, 'shutdown step failed');
+        }
+      }
+      server.closeAllConnections();
+      await closed;
+    })());
+  installSignalHandlers(opts.logger, stop, opts.shutdownTimeoutMs);
+  return { server, port, stop };
+}
+
+export function installSignalHandlers(logger: Logger, stop: () => Promise<void>, timeoutMs: number) {
+  const onSignal = (signal: string) => {
+    logger.info({ signal }, 'signal received');
+    const timer = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+export { errorBody };

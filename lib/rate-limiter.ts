@@ -1,0 +1,33 @@
+import type { Redis } from 'ioredis';
+import { AppError } from './errors.js';
+import { defineLuaCommands, KERNEL_LUA_DIR } from './lua-scripts.js';
+
+interface RateLimitCommands {
+  rateLimit(counterKey: string, windowMs: number, limit: number): Promise<[number, number]>;
+}
+
+export interface RateLimitRule {
+  /** Short name of what is limited, e.g. `login-ip`. */
+  name: string;
+  limit: number;
+  windowMs: number;
+}
+
+/** Redis-backed fixed-window limiter shared by every process that limits anything. */
+export function createRateLimiter(redis: Redis) {
+  defineLuaCommands(redis, KERNEL_LUA_DIR, ['rate-limit-1.lua']);
+  const commands = redis as unknown as RateLimitCommands;
+  return {
+    /** Counts a hit for `subject`; throws 429 `rate_limited` with Retry-After when over the limit. */
+    async hit(rule: RateLimitRule, subject: string): Promise<void> {
+      const key = `{ratelimit:${rule.name}:${subject}}`;
+      const [allowed, retryAfterMs] = await commands.rateLimit(key, rule.windowMs, rule.limit);
+      if (allowed !== 1) {
+        const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+        throw new AppError('rate_limited', `Too many attempts; retry in ${seconds} s`, undefined, { 'Retry-After': String(seconds) });
+      }
+    },
+  };
+}
+
+export type RateLimiter = ReturnType<typeof createRateLimiter>;

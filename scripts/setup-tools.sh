@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Makes sure the servers the development stack and the tests run exist on this
+# machine: redis-server (Debian package) and FerretDB v1.24.2 (built once into
+# .tools/bin). Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOOLS_BIN="$PWD/.tools/bin"
+FERRETDB_VERSION=v1.24.2
+mkdir -p "$TOOLS_BIN"
+
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: '$1' is missing and installing it needs root: sudo apt-get install -y $1" >&2
+    exit 1
+  fi
+  echo "setup: installing $1 (apt-get)…"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+}
+
+command -v redis-server >/dev/null || apt_install redis-server
+command -v redis-cli >/dev/null || apt_install redis-tools
+
+if [ ! -x "$TOOLS_BIN/ferretdb" ] || ! "$TOOLS_BIN/ferretdb" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; then
+  command -v go >/dev/null || { echo "setup: Go is needed once to build FerretDB (https://go.dev/doc/install)" >&2; exit 1; }
+  echo "setup: building FerretDB $FERRETDB_VERSION into .tools/bin (first time only, about 3 minutes)…"
+  started=$(date +%s)
+  # `go install …@version` builds a binary that panics at start: the module ships
+  # without build/version/version.txt. Build from a copy of the module with it filled in.
+  src_dir=$(GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
+  build_dir=$(mktemp -d)
+  trap 'chmod -R u+w "$build_dir"; rm -rf "$build_dir"' EXIT
+  cp -r "$src_dir/." "$build_dir/"
+  chmod -R u+w "$build_dir"
+  echo "$FERRETDB_VERSION" > "$build_dir/build/version/version.txt"
+  echo "setup: compiling (module sources in $src_dir)…"
+  (cd "$build_dir" && go build -v -o "$TOOLS_BIN/ferretdb" ./cmd/ferretdb 2>&1) |
+    awk '/^(go: |#|[^ ]+\.go:)/ { print; next } { n++ } n % 40 == 0 { printf "setup: %d packages compiled…\n", n; fflush() }'
+  [ -x "$TOOLS_BIN/ferretdb" ] || { echo "setup: FerretDB build failed" >&2; exit 1; }
+  echo "setup: FerretDB built in $(( $(date +%s) - started )) s"
+fi

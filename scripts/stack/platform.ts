@@ -1,0 +1,175 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { freePort, ManagedProcess, ROOT, waitFor, type OutputMode } from './processes.js';
+import { startFerretDb, startRedis, type ServerHandle } from './servers.js';
+
+/** Every process of the platform, with its entry point. The gateway starts last. */
+export const SERVICES = {
+  auth: 'services/auth/main.ts',
+  concert: 'services/concert/main.ts',
+  booking: 'services/booking/main.ts',
+  notification: 'services/notification/main.ts',
+  'waiting-room': 'waiting-room/main.ts',
+  'booking-worker': 'workers/booking/main.ts',
+  gateway: 'services/gateway/main.ts',
+} as const;
+
+export type ServiceName = keyof typeof SERVICES;
+
+export const DEV_ADMIN = { email: 'admin@onsale.local', password: 'change-me-admin-password' };
+
+export interface PlatformOptions {
+  /** Redis data, FerretDB data and JWT keys live here. */
+  dataDir: string;
+  gatewayPort?: number;
+  /** Use these servers instead of starting our own. */
+  mongoUrl?: string;
+  redisUrl?: string;
+  /** Extra environment for every service, then per service. */
+  env?: Record<string, string>;
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  output: (name: string) => OutputMode;
+  /** Start only these services (default all). */
+  only?: ServiceName[];
+}
+
+export interface Platform {
+  gatewayUrl: string;
+  mongoUrl: string;
+  redisUrl: string;
+  redis?: ServerHandle;
+  ferretdb?: ServerHandle;
+  services: Map<ServiceName, ManagedProcess>;
+  ports: Map<ServiceName, number>;
+  serviceUrl(name: ServiceName): string;
+  /** Starts one more copy (or a restarted copy) of a service with its usual environment. */
+  startService(name: ServiceName, extraEnv?: Record<string, string>, label?: string): Promise<ManagedProcess>;
+  stop(): Promise<void>;
+}
+
+function jwtKeys(dataDir: string) {
+  const privatePath = path.join(dataDir, 'jwt-private.pem');
+  const publicPath = path.join(dataDir, 'jwt-public.pem');
+  if (!existsSync(privatePath)) {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    writeFileSync(privatePath, privateKey, { mode: 0o600 });
+    writeFileSync(publicPath, publicKey);
+  }
+  return { privateKey: readFileSync(privatePath, 'utf8'), publicKey: readFileSync(publicPath, 'utf8') };
+}
+
+async function healthy(url: string) {
+  const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+  return res.status === 200;
+}
+
+/** Starts Redis and FerretDB (unless URLs are given) and every service; resolves when all are healthy. */
+export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const services = new Map<ServiceName, ManagedProcess>();
+  const extraCopies: ManagedProcess[] = [];
+  const ports = new Map<ServiceName, number>();
+
+  try {
+    let redis: ServerHandle | undefined;
+    let ferretdb: ServerHandle | undefined;
+    const [redisPort, mongoPort] = await Promise.all([freePort(), freePort()]);
+    const [redisStarted, ferretStarted] = await Promise.all([
+      opts.redisUrl ? undefined : startRedis(path.join(opts.dataDir, 'redis'), redisPort, opts.output('redis')),
+      opts.mongoUrl ? undefined : startFerretDb(path.join(opts.dataDir, 'ferretdb'), mongoPort, opts.output('ferretdb')),
+    ]);
+    redis = redisStarted;
+    ferretdb = ferretStarted;
+    if (redis) started.push(redis);
+    if (ferretdb) started.push(ferretdb);
+    const redisUrl = opts.redisUrl ?? redis!.url;
+    const mongoUrl = opts.mongoUrl ?? ferretdb!.url;
+
+    const keys = jwtKeys(opts.dataDir);
+    const names = (Object.keys(SERVICES) as ServiceName[]).filter((n) => !opts.only || opts.only.includes(n));
+    for (const name of names) ports.set(name, name === 'gateway' ? (opts.gatewayPort ?? 3000) : await freePort());
+    const url = (name: ServiceName) => `http://127.0.0.1:${ports.get(name)}`;
+
+    const envFor = (name: ServiceName, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      MONGO_URL: mongoUrl,
+      REDIS_URL: redisUrl,
+      JWT_PUBLIC_KEY: keys.publicKey,
+      ...(name === 'auth' ? { JWT_PRIVATE_KEY: keys.privateKey, ADMIN_EMAIL: DEV_ADMIN.email, ADMIN_PASSWORD: DEV_ADMIN.password } : {}),
+      ...(name === 'gateway'
+        ? {
+            AUTH_URL: url('auth'),
+            CONCERT_URL: url('concert'),
+            BOOKING_URL: url('booking'),
+            NOTIFICATION_URL: url('notification'),
+            WAITING_ROOM_URL: url('waiting-room'),
+            REALTIME_URL: url('booking'),
+          }
+        : {}),
+      ...opts.env,
+      ...opts.serviceEnv?.[name],
+      ...extra,
+      PORT: String(port),
+    });
+
+    const spawnService = async (name: ServiceName, port: number, extra?: Record<string, string>, label: string = name) => {
+      const proc = new ManagedProcess(label, process.execPath, ['--import', 'tsx', SERVICES[name]], envFor(name, port, extra), opts.output(label));
+      proc.start();
+      await waitFor(label, () => healthy(`http://127.0.0.1:${port}`), 60_000, proc);
+      return proc;
+    };
+
+    // Auth first: it creates the admin; the rest in parallel; the gateway last.
+    const order: ServiceName[][] = [names.filter((n) => n === 'auth'), names.filter((n) => n !== 'auth' && n !== 'gateway'), names.filter((n) => n === 'gateway')];
+    for (const group of order) {
+      await Promise.all(
+        group.map(async (name) => {
+          services.set(name, await spawnService(name, ports.get(name)!));
+        }),
+      );
+    }
+
+    return {
+      gatewayUrl: url('gateway'),
+      mongoUrl,
+      redisUrl,
+      redis,
+      ferretdb,
+      services,
+      ports,
+      serviceUrl: url,
+      async startService(name, extraEnv, label) {
+        const port = label ? await freePort() : ports.get(name)!;
+        const proc = await spawnService(name, port, extraEnv, label ?? name);
+        if (label) extraCopies.push(proc);
+        else services.set(name, proc);
+        return proc;
+      },
+      async stop() {
+        const all = [...extraCopies, ...services.values()];
+        const gateway = services.get('gateway');
+        await gateway?.stop();
+        await Promise.all(all.filter((p) => p !== gateway).map((p) => p.stop()));
+        await Promise.all(started.map((s) => s.stop()));
+        for (const p of all) p.closeLog();
+        redis?.process.closeLog();
+        ferretdb?.process.closeLog();
+      },
+    };
+  } catch (err) {
+    await Promise.all([...services.values()].map((p) => p.stop('SIGKILL')));
+    await Promise.all(started.map((s) => s.stop()));
+    throw err;
+  }
+}
+
+export { ROOT };

@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import net from 'node:net';
+
+export const ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
+
+/** Asks the OS for a free loopback port (never assumes 6379/27017 are ours). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, child?: ManagedProcess) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (child && child.exited) throw new Error(`${what}: process exited with ${child.exitCode ?? child.exitSignal} before it was ready${child.tail()}`);
+    try {
+      if (await check()) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > until) throw new Error(`${what} not ready after ${timeoutMs} ms${child?.tail() ?? ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export type OutputMode = { kind: 'file'; path: string } | { kind: 'console'; prefix: string } | { kind: 'ignore' };
+
+/** A child process we started and may stop, kill or start again with the same command. */
+export class ManagedProcess {
+  child?: ChildProcess;
+  exited = false;
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+  private lastLines: string[] = [];
+  private log?: WriteStream;
+
+  constructor(
+    readonly name: string,
+    readonly command: string,
+    readonly args: string[],
+    readonly env: NodeJS.ProcessEnv,
+    readonly output: OutputMode,
+  ) {}
+
+  start() {
+    this.exited = false;
+    this.lastLines = [];
+    const child = spawn(this.command, this.args, { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    if (this.output.kind === 'file') this.log ??= createWriteStream(this.output.path, { flags: 'a' });
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      this.lastLines.push(...text.split('\n').filter(Boolean));
+      if (this.lastLines.length > 30) this.lastLines.splice(0, this.lastLines.length - 30);
+      if (this.output.kind === 'file') this.log!.write(text);
+      else if (this.output.kind === 'console') {
+        const prefix = this.output.prefix;
+        process.stdout.write(text.split('\n').filter(Boolean).map((l) => `${prefix} ${l}\n`).join(''));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code, signal) => {
+      this.exited = true;
+      this.exitCode = code;
+      this.exitSignal = signal;
+    });
+    return this;
+  }
+
+  tail(): string {
+    return this.lastLines.length ? `\n--- last output of ${this.name} ---\n${this.lastLines.join('\n')}` : '';
+  }
+
+  /** Sends a signal and waits for the process to be gone (SIGKILL after the grace period). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
+    const child = this.child;
+    if (!child || this.exited) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  kill() {
+    return this.stop('SIGKILL', 0);
+  }
+
+  closeLog() {
+    this.log?.end();
+    this.log = undefined;
+  }
+}

@@ -1,0 +1,28 @@
+import { Router } from 'express';
+import { requireUser } from '../../lib/auth-middleware.js';
+import { parseOrThrow } from '../../lib/validation.js';
+import type { AuthService } from './auth.service.js';
+import { loginBody, refreshBody, registerBody } from './auth.schemas.js';
+
+export function authRoutes(auth: AuthService, publicKey: string): Router {
+  const router = Router();
+  const user = requireUser(publicKey);
+
+  router.post('/register', async (req, res) => {
+    res.status(201).json(await auth.register(parseOrThrow(registerBody, req.body)));
+  });
+  router.post('/login', async (req, res) => {
+    res.json(await auth.login(parseOrThrow(loginBody, req.body), req.ip ?? 'unknown'));
+  });
+  router.post('/refresh', async (req, res) => {
+    res.json(await auth.refresh(parseOrThrow(refreshBody, req.body).refreshToken));
+  });
+  router.post('/logout', user, async (req, res) => {
+    await auth.logout(req.user!.id);
+    res.status(204).end();
+  });
+  router.get('/profile', user, async (req, res) => {
+    res.json(await auth.profile(req.user!.id));
+  });
+  return router;
+}

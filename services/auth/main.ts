@@ -1,0 +1,47 @@
+import { boot } from '../../lib/boot.js';
+import { loadConfig } from '../../lib/config.js';
+import { createServiceApp, startHttpService } from '../../lib/http-service.js';
+import { createLogger } from '../../lib/logger.js';
+import { connectMongo, pingMongo } from '../../lib/mongo.js';
+import { createRateLimiter } from '../../lib/rate-limiter.js';
+import { createRedis, pingRedis } from '../../lib/redis.js';
+import { authConfigSchema } from './auth.config.js';
+import { authRoutes } from './auth.routes.js';
+import { createAuthService } from './auth.service.js';
+import { createTokenService } from './token.service.js';
+import { createUserRepository } from './user.repository.js';
+
+boot('auth', async () => {
+  const config = loadConfig(authConfigSchema);
+  const logger = createLogger('auth', config.LOG_LEVEL);
+  const mongo = await connectMongo(config.MONGO_URL, logger);
+  const redis = createRedis(config.REDIS_URL, logger, 'auth');
+
+  const users = createUserRepository(mongo);
+  await users.ensureIndexes();
+  const tokens = createTokenService(redis, {
+    privateKey: config.JWT_PRIVATE_KEY,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+  });
+  const auth = createAuthService(users, tokens, createRateLimiter(redis), {
+    bcryptRounds: config.BCRYPT_ROUNDS,
+    loginLimitPerEmail: config.LOGIN_LIMIT_PER_EMAIL,
+    loginLimitPerIp: config.LOGIN_LIMIT_PER_IP,
+    loginLimitWindowMs: config.LOGIN_LIMIT_WINDOW_SECONDS * 1000,
+  });
+  await auth.ensureAdmin({ email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD, name: config.ADMIN_NAME });
+
+  const serviceApp = createServiceApp('auth', logger);
+  serviceApp.app.use('/api/v1/auth', authRoutes(auth, config.JWT_PUBLIC_KEY));
+  await startHttpService({
+    name: 'auth',
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    serviceApp,
+    health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
+    shutdown: [() => redis.quit(), () => mongo.close()],
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+});

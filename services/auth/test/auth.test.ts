@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import jwt from 'jsonwebtoken';
+import mongoose from 'mongoose';
+import { assertError } from '../../../test/support/assertions.js';
+import { DEV_ADMIN, registerFan, startTestPlatform, type TestPlatform } from '../../../test/support/test-platform.js';
+
+let platform: TestPlatform;
+let db: mongoose.Connection;
+const userCount = () => db.collection('users').countDocuments();
+
+before(async () => {
+  platform = await startTestPlatform('auth', {
+    only: ['auth', 'concert', 'booking', 'notification', 'waiting-room', 'gateway'],
+    serviceEnv: { auth: { LOGIN_LIMIT_PER_EMAIL: '5', LOGIN_LIMIT_PER_IP: '1000', ACCESS_TOKEN_TTL_SECONDS: '60' } },
+  });
+  db = await mongoose.createConnection(platform.mongoUrl).asPromise();
+});
+after(async () => {
+  await db?.close();
+  await platform?.stop();
+});
+
+describe('auth through the gateway', () => {
+  test('register → login → profile → refresh → logout', async () => {
+    const { api } = platform;
+    const reg = await api.post('/api/v1/auth/register', { email: '  Mixed.Case@Example.COM ', password: 'correct-horse-battery', name: 'Mia' });
+    assert.equal(reg.status, 201, JSON.stringify(reg.body));
+    assert.equal(reg.body.user.email, 'mixed.case@example.com');
+    assert.equal(reg.body.user.role, 'fan');
+    assert.equal(reg.body.user.passwordHash, undefined);
+    assert.equal(typeof reg.body.accessToken, 'string');
+
+    const login = await api.post('/api/v1/auth/login', { email: 'MIXED.case@example.com', password: 'correct-horse-battery' });
+    assert.equal(login.status, 200);
+    assert.equal(login.body.user.id, reg.body.user.id);
+
+    const profile = await api.get('/api/v1/auth/profile', login.body.accessToken);
+    assert.equal(profile.status, 200);
+    assert.deepEqual(profile.body.user, reg.body.user);
+
+    const refreshed = await api.post('/api/v1/auth/refresh', { refreshToken: login.body.refreshToken });
+    assert.equal(refreshed.status, 200);
+    assert.notEqual(refreshed.body.refreshToken, login.body.refreshToken);
+    assert.equal((await api.get('/api/v1/auth/profile', refreshed.body.accessToken)).status, 200);
+
+    const logout = await api.post('/api/v1/auth/logout', undefined, refreshed.body.accessToken);
+    assert.equal(logout.status, 204);
+    assertError(await api.post('/api/v1/auth/refresh', { refreshToken: refreshed.body.refreshToken }), 401, 'invalid_refresh_token');
+    // The registration's own session was revoked by logout too.
+    assertError(await api.post('/api/v1/auth/refresh', { refreshToken: reg.body.refreshToken }), 401, 'invalid_refresh_token');
+  });
+
+  test('reusing a spent refresh token is refused and revokes its family', async () => {
+    const fan = await registerFan(platform.api);
+    const first = await platform.api.post('/api/v1/auth/refresh', { refreshToken: fan.refreshToken });
+    assert.equal(first.status, 200);
+    assertError(await platform.api.post('/api/v1/auth/refresh', { refreshToken: fan.refreshToken }), 401, 'invalid_refresh_token');
+    // The thief's replay also kills the successor the legitimate client holds.
+    assertError(await platform.api.post('/api/v1/auth/refresh', { refreshToken: first.body.refreshToken }), 401, 'invalid_refresh_token');
+  });
+
+  test('two concurrent refreshes with one token: exactly one succeeds', async () => {
+    const fan = await registerFan(platform.api);
+    const results = await Promise.all(Array.from({ length: 10 }, () => platform.api.post('/api/v1/auth/refresh', { refreshToken: fan.refreshToken })));
+    assert.equal(results.filter((r) => r.status === 200).length, 1);
+  });
+
+  test('the same email registered twice (even concurrently) yields one account and 409s', async () => {
+    const before = await userCount();
+    const body = { email: `race-${Date.now()}@test.local`, password: 'correct-horse-battery', name: 'Racer' };
+    const results = await Promise.all(Array.from({ length: 8 }, () => platform.api.post('/api/v1/auth/register', body)));
+    assert.equal(results.filter((r) => r.status === 201).length, 1);
+    for (const r of results.filter((r) => r.status !== 201)) assertError(r, 409, 'email_taken');
+    assert.equal(await userCount(), before + 1);
+  });
+
+  test('wrong password and unknown email get the same answer', async () => {
+    const fan = await registerFan(platform.api);
+    const wrong = await platform.api.post('/api/v1/auth/login', { email: fan.email, password: 'not-the-password' });
+    const unknown = await platform.api.post('/api/v1/auth/login', { email: 'nobody@test.local', password: 'not-the-password' });
+    assertError(wrong, 401, 'invalid_credentials');
+    assertError(unknown, 401, 'invalid_credentials');
+    assert.deepEqual(wrong.body, unknown.body);
+  });
+
+  test('login is rate limited per email with Retry-After', async () => {
+    const fan = await registerFan(platform.api);
+    const attempts = [];
+    for (let i = 0; i < 7; i++) attempts.push(await platform.api.post('/api/v1/auth/login', { email: fan.email, password: 'wrong-password' }));
+    assert.deepEqual(attempts.map((r) => r.status), [401, 401, 401, 401, 401, 429, 429]);
+    assertError(attempts[6], 429, 'rate_limited');
+    assert.ok(Number(attempts[6].headers.get('retry-after')) >= 1);
+  });
+
+  test('the admin from ADMIN_EMAIL / ADMIN_PASSWORD can log in', async () => {
+    const res = await platform.api.post('/api/v1/auth/login', DEV_ADMIN);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.user.role, 'admin');
+  });
+});
+
+describe('auth refuses bad input and bad tokens, and writes nothing', () => {
+  const valid = { email: 'valid@test.local', password: 'correct-horse-battery', name: 'Val' };
+  const badBodies: Array<[string, unknown]> = [
+    ['missing email', { password: valid.password, name: valid.name }],
+    ['missing password', { email: valid.email, name: valid.name }],
+    ['wrong types', { email: 42, password: true, name: ['x'] }],
+    ['operator injection in email', { ...valid, email: { $gt: '' } }],
+    ['extra field', { ...valid, role: 'admin' }],
+    ['prototype pollution key', JSON.parse(`{"email":"p@test.local","password":"correct-horse-battery","name":"P","__proto__":{"role":"admin"}}`)],
+    ['empty name', { ...valid, name: '' }],
+    ['control characters in name', { ...valid, name: 'bad\u0000name' }],
+    ['huge name', { ...valid, name: 'x'.repeat(10_000) }],
+    ['password over 72 bytes', { ...valid, password: 'é'.repeat(40) }],
+    ['not an email', { ...valid, email: 'not-an-email' }],
+    ['array body', [valid]],
+  ];
+  for (const [name, body] of badBodies) {
+    test(`register with ${name} → 400`, async () => {
+      const before = await userCount();
+      const res = await platform.api.request('POST', '/api/v1/auth/register', { rawBody: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      assertError(res, 400, 'validation_failed');
+      assert.equal(await userCount(), before);
+    });
+  }
+
+  test('login with operator injection → 400, not a login', async () => {
+    assertError(await platform.api.post('/api/v1/auth/login', { email: { $gt: '' }, password: { $ne: '' } }), 400, 'validation_failed');
+    assertError(await platform.api.post('/api/v1/auth/login', { email: DEV_ADMIN.email, password: { $ne: '' } }), 400, 'validation_failed');
+  });
+
+  test('malformed JSON → 400 malformed_json', async () => {
+    const res = await platform.api.request('POST', '/api/v1/auth/register', { rawBody: '{"email": "a@b.c", ', headers: { 'content-type': 'application/json' } });
+    assertError(res, 400, 'malformed_json');
+  });
+
+  test('wrong content type → 415', async () => {
+    const res = await platform.api.request('POST', '/api/v1/auth/register', { rawBody: 'email=a@b.c', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assertError(res, 415, 'unsupported_media_type');
+  });
+
+  test('a 2 MB body → 413 at the gateway, nothing written', async () => {
+    const before = await userCount();
+    const res = await platform.api.request('POST', '/api/v1/auth/register', {
+      rawBody: JSON.stringify({ ...valid, name: 'x'.repeat(2 * 1024 * 1024) }),
+      headers: { 'content-type': 'application/json' },
+    });
+    assertError(res, 413, 'payload_too_large');
+    assert.equal(await userCount(), before);
+  });
+
+  test('profile without, with tampered, expired, alg:none and HS256 tokens → 401', async () => {
+    const fan = await registerFan(platform.api);
+    const [header, payload, signature] = fan.accessToken.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${forged}.`;
+    const expired = jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 10, iat: Math.floor(Date.now() / 1000) - 100 }, 'secret', { algorithm: 'HS256' });
+    // HS256 signed with the public key as the secret: the classic algorithm-confusion attack.
+    const publicKey = platform.services.get('auth')!.env.JWT_PUBLIC_KEY!;
+    const confused = jwt.sign(claims, publicKey, { algorithm: 'HS256' });
+    const cases: Array<[string, string | undefined]> = [
+      ['no token', undefined],
+      ['tampered payload', `${header}.${forged}.${signature}`],
+      ['tampered signature', `${header}.${payload}.${signature.slice(0, -4)}AAAA`],
+      ['alg none', none],
+      ['expired (HS256)', expired],
+      ['HS256 with the public key', confused],
+      ['garbage', 'not.a.token'],
+    ];
+    for (const [name, token] of cases) {
+      const res = await platform.api.get('/api/v1/auth/profile', token);
+      assert.equal(res.status, 401, `${name}: ${res.status}`);
+      assertError(res, 401, 'unauthorized');
+    }
+  });
+
+  test('an expired RS256 token is refused', async () => {
+    const privateKey = platform.services.get('auth')!.env.JWT_PRIVATE_KEY!;
+    const now = Math.floor(Date.now() / 1000);
+    const token = jwt.sign({ role: 'fan', email: 'x@test.local', iat: now - 120, exp: now - 60 }, privateKey, {
+      algorithm: 'RS256',
+      subject: '0123456789abcdef01234567',
+      issuer: 'onsale-auth',
+      audience: 'onsale-api',
+    });
+    assertError(await platform.api.get('/api/v1/auth/profile', token), 401, 'unauthorized');
+  });
+
+  test('unknown routes → 404 in the error shape; no X-Powered-By; helmet headers', async () => {
+    const res = await platform.api.get('/api/v1/nothing-here');
+    assertError(res, 404, 'route_not_found');
+    assert.equal(res.headers.get('x-powered-by'), null);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.ok(res.headers.get('x-request-id'));
+  });
+
+  test('health reports every upstream', async () => {
+    const res = await platform.api.get('/health');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.status, 'ok');
+  });
+});

@@ -1,0 +1,3 @@
+import { bootStubService } from '../../lib/stub-service.js';
+
+bootStubService('concert');
