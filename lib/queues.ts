@@ -1,0 +1,50 @@
+/**
+ * Every BullMQ queue and job name, and the payload of each job, in one place.
+ * Each queue has its own hash-tagged prefix so all of its keys share one Redis
+ * Cluster slot. Job ids are deterministic (they deduplicate) and never contain ':'.
+ */
+export const QUEUES = {
+  bookings: { name: 'bookings', prefix: '{bookings}' },
+  notifications: { name: 'notifications', prefix: '{notifications}' },
+} as const;
+
+export const BOOKING_JOBS = {
+  reserve: 'booking.reserve',
+} as const;
+
+export const NOTIFICATION_JOBS = {
+  bookingConfirmed: 'booking.confirmed',
+  bookingCancelled: 'booking.cancelled',
+} as const;
+
+export type NotificationJobName = (typeof NOTIFICATION_JOBS)[keyof typeof NOTIFICATION_JOBS];
+
+/** `booking.reserve`: one fan's request for one seat; the job id is the request id. */
+export interface ReserveJobData {
+  requestId: string;
+  concertId: string;
+  seatTypeId: string;
+  userId: string;
+  userEmail: string;
+  /** When the fan submitted (ms since epoch), for submit→decision latency. */
+  submittedAt: number;
+}
+
+/** `booking.confirmed` / `booking.cancelled`: everything the email needs, so the sender reads nothing else. */
+export interface BookingNotificationData {
+  bookingId: string;
+  userId: string;
+  userEmail: string;
+  concertId: string;
+  concertName: string;
+  venue: string;
+  startsAt: string;
+  seatTypeId: string;
+  seatTypeName: string;
+  price: number;
+  /** ISO time of the confirmation or cancellation. */
+  occurredAt: string;
+}
+
+/** Deterministic notification job id: one job per booking event, so duplicates collapse. */
+export const notificationJobId = (event: NotificationJobName, bookingId: string) => `${event.replace('.', '-')}-${bookingId}`;
