@@ -1,0 +1,85 @@
+import { NOTIFICATION_JOBS, type BookingNotificationData, type NotificationJobName } from '../../lib/queues.js';
+
+export interface RenderedEmail {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** Stable per booking event, so a mail client can collapse a repeated delivery. */
+  messageId: string;
+}
+
+interface Template {
+  subject: (concertName: string) => string;
+  headline: string;
+  closing: string;
+}
+
+const TEMPLATES: Record<NotificationJobName, Template> = {
+  [NOTIFICATION_JOBS.bookingConfirmed]: {
+    subject: (concert) => `Your ticket for ${concert} is confirmed`,
+    headline: 'Your booking is confirmed.',
+    closing: 'Keep this email: show the booking id at the entrance.',
+  },
+  [NOTIFICATION_JOBS.bookingCancelled]: {
+    subject: (concert) => `Your booking for ${concert} was cancelled`,
+    headline: 'Your booking has been cancelled and the seat released.',
+    closing: 'If you did not cancel this booking, reply to this email.',
+  },
+};
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+
+// Concerts carry no time zone yet, so dates are stated in UTC rather than guessed.
+const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' });
+export const formatConcertDate = (iso: string) => `${dateFormat.format(new Date(iso))} UTC`;
+export const formatPrice = (price: number) => price.toFixed(2);
+
+/** Renders the email for one booking event from the job payload alone. */
+export function renderBookingEmail(event: NotificationJobName, data: BookingNotificationData, sender: { from: string; domain: string }): RenderedEmail {
+  const template = TEMPLATES[event];
+  const rows: Array<[string, string]> = [
+    ['Concert', data.concertName],
+    ['Venue', data.venue],
+    ['Date', formatConcertDate(data.startsAt)],
+    ['Seat type', data.seatTypeName],
+    ['Price', formatPrice(data.price)],
+    ['Booking id', data.bookingId],
+  ];
+  const label = Math.max(...rows.map(([name]) => name.length)) + 2;
+  const text = [
+    'Hello,',
+    '',
+    template.headline,
+    '',
+    ...rows.map(([name, value]) => `${`${name}:`.padEnd(label)}${value}`),
+    '',
+    template.closing,
+    '',
+    '— On-sale',
+    '',
+  ].join('\n');
+  const html = [
+    '<!doctype html>',
+    `<html><body style="font-family: sans-serif">`,
+    '<p>Hello,</p>',
+    `<p><strong>${escapeHtml(template.headline)}</strong></p>`,
+    '<table cellpadding="4">',
+    ...rows.map(([name, value]) => `<tr><th align="left">${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`),
+    '</table>',
+    `<p>${escapeHtml(template.closing)}</p>`,
+    '<p>— On-sale</p>',
+    '</body></html>',
+  ].join('\n');
+  return {
+    from: sender.from,
+    to: data.userEmail,
+    // A subject is one header line whatever the concert is called.
+    subject: template.subject(data.concertName).replace(/[\u0000-\u001f\u007f]+/g, ' '),
+    text,
+    html,
+    messageId: `<${event}.${data.bookingId}@${sender.domain}>`,
+  };
+}

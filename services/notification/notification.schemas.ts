@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import type { BookingNotificationData } from '../../lib/queues.js';
+
+const isoTime = z.string().datetime({ offset: true });
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+/** A notification job's payload, checked before anything is rendered or stored. */
+export const bookingNotificationData = z.object({
+  // Ends up in job ids and Message-IDs, so it stays a plain token.
+  bookingId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"'),
+  userId: text(64),
+  userEmail: z.string().trim().max(254).email(),
+  concertId: text(64),
+  concertName: text(200),
+  venue: text(200),
+  startsAt: isoTime,
+  seatTypeId: text(64),
+  seatTypeName: text(100),
+  price: z.number().finite().nonnegative(),
+  occurredAt: isoTime,
+}) satisfies z.ZodType<BookingNotificationData>;
