@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { AppError } from './errors.js';
 
 /** Parses with a zod schema and throws the public `validation_failed` error with per-field details. */
-export function parseOrThrow<S extends z.ZodTypeAny>(schema: S, value: unknown, where: 'body' | 'query' | 'params' = 'body'): z.infer<S> {
-  const parsed = schema.safeParse(value ?? {});
+export function parseOrThrow<S extends z.ZodTypeAny>(schema: S, value: unknown, where: 'body' | 'query' | 'params' | 'headers' = 'body'): z.infer<S> {
+  const parsed = schema.safeParse(where === 'headers' ? value : (value ?? {}));
   if (!parsed.success) {
     throw new AppError(
       'validation_failed',

@@ -1,3 +1,73 @@
-import { bootStubService } from '../../lib/stub-service.js';
+import { Queue } from 'bullmq';
+import { boot } from '../../lib/boot.js';
+import { loadConfig } from '../../lib/config.js';
+import { createServiceApp, startHttpService } from '../../lib/http-service.js';
+import { createInventory } from '../../lib/inventory/inventory.js';
+import { createInventoryLoader } from '../../lib/inventory/inventory-loader.js';
+import { createLogger } from '../../lib/logger.js';
+import { connectMongo, pingMongo } from '../../lib/mongo.js';
+import { QUEUES } from '../../lib/queues.js';
+import { createConcertCache } from '../../lib/records/concert-cache.js';
+import { concertModel } from '../../lib/records/concert.record.js';
+import { createRedis, pingRedis } from '../../lib/redis.js';
+import { bookingConfigSchema } from './booking.config.js';
+import { createBookingRepository } from './booking.repository.js';
+import { bookingRoutes } from './booking.routes.js';
+import { createBookingService } from './booking.service.js';
+import { createDecisionWaiter } from './decision-waiter.js';
+import { attachRealtime } from './realtime.js';
+import { createRequestStore } from './request-store.js';
 
-bootStubService('booking');
+boot('booking', async () => {
+  const config = loadConfig(bookingConfigSchema);
+  const logger = createLogger('booking', config.LOG_LEVEL);
+  const mongo = await connectMongo(config.MONGO_URL, logger);
+  const redis = createRedis(config.REDIS_URL, logger, 'booking');
+  const subscriber = createRedis(config.REDIS_URL, logger, 'booking-decisions', { subscriber: true });
+  const socketPub = createRedis(config.REDIS_URL, logger, 'booking-socket-pub');
+  const socketSub = createRedis(config.REDIS_URL, logger, 'booking-socket-sub', { subscriber: true });
+
+  const bookings = createBookingRepository(mongo);
+  await bookings.ensureIndexes();
+  const concerts = concertModel(mongo);
+  const inventory = createInventory(redis);
+  const queue = new Queue(QUEUES.bookings.name, { connection: redis, prefix: QUEUES.bookings.prefix });
+  const notifications = new Queue(QUEUES.notifications.name, { connection: redis, prefix: QUEUES.notifications.prefix });
+  const service = createBookingService({
+    bookings,
+    requests: createRequestStore(redis),
+    waiter: createDecisionWaiter(subscriber, logger),
+    inventory,
+    loader: createInventoryLoader(redis, inventory, concerts, bookings.model, logger),
+    concerts: createConcertCache(concerts, 2000),
+    queue,
+    notifications,
+    logger,
+    jobAttempts: config.BOOKING_JOB_ATTEMPTS,
+    jobBackoffMs: config.BOOKING_JOB_BACKOFF_MS,
+  });
+
+  const serviceApp = createServiceApp('booking', logger);
+  serviceApp.app.use('/api/v1/bookings', bookingRoutes(service, config.JWT_PUBLIC_KEY));
+  let io: ReturnType<typeof attachRealtime> | undefined;
+  await startHttpService({
+    name: 'booking',
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    serviceApp,
+    health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
+    shutdown: [
+      async () => void (await io?.close()),
+      () => queue.close(),
+      () => notifications.close(),
+      () => inventory.close(),
+      ...[subscriber, socketSub, socketPub, redis].map((c) => () => c.quit()),
+      () => mongo.close(),
+    ],
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    attach: (server) => {
+      io = attachRealtime(server, socketPub, socketSub, config.JWT_PUBLIC_KEY, config.CORS_ORIGINS, logger);
+    },
+  });
+});

@@ -1,3 +1,40 @@
-import { bootStubService } from '../../lib/stub-service.js';
+import { boot } from '../../lib/boot.js';
+import { loadConfig } from '../../lib/config.js';
+import { createServiceApp, startHttpService } from '../../lib/http-service.js';
+import { createInventory } from '../../lib/inventory/inventory.js';
+import { createInventoryLoader } from '../../lib/inventory/inventory-loader.js';
+import { createLogger } from '../../lib/logger.js';
+import { connectMongo, pingMongo } from '../../lib/mongo.js';
+import { bookingModel } from '../../lib/records/booking.record.js';
+import { createRedisLocks } from '../../lib/redis-lock.js';
+import { createRedis, pingRedis } from '../../lib/redis.js';
+import { concertConfigSchema } from './concert.config.js';
+import { createConcertRepository } from './concert.repository.js';
+import { concertRoutes } from './concert.routes.js';
+import { createConcertService } from './concert.service.js';
 
-bootStubService('concert');
+boot('concert', async () => {
+  const config = loadConfig(concertConfigSchema);
+  const logger = createLogger('concert', config.LOG_LEVEL);
+  const mongo = await connectMongo(config.MONGO_URL, logger);
+  const redis = createRedis(config.REDIS_URL, logger, 'concert');
+
+  const concerts = createConcertRepository(mongo);
+  await concerts.ensureIndexes();
+  const inventory = createInventory(redis);
+  const loader = createInventoryLoader(redis, inventory, concerts.model, bookingModel(mongo), logger);
+  const service = createConcertService(concerts, inventory, loader, createRedisLocks(redis));
+
+  const serviceApp = createServiceApp('concert', logger);
+  serviceApp.app.use('/api/v1/concerts', concertRoutes(service, config.JWT_PUBLIC_KEY));
+  await startHttpService({
+    name: 'concert',
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    serviceApp,
+    health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
+    shutdown: [() => inventory.close(), () => redis.quit(), () => mongo.close()],
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+});

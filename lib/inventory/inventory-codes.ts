@@ -1,0 +1,45 @@
+/** Return codes of the inventory Lua scripts (see each script's header). */
+export enum ReserveCode {
+  Reserved = 1,
+  AlreadyReservedHere = 2,
+  NotLoaded = -1,
+  ConcertStarted = -2,
+  AlreadyBooked = -3,
+  SoldOut = -4,
+  UnknownSeatType = -5,
+}
+
+export enum BeginCancelCode {
+  Ok = 1,
+  NotLoaded = -1,
+  ConcertStarted = -2,
+  NotHeld = -3,
+  InProgress = -4,
+}
+
+export enum ReleaseCode {
+  Released = 1,
+  NotLoaded = -1,
+  NotHeld = -3,
+}
+
+export enum SettleCode {
+  Unchanged = 0,
+  Repaired = 1,
+  NotLoaded = -1,
+  HeldByAnother = -3,
+}
+
+export enum AbortCancelCode {
+  Restored = 1,
+  NotHeld = -3,
+}
+
+import type { RejectionReason } from '../booking-requests.js';
+
+export const REJECTION_BY_CODE: Partial<Record<ReserveCode, RejectionReason>> = {
+  [ReserveCode.ConcertStarted]: 'concert_started',
+  [ReserveCode.AlreadyBooked]: 'already_booked',
+  [ReserveCode.SoldOut]: 'sold_out',
+  [ReserveCode.UnknownSeatType]: 'not_found',
+};

@@ -1,0 +1,21 @@
+/**
+ * Redis keys of one concert's inventory. They all share the `{concert:<id>}` hash
+ * tag, so every script touches a single Redis Cluster slot.
+ */
+export function concertKeys(concertId: string) {
+  const tag = `{concert:${concertId}}`;
+  return {
+    /** hash: loaded ("1" once complete), startsAtMs, capacity:<seatTypeId> */
+    meta: `${tag}:meta`,
+    /** hash: userId -> hold ("<requestId>|<seatTypeId>|<seatNo>|<decidedAtMs>", "x|" prefix while cancelling) */
+    holders: `${tag}:fans`,
+    /** list of free seat numbers of one seat type; its length is what remains */
+    freeSeats: (seatTypeId: string) => `${tag}:seats:${seatTypeId}`,
+    /** lease of the one cancel of a booking in progress */
+    cancelLease: (bookingId: string) => `${tag}:cancelling:${bookingId}`,
+    /** held by the one process adding a seat type to this concert */
+    seatTypeLock: `${tag}:seat-type-lock`,
+    /** held by the one process rebuilding this concert from MongoDB */
+    rebuildLock: `${tag}:rebuild-lock`,
+  };
+}

@@ -1,0 +1,61 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import type { BookingModel } from '../records/booking.record.js';
+import type { ConcertModel } from '../records/concert.record.js';
+import { createRedisLocks } from '../redis-lock.js';
+import type { Inventory, InventorySnapshot } from './inventory.js';
+import { concertKeys } from './inventory-keys.js';
+
+const LOCK_TTL_MS = 30_000;
+
+/**
+ * Redis is fast state, MongoDB is the record: when a concert's keys are missing
+ * (Redis restarted empty, keys evicted), one process rebuilds them from the
+ * record under a lock while the others wait, before anything is decided.
+ */
+export function createInventoryLoader(redis: Redis, inventory: Inventory, concerts: ConcertModel, bookings: BookingModel, logger: Logger) {
+  const locks = createRedisLocks(redis);
+
+  async function snapshot(concertId: string): Promise<InventorySnapshot | null> {
+    const concert = await concerts.findById(concertId).lean();
+    if (!concert) return null;
+    const held = await bookings.find({ concertId, status: 'confirmed' }, { _id: 1, userId: 1, seatTypeId: 1, seatNo: 1, createdAt: 1 }).lean();
+    return {
+      concertId,
+      startsAt: concert.startsAt,
+      seatTypes: concert.seatTypes.map((s) => ({ id: String(s._id), capacity: s.capacity })),
+      held: held.map((b) => ({ bookingId: String(b._id), userId: b.userId, seatTypeId: b.seatTypeId, seatNo: b.seatNo, createdAt: b.createdAt })),
+    };
+  }
+
+  return {
+    snapshot,
+
+    /** Resolves true once the concert's inventory is in Redis, false when the concert does not exist. */
+    async ensureLoaded(concertId: string, deadlineMs = 30_000): Promise<boolean> {
+      const lockKey = concertKeys(concertId).rebuildLock;
+      const until = Date.now() + deadlineMs;
+      while (!(await inventory.isLoaded(concertId))) {
+        const token = await locks.tryAcquire(lockKey, LOCK_TTL_MS);
+        if (token) {
+          try {
+            if (await inventory.isLoaded(concertId)) return true;
+            const snap = await snapshot(concertId);
+            if (!snap) return false;
+            const started = Date.now();
+            const wrote = await inventory.load(snap, { onlyIfMissing: true });
+            if (wrote) logger.warn({ concertId, held: snap.held.length, ms: Date.now() - started }, 'inventory rebuilt from MongoDB');
+          } finally {
+            await locks.release(lockKey, token);
+          }
+          continue;
+        }
+        if (Date.now() > until) throw new Error(`inventory of concert ${concertId} not rebuilt within ${deadlineMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return true;
+    },
+  };
+}
+
+export type InventoryLoader = ReturnType<typeof createInventoryLoader>;

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { defineLuaCommands } from '../lua-scripts.js';
+import { AbortCancelCode, BeginCancelCode, ReleaseCode, ReserveCode, SettleCode } from './inventory-codes.js';
+import { concertKeys } from './inventory-keys.js';
+
+const LUA_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), 'lua');
+/** Long enough for the record update; short enough that a cancel that died can be retried soon. */
+const CANCEL_LEASE_MS = 15_000;
+const SCRIPTS = ['reserve-seat-3.lua', 'settle-hold-3.lua', 'begin-cancel-3.lua', 'release-seat-3.lua', 'abort-cancel-3.lua'];
+
+interface InventoryCommands {
+  reserveSeat(
+    meta: string,
+    holders: string,
+    freeSeats: string,
+    userId: string,
+    requestId: string,
+    seatTypeId: string,
+  ): Promise<[number, number, number, string, string]>;
+  settleHold(
+    meta: string,
+    holders: string,
+    freeSeats: string,
+    userId: string,
+    requestId: string,
+    seatTypeId: string,
+    seatNo: number,
+    decidedAtMs: number,
+    epoch: string,
+  ): Promise<number>;
+  beginCancel(meta: string, holders: string, lease: string, userId: string, bookingId: string, leaseMs: number): Promise<[number, number]>;
+  releaseSeat(meta: string, holders: string, freeSeats: string, userId: string, requestId: string, returnSeat: '1' | '0'): Promise<number>;
+  abortCancel(meta: string, holders: string, lease: string, userId: string, bookingId: string): Promise<number>;
+}
+
+export interface ReserveOutcome {
+  code: ReserveCode;
+  seatNo: number;
+  decidedAt: Date;
+  /** For AlreadyReservedHere: the seat type of the earlier reservation. */
+  seatTypeId: string;
+  /** Which load of the concert's keys the decision was made in. */
+  epoch: string;
+}
+
+export interface InventorySeatType {
+  id: string;
+  capacity: number;
+}
+
+export interface InventorySnapshot {
+  concertId: string;
+  startsAt: Date;
+  seatTypes: InventorySeatType[];
+  /** Seats held by confirmed bookings in the record. */
+  held: Array<{ bookingId: string; userId: string; seatTypeId: string; seatNo: number; createdAt: Date }>;
+}
+
+/** Typed access to one Redis connection's inventory scripts. */
+export function createInventory(redis: Redis) {
+  defineLuaCommands(redis, LUA_DIR, SCRIPTS);
+  const lua = redis as unknown as InventoryCommands;
+  // WATCH belongs to a connection: loads get their own, one at a time.
+  let loaderConnection: Redis | undefined;
+  let loadQueue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(work: (conn: Redis) => Promise<T>): Promise<T> => {
+    loaderConnection ??= redis.duplicate().on("error", () => undefined);
+    const run = loadQueue.then(() => work(loaderConnection!));
+    loadQueue = run.catch(() => undefined);
+    return run;
+  };
+
+  return {
+    async reserve(concertId: string, seatTypeId: string, userId: string, requestId: string): Promise<ReserveOutcome> {
+      const k = concertKeys(concertId);
+      const [code, seatNo, decidedAtMs, heldSeatTypeId, epoch] = await lua.reserveSeat(k.meta, k.holders, k.freeSeats(seatTypeId), userId, requestId, seatTypeId);
+      return { code, seatNo, decidedAt: new Date(decidedAtMs), seatTypeId: heldSeatTypeId || seatTypeId, epoch };
+    },
+
+    /** After recording: repairs the hold if the keys were rebuilt since the reservation (see settle-hold-3.lua). */
+    async settle(concertId: string, userId: string, requestId: string, reservation: ReserveOutcome): Promise<SettleCode> {
+      const k = concertKeys(concertId);
+      return lua.settleHold(k.meta, k.holders, k.freeSeats(reservation.seatTypeId), userId, requestId, reservation.seatTypeId, reservation.seatNo, reservation.decidedAt.getTime(), reservation.epoch);
+    },
+
+    async beginCancel(concertId: string, userId: string, bookingId: string): Promise<{ code: BeginCancelCode; decidedAt: Date }> {
+      const k = concertKeys(concertId);
+      const [code, decidedAtMs] = await lua.beginCancel(k.meta, k.holders, k.cancelLease(bookingId), userId, bookingId, CANCEL_LEASE_MS);
+      return { code, decidedAt: new Date(decidedAtMs) };
+    },
+
+    async release(concertId: string, seatTypeId: string, userId: string, requestId: string, opts: { returnSeat: boolean } = { returnSeat: true }): Promise<ReleaseCode> {
+      const k = concertKeys(concertId);
+      return lua.releaseSeat(k.meta, k.holders, k.freeSeats(seatTypeId), userId, requestId, opts.returnSeat ? '1' : '0');
+    },
+
+    async abortCancel(concertId: string, userId: string, bookingId: string): Promise<AbortCancelCode> {
+      const k = concertKeys(concertId);
+      return lua.abortCancel(k.meta, k.holders, k.cancelLease(bookingId), userId, bookingId);
+    },
+
+    async isLoaded(concertId: string): Promise<boolean> {
+      return (await redis.hget(concertKeys(concertId).meta, 'loaded')) === '1';
+    },
+
+    /** Remaining seats per seat type, or undefined when the concert is not loaded. */
+    async remaining(concertId: string, seatTypeIds: string[]): Promise<Map<string, number> | undefined> {
+      const k = concertKeys(concertId);
+      const pipeline = redis.pipeline().hget(k.meta, 'loaded');
+      for (const id of seatTypeIds) pipeline.llen(k.freeSeats(id));
+      const results = (await pipeline.exec()) ?? [];
+      if (results[0]?.[1] !== '1') return undefined;
+      return new Map(seatTypeIds.map((id, i) => [id, Number(results[i + 1]?.[1] ?? 0)]));
+    },
+
+    /** Is this fan holding a seat, and is this seat type empty? For the cheap fast-fail before queueing. */
+    async peek(concertId: string, seatTypeId: string, userId: string): Promise<{ loaded: boolean; holds: boolean; remaining: number }> {
+      const k = concertKeys(concertId);
+      const [[, loaded], [, holds], [, remaining]] = (await redis
+        .pipeline()
+        .hget(k.meta, 'loaded')
+        .hexists(k.holders, userId)
+        .llen(k.freeSeats(seatTypeId))
+        .exec()) as Array<[unknown, unknown]>;
+      return { loaded: loaded === '1', holds: holds === 1, remaining: Number(remaining) };
+    },
+
+    /**
+     * Writes a concert's whole inventory from a snapshot of the record, in one
+     * MULTI, unless another process completed it first (WATCH on meta).
+     * Returns false when someone else's load won.
+     */
+    load(snapshot: InventorySnapshot, opts: { onlyIfMissing: boolean }): Promise<boolean> {
+      return serialized((redis) => loadInto(redis, snapshot, opts));
+    },
+
+    /** Adds a seat type to a loaded concert (a no-op when not loaded: the next rebuild includes it). */
+    addSeatType(concertId: string, seatType: InventorySeatType): Promise<void> {
+      return serialized((redis) => addSeatTypeInto(redis, concertId, seatType));
+    },
+
+    async close() {
+      await loaderConnection?.quit();
+    },
+  };
+}
+
+async function loadInto(redis: Redis, snapshot: InventorySnapshot, opts: { onlyIfMissing: boolean }): Promise<boolean> {
+  const k = concertKeys(snapshot.concertId);
+  await redis.watch(k.meta);
+  if (opts.onlyIfMissing && (await redis.hget(k.meta, 'loaded')) === '1') {
+    await redis.unwatch();
+    return false;
+  }
+  const tx = redis.multi().del(k.meta, k.holders);
+  const metaFields: Record<string, string> = { startsAtMs: String(snapshot.startsAt.getTime()), epoch: randomUUID() };
+  for (const seatType of snapshot.seatTypes) {
+    metaFields[`capacity:${seatType.id}`] = String(seatType.capacity);
+    const taken = new Set(snapshot.held.filter((h) => h.seatTypeId === seatType.id).map((h) => h.seatNo));
+    const free: number[] = [];
+    for (let seatNo = 1; seatNo <= seatType.capacity; seatNo++) if (!taken.has(seatNo)) free.push(seatNo);
+    tx.del(k.freeSeats(seatType.id));
+    for (let i = 0; i < free.length; i += 10_000) tx.rpush(k.freeSeats(seatType.id), ...free.slice(i, i + 10_000));
+  }
+  if (snapshot.held.length) {
+    const holds: Record<string, string> = {};
+    for (const h of snapshot.held) holds[h.userId] = `${h.bookingId}|${h.seatTypeId}|${h.seatNo}|${h.createdAt.getTime()}`;
+    tx.hset(k.holders, holds);
+  }
+  tx.hset(k.meta, metaFields).hset(k.meta, 'loaded', '1');
+  const result = await tx.exec();
+  return result !== null;
+}
+
+async function addSeatTypeInto(redis: Redis, concertId: string, seatType: InventorySeatType): Promise<void> {
+  const k = concertKeys(concertId);
+  await redis.watch(k.meta);
+  if ((await redis.hget(k.meta, 'loaded')) !== '1') {
+    await redis.unwatch();
+    return;
+  }
+  const seats = Array.from({ length: seatType.capacity }, (_, i) => i + 1);
+  const tx = redis.multi().del(k.freeSeats(seatType.id));
+  for (let i = 0; i < seats.length; i += 10_000) tx.rpush(k.freeSeats(seatType.id), ...seats.slice(i, i + 10_000));
+  tx.hset(k.meta, `capacity:${seatType.id}`, String(seatType.capacity));
+  if ((await tx.exec()) === null) await addSeatTypeInto(redis, concertId, seatType);
+}
+
+export type Inventory = ReturnType<typeof createInventory>;

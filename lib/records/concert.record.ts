@@ -1,0 +1,69 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+
+/**
+ * The concerts collection. The Concert service owns writes; the booking side
+ * reads it (validation, rebuilding stock, email content), so the schema is shared.
+ */
+export interface SeatTypeDoc {
+  _id: Types.ObjectId;
+  name: string;
+  /** Lower-cased name: seat-type names are unique per concert, case-insensitively. */
+  nameKey: string;
+  description?: string;
+  price: number;
+  capacity: number;
+}
+
+export interface WaitingRoomSettings {
+  enabled: boolean;
+  opensAt?: Date;
+  admitPerSecond?: number;
+  maxActive?: number;
+  tokenTtlSeconds?: number;
+}
+
+export interface ConcertDoc {
+  _id: Types.ObjectId;
+  name: string;
+  venue: string;
+  startsAt: Date;
+  seatTypes: SeatTypeDoc[];
+  waitingRoom: WaitingRoomSettings;
+  createdAt: Date;
+}
+
+const seatTypeSchema = new Schema<SeatTypeDoc>(
+  {
+    name: { type: String, required: true },
+    nameKey: { type: String, required: true },
+    description: { type: String },
+    price: { type: Number, required: true },
+    capacity: { type: Number, required: true },
+  },
+  { versionKey: false },
+);
+
+const concertSchema = new Schema<ConcertDoc>(
+  {
+    name: { type: String, required: true },
+    venue: { type: String, required: true },
+    startsAt: { type: Date, required: true },
+    seatTypes: { type: [seatTypeSchema], default: [] },
+    waitingRoom: {
+      enabled: { type: Boolean, default: false },
+      opensAt: { type: Date },
+      admitPerSecond: { type: Number },
+      maxActive: { type: Number },
+      tokenTtlSeconds: { type: Number },
+    },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'concerts' },
+);
+concertSchema.index({ startsAt: 1 });
+
+export function concertModel(conn: Connection) {
+  return (conn.models.Concert as Model<ConcertDoc> | undefined) ?? conn.model<ConcertDoc>('Concert', concertSchema);
+}
+
+export type ConcertModel = ReturnType<typeof concertModel>;

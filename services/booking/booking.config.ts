@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { commonEnv, positiveInt } from '../../lib/config.js';
+
+export const bookingConfigSchema = z.object({
+  ...commonEnv,
+  /** Tries per booking job before the seat is released and the fan told no (MongoDB down too long). */
+  BOOKING_JOB_ATTEMPTS: positiveInt.default(6),
+  BOOKING_JOB_BACKOFF_MS: positiveInt.default(500),
+  /** Origins allowed to open Socket.IO connections from a browser; comma-separated, empty = same origin only. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+});
+
+export type BookingConfig = z.infer<typeof bookingConfigSchema>;

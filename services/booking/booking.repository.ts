@@ -1,0 +1,30 @@
+import type { Connection } from 'mongoose';
+import { bookingModel, type BookingDoc } from '../../lib/records/booking.record.js';
+
+const isObjectId = (id: string) => /^[a-f0-9]{24}$/i.test(id);
+
+export function createBookingRepository(conn: Connection) {
+  const Bookings = bookingModel(conn);
+  return {
+    model: Bookings,
+    async ensureIndexes() {
+      await Bookings.createIndexes();
+    },
+    async findById(id: string): Promise<BookingDoc | null> {
+      return isObjectId(id) ? Bookings.findById(id).lean<BookingDoc>() : null;
+    },
+    listByUser(userId: string, limit: number, offset: number) {
+      return Bookings.find({ userId }).sort({ createdAt: -1, _id: -1 }).skip(offset).limit(limit).lean<BookingDoc[]>();
+    },
+    /** Confirmed → cancelled, only if still confirmed; frees the unique keys so fan and seat can be booked again. */
+    async markCancelled(id: string, cancelledAt: Date): Promise<BookingDoc | null> {
+      return Bookings.findOneAndUpdate(
+        { _id: id, status: 'confirmed' },
+        { $set: { status: 'cancelled', cancelledAt, fanKey: id, seatKey: id } },
+        { new: true },
+      ).lean<BookingDoc>();
+    },
+  };
+}
+
+export type BookingRepository = ReturnType<typeof createBookingRepository>;

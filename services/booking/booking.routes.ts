@@ -1,0 +1,34 @@
+import { Router } from 'express';
+import { requireUser } from '../../lib/auth-middleware.js';
+import { pagination, parseOrThrow } from '../../lib/validation.js';
+import { idempotencyKeyHeader, parsePreferWait, submitBookingBody } from './booking.schemas.js';
+import type { BookingService } from './booking.service.js';
+
+export function bookingRoutes(bookings: BookingService, publicKey: string): Router {
+  const router = Router();
+  router.use(requireUser(publicKey));
+
+  router.post('/', async (req, res) => {
+    const body = parseOrThrow(submitBookingBody, req.body);
+    const idempotencyKey = parseOrThrow(idempotencyKeyHeader, req.get('idempotency-key'), 'headers');
+    const waitSeconds = parsePreferWait(req.get('prefer'));
+    const answer = await bookings.submit(req.user!, body, { idempotencyKey, waitSeconds });
+    if (waitSeconds) res.setHeader('Preference-Applied', `wait=${waitSeconds}`);
+    if (answer.status === 202) res.setHeader('Location', `/api/v1/bookings/requests/${answer.body.requestId}`);
+    res.status(answer.status).json(answer.body);
+  });
+  router.get('/requests/:requestId', async (req, res) => {
+    res.json(await bookings.requestStatus(req.user!, String(req.params.requestId)));
+  });
+  router.get('/my-bookings', async (req, res) => {
+    const page = parseOrThrow(pagination, req.query, 'query');
+    res.json(await bookings.mine(req.user!, page.limit, page.offset));
+  });
+  router.get('/:id', async (req, res) => {
+    res.json(await bookings.get(req.user!, String(req.params.id)));
+  });
+  router.delete('/:id', async (req, res) => {
+    res.json(await bookings.cancel(req.user!, String(req.params.id)));
+  });
+  return router;
+}

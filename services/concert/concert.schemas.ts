@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { plainText } from '../../lib/validation.js';
+
+/** Largest seat type we initialise in one go (a stadium block); bigger venues use several seat types. */
+export const MAX_CAPACITY = 100_000;
+
+export const seatTypeBody = z
+  .object({
+    name: plainText(80),
+    description: plainText(500).optional(),
+    price: z.number().finite().min(0).max(1_000_000),
+    capacity: z.number().int().min(1).max(MAX_CAPACITY),
+  })
+  .strict();
+
+export const waitingRoomBody = z
+  .object({
+    enabled: z.boolean(),
+    opensAt: z.string().datetime({ offset: true }).optional(),
+    admitPerSecond: z.number().int().min(1).max(10_000).optional(),
+    maxActive: z.number().int().min(1).max(1_000_000).optional(),
+    tokenTtlSeconds: z.number().int().min(30).max(3600).optional(),
+  })
+  .strict();
+
+export const createConcertBody = z
+  .object({
+    name: plainText(200),
+    venue: plainText(200),
+    startsAt: z
+      .string()
+      .datetime({ offset: true })
+      .refine((v) => Date.parse(v) > Date.now(), 'must be in the future'),
+    seatTypes: z.array(seatTypeBody).max(50).optional(),
+    waitingRoom: waitingRoomBody.optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    const seen = new Set<string>();
+    body.seatTypes?.forEach((s, i) => {
+      const key = s.name.toLowerCase();
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['seatTypes', i, 'name'], message: 'seat-type names must be unique per concert' });
+      seen.add(key);
+    });
+  });
+
+export const listConcertsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    offset: z.coerce.number().int().min(0).max(100_000).default(0),
+    when: z.enum(['upcoming', 'past', 'all']).default('upcoming'),
+  })
+  .strict();
+
+export type CreateConcertBody = z.infer<typeof createConcertBody>;
+export type SeatTypeBody = z.infer<typeof seatTypeBody>;

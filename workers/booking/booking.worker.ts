@@ -1,0 +1,57 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Decision } from '../../lib/booking-requests.js';
+import type { Logger } from '../../lib/logger.js';
+import { BOOKING_JOBS, QUEUES, type ReserveJobData } from '../../lib/queues.js';
+import type { BookingDecider } from './booking-decision.js';
+
+type Handler = (job: Job) => Promise<unknown>;
+
+export interface BookingWorkerOptions {
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+}
+
+const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+/** Consumes the bookings queue; every job name must have a handler, checked at start. */
+export function startBookingWorker(connection: Redis, decider: BookingDecider, findRecorded: (requestId: string) => Promise<any>, logger: Logger, opts: BookingWorkerOptions) {
+  const handlers: Record<(typeof BOOKING_JOBS)[keyof typeof BOOKING_JOBS], Handler> = {
+    [BOOKING_JOBS.reserve]: async (job: Job<ReserveJobData>): Promise<Decision> => {
+      try {
+        return await decider.decide(job.data);
+      } catch (err) {
+        if (!isLastAttempt(job)) throw err;
+        logger.error({ err, requestId: job.data.requestId }, 'booking could not be recorded after every retry; releasing the seat');
+        return decider.giveUp(job.data, () => findRecorded(job.data.requestId));
+      }
+    },
+  };
+  for (const name of Object.values(BOOKING_JOBS)) {
+    if (!handlers[name]) throw new Error(`booking worker has no handler for job "${name}"`);
+  }
+
+  const worker = new Worker(
+    QUEUES.bookings.name,
+    async (job) => {
+      const handler = handlers[job.name as keyof typeof handlers];
+      if (!handler) throw new Error(`no handler for job "${job.name}" (id ${job.id})`);
+      return handler(job);
+    },
+    {
+      connection,
+      prefix: QUEUES.bookings.prefix,
+      concurrency: opts.concurrency,
+      lockDuration: opts.lockDurationMs,
+      stalledInterval: opts.stalledIntervalMs,
+      maxStalledCount: 5,
+      autorun: true,
+    },
+  );
+  worker.on('failed', (job, err) => {
+    logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'booking job attempt failed');
+  });
+  worker.on('error', (err) => logger.error({ err }, 'booking worker error'));
+  return worker;
+}
