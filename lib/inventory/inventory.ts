@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { defineLuaCommands } from '../lua-scripts.js';
+import { unwatch } from '../redis.js';
 import { AbortCancelCode, BeginCancelCode, ReleaseCode, ReserveCode, SettleCode } from './inventory-codes.js';
 import { concertKeys } from './inventory-keys.js';
 
@@ -151,7 +152,7 @@ async function loadInto(redis: Redis, snapshot: InventorySnapshot, opts: { onlyI
   const k = concertKeys(snapshot.concertId);
   await redis.watch(k.meta);
   if (opts.onlyIfMissing && (await redis.hget(k.meta, 'loaded')) === '1') {
-    await redis.unwatch();
+    await unwatch(redis);
     return false;
   }
   const tx = redis.multi().del(k.meta, k.holders);
@@ -178,7 +179,7 @@ async function addSeatTypeInto(redis: Redis, concertId: string, seatType: Invent
   const k = concertKeys(concertId);
   await redis.watch(k.meta);
   if ((await redis.hget(k.meta, 'loaded')) !== '1') {
-    await redis.unwatch();
+    await unwatch(redis);
     return;
   }
   const seats = Array.from({ length: seatType.capacity }, (_, i) => i + 1);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { concertKeys } from '../../lib/inventory/inventory-keys.js';
 import { QUEUES } from '../../lib/queues.js';
+import { openRedis } from '../../lib/redis.js';
 
 /** Waits until the bookings queue has nothing waiting, active or delayed. */
 export async function waitForQueueIdle(redisUrl: string, timeoutMs = 60_000) {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const connection = openRedis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(QUEUES.bookings.name, { connection, prefix: QUEUES.bookings.prefix });
   try {
     const until = Date.now() + timeoutMs;
@@ -42,7 +42,7 @@ export interface InvariantReport {
 export async function checkInvariants(mongoUrl: string, redisUrl: string, concertId: string): Promise<InvariantReport> {
   await waitForQueueIdle(redisUrl);
   const db = await mongoose.createConnection(mongoUrl).asPromise();
-  const redis = new Redis(redisUrl);
+  const redis = openRedis(redisUrl);
   try {
     const concert = await db.collection('concerts').findOne({ _id: new mongoose.Types.ObjectId(concertId) });
     assert.ok(concert, 'concert exists');
