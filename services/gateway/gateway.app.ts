@@ -9,6 +9,7 @@ import type { Logger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { requestContext } from '../../lib/request-context.js';
 import type { GatewayConfig } from './gateway.config.js';
+import { openApiRoutes } from './openapi.routes.js';
 import { matchRoute, upstreamRoutes } from './routes.js';
 
 /** The public entry: headers, request ids, body limits, then a stream to the owning service. */
@@ -54,6 +55,8 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
     req.headers['x-request-id'] = req.id;
     proxy.web(req, res, { target: route.target });
   });
+
+  app.use('/api', openApiRoutes());
 
   const serviceApp: ServiceApp = { app, metrics };
 

@@ -1,0 +1,262 @@
+import { z } from './zod-openapi.js';
+import type { ErrorCode } from '../errors.js';
+import { objectIdString, pagination } from '../validation.js';
+import { loginBody, refreshBody, registerBody } from '../../services/auth/auth.schemas.js';
+import { createConcertBody, listConcertsQuery, seatTypeBody } from '../../services/concert/concert.schemas.js';
+import { idempotencyKeyHeader, MAX_WAIT_SECONDS, submitBookingBody } from '../../services/booking/booking.schemas.js';
+import {
+  bookingRequestStatusResponse,
+  bookingResponse,
+  concertResponse,
+  emailResponse,
+  profileResponse,
+  queuedBookingResponse,
+  seatTypeResponse,
+  sessionResponse,
+  tokenPairResponse,
+} from './response.schemas.js';
+
+/**
+ * Every public operation the gateway forwards, described with the zod schemas the
+ * services validate with (request) and the response schemas of response.schemas.ts.
+ * The OpenAPI document is built from this list, and the contract tests check it
+ * against the services' Express routers and the error-code registry.
+ */
+export interface ApiOperation {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI path template, e.g. `/api/v1/concerts/{id}`. */
+  path: string;
+  operationId: string;
+  tag: 'auth' | 'concerts' | 'bookings' | 'notifications' | 'waiting-room';
+  summary: string;
+  description?: string;
+  access: 'anyone' | 'user' | 'admin';
+  request?: {
+    body?: z.ZodTypeAny;
+    query?: z.AnyZodObject;
+    params?: z.AnyZodObject;
+    headers?: z.AnyZodObject;
+  };
+  /** Success answers by status; `schema` absent for an empty body. */
+  responses: Record<number, { description: string; schema?: z.ZodTypeAny; headers?: Record<string, string> }>;
+  /** Error codes this operation can answer with, beyond the ones every operation shares. */
+  errors: ErrorCode[];
+}
+
+/** Codes any operation can answer with: the kernel's and the gateway's. */
+export const SHARED_ERRORS: ErrorCode[] = ['route_not_found', 'internal_error', 'upstream_unavailable', 'service_unavailable'];
+/** Codes of any operation that reads a JSON body. */
+export const BODY_ERRORS: ErrorCode[] = ['validation_failed', 'malformed_json', 'unsupported_media_type', 'payload_too_large'];
+
+const idParam = (name: string, what: string) => z.object({ [name]: objectIdString.describe(`${what} id (24 hex characters)`) });
+const concertParams = idParam('id', 'Concert');
+const seatTypeParams = concertParams.merge(idParam('seatTypeId', 'Seat type'));
+const bookingParams = idParam('id', 'Booking');
+
+const bookingHeaders = z.object({
+  prefer: z
+    .string()
+    .optional()
+    .describe(`RFC 7240 \`wait=N\` (N ≤ ${MAX_WAIT_SECONDS}): wait for the decision and answer 201 or the 409 reason instead of 202.`),
+  'idempotency-key': idempotencyKeyHeader.describe('A retried submission with the same key returns the first answer.'),
+});
+
+export const API_OPERATIONS: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/api/v1/auth/register',
+    operationId: 'register',
+    tag: 'auth',
+    summary: 'Create a fan account',
+    access: 'anyone',
+    request: { body: registerBody },
+    responses: { 201: { description: 'The new fan, signed in.', schema: sessionResponse } },
+    errors: [...BODY_ERRORS, 'email_taken'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/auth/login',
+    operationId: 'login',
+    tag: 'auth',
+    summary: 'Sign in with email and password',
+    description: 'Unknown emails and wrong passwords get the same answer. Attempts are limited per email and per IP.',
+    access: 'anyone',
+    request: { body: loginBody },
+    responses: { 200: { description: 'Signed in.', schema: sessionResponse } },
+    errors: [...BODY_ERRORS, 'invalid_credentials', 'rate_limited'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/auth/refresh',
+    operationId: 'refresh',
+    tag: 'auth',
+    summary: 'Swap a refresh token for a new token pair',
+    description: 'The old refresh token stops working; presenting it again revokes every session of that login.',
+    access: 'anyone',
+    request: { body: refreshBody },
+    responses: { 200: { description: 'A new access and refresh token.', schema: tokenPairResponse } },
+    errors: [...BODY_ERRORS, 'invalid_refresh_token'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/auth/logout',
+    operationId: 'logout',
+    tag: 'auth',
+    summary: 'Sign out everywhere',
+    description: 'Every refresh token of the user stops working; access tokens expire on their own (they are short-lived).',
+    access: 'user',
+    responses: { 204: { description: 'Signed out.' } },
+    errors: ['unauthorized'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/auth/profile',
+    operationId: 'getProfile',
+    tag: 'auth',
+    summary: 'The signed-in user',
+    access: 'user',
+    responses: { 200: { description: 'The user.', schema: profileResponse } },
+    errors: ['unauthorized'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/concerts',
+    operationId: 'listConcerts',
+    tag: 'concerts',
+    summary: 'List concerts, soonest first',
+    access: 'anyone',
+    request: { query: listConcertsQuery },
+    responses: { 200: { description: 'A page of concerts.', schema: z.array(concertResponse) } },
+    errors: ['validation_failed'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/concerts',
+    operationId: 'createConcert',
+    tag: 'concerts',
+    summary: 'Create a concert with its seat types',
+    description: 'Stock for every seat type is ready in Redis when this answers.',
+    access: 'admin',
+    request: { body: createConcertBody },
+    responses: { 201: { description: 'The concert.', schema: concertResponse, headers: { Location: 'The concert URL.' } } },
+    errors: [...BODY_ERRORS, 'unauthorized', 'forbidden'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/concerts/{id}',
+    operationId: 'getConcert',
+    tag: 'concerts',
+    summary: 'One concert with live remaining seats',
+    access: 'anyone',
+    request: { params: concertParams },
+    responses: { 200: { description: 'The concert.', schema: concertResponse } },
+    errors: ['not_found'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/concerts/{id}/seat-types',
+    operationId: 'listSeatTypes',
+    tag: 'concerts',
+    summary: "A concert's seat types",
+    access: 'anyone',
+    request: { params: concertParams },
+    responses: { 200: { description: 'The seat types.', schema: z.array(seatTypeResponse) } },
+    errors: ['not_found'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/concerts/{id}/seat-types',
+    operationId: 'addSeatType',
+    tag: 'concerts',
+    summary: 'Add a seat type to a concert',
+    access: 'admin',
+    request: { params: concertParams, body: seatTypeBody },
+    responses: { 201: { description: 'The seat type, all seats remaining.', schema: seatTypeResponse } },
+    errors: [...BODY_ERRORS, 'unauthorized', 'forbidden', 'not_found', 'concert_started', 'seat_type_exists'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/concerts/{id}/seat-types/{seatTypeId}',
+    operationId: 'getSeatType',
+    tag: 'concerts',
+    summary: 'One seat type with live remaining seats',
+    access: 'anyone',
+    request: { params: seatTypeParams },
+    responses: { 200: { description: 'The seat type.', schema: seatTypeResponse } },
+    errors: ['not_found'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/bookings',
+    operationId: 'submitBooking',
+    tag: 'bookings',
+    summary: 'Ask for one seat',
+    description:
+      'Queues the request and answers 202 at once; the decision arrives as the Socket.IO event `booking:result` and at ' +
+      '`GET /api/v1/bookings/requests/{requestId}`. With `Prefer: wait=N` the answer waits for the decision (201 or the 409 reason; ' +
+      '202 if it takes longer than N seconds). Refusals known without the queue (sold out, already booked, started) answer 409 at once.',
+    access: 'user',
+    request: { body: submitBookingBody, headers: bookingHeaders },
+    responses: {
+      201: { description: 'Confirmed (only with `Prefer: wait`).', schema: bookingResponse, headers: { 'Preference-Applied': 'Echoes `wait=N`.' } },
+      202: { description: 'Queued.', schema: queuedBookingResponse, headers: { Location: 'Where to poll the decision.' } },
+    },
+    errors: [...BODY_ERRORS, 'unauthorized', 'not_found', 'already_booked', 'sold_out', 'concert_started', 'idempotency_key_reused'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/bookings/requests/{requestId}',
+    operationId: 'getBookingRequest',
+    tag: 'bookings',
+    summary: 'The decision on one booking request',
+    access: 'user',
+    request: { params: idParam('requestId', 'Booking request') },
+    responses: { 200: { description: 'Queued, confirmed (with the booking) or rejected (with the reason).', schema: bookingRequestStatusResponse } },
+    errors: ['unauthorized', 'not_found'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/bookings/my-bookings',
+    operationId: 'listMyBookings',
+    tag: 'bookings',
+    summary: "The signed-in fan's bookings, newest first",
+    access: 'user',
+    request: { query: pagination },
+    responses: { 200: { description: 'A page of bookings.', schema: z.array(bookingResponse) } },
+    errors: ['unauthorized', 'validation_failed'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/bookings/{id}',
+    operationId: 'getBooking',
+    tag: 'bookings',
+    summary: 'One booking (its owner or an admin)',
+    description: "Someone else's booking answers 404, as if it did not exist.",
+    access: 'user',
+    request: { params: bookingParams },
+    responses: { 200: { description: 'The booking.', schema: bookingResponse } },
+    errors: ['unauthorized', 'not_found'],
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/bookings/{id}',
+    operationId: 'cancelBooking',
+    tag: 'bookings',
+    summary: 'Cancel a booking; the seat is free again at once',
+    access: 'user',
+    request: { params: bookingParams },
+    responses: { 200: { description: 'The cancelled booking.', schema: bookingResponse } },
+    errors: ['unauthorized', 'forbidden', 'not_found', 'already_cancelled', 'concert_started'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/notifications',
+    operationId: 'listNotifications',
+    tag: 'notifications',
+    summary: "The signed-in user's simulated emails, newest first",
+    access: 'user',
+    request: { query: pagination },
+    responses: { 200: { description: 'A page of sent emails.', schema: z.array(emailResponse) } },
+    errors: ['unauthorized', 'validation_failed'],
+  },
+];

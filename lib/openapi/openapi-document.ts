@@ -1,0 +1,95 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import { API_OPERATIONS, SHARED_ERRORS, type ApiOperation } from './api-operations.js';
+import { errorResponse } from './response.schemas.js';
+
+export interface OpenApiOptions {
+  /** Public base URL of the gateway, listed as the server. */
+  serverUrl?: string;
+  version?: string;
+}
+
+const ACCESS_NOTE: Record<ApiOperation['access'], string> = {
+  anyone: '',
+  user: 'Needs an access token.',
+  admin: 'Needs an admin access token.',
+};
+
+/** The error responses of one operation, one per HTTP status, each listing its codes. */
+function errorResponses(op: ApiOperation): Record<number, ResponseConfig> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set([...op.errors, ...SHARED_ERRORS])) {
+    const { status } = ERROR_CODES[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<number, ResponseConfig> = {};
+  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    responses[status] = {
+      description: codes.map((c) => `\`${c}\`: ${ERROR_CODES[c].description}`).join(' '),
+      ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds until a retry may succeed.', schema: { type: 'integer' } } } } : {}),
+      content: { 'application/json': { schema: errorResponse(codes) } },
+    };
+  }
+  return responses;
+}
+
+/** Builds the OpenAPI 3.1 document of the public API from the services' zod schemas. */
+export function buildOpenApiDocument(opts: OpenApiOptions = {}) {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'The `accessToken` from register, login or refresh (RS256, short-lived).',
+  });
+
+  for (const op of API_OPERATIONS) {
+    const success: Record<number, ResponseConfig> = {};
+    for (const [status, r] of Object.entries(op.responses)) {
+      success[Number(status)] = {
+        description: r.description,
+        ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) } : {}),
+        ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}),
+      };
+    }
+    registry.registerPath({
+      method: op.method,
+      path: op.path,
+      operationId: op.operationId,
+      tags: [op.tag],
+      summary: op.summary,
+      description: [op.description, ACCESS_NOTE[op.access]].filter(Boolean).join(' ') || undefined,
+      ...(op.access === 'anyone' ? {} : { security: [{ [bearer.name]: [] }] }),
+      request: {
+        ...(op.request?.params ? { params: op.request.params } : {}),
+        ...(op.request?.query ? { query: op.request.query } : {}),
+        ...(op.request?.headers ? { headers: op.request.headers } : {}),
+        ...(op.request?.body ? { body: { required: true, content: { 'application/json': { schema: op.request.body } } } } : {}),
+      },
+      responses: { ...success, ...errorResponses(op) },
+    });
+  }
+
+  const generator = new OpenApiGeneratorV31(registry.definitions);
+  const document = generator.generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Onsale concert booking API',
+      version: opts.version ?? '1',
+      description:
+        'Queue-first concert ticketing. Errors always have the shape `{"error": {"code", "message", "details"?}}`; ' +
+        'the codes each operation can answer with are listed on its responses. Booking decisions are also pushed over ' +
+        'Socket.IO (path `/socket.io`, `auth: {token}`), events `booking:result` and `concert:stock`.',
+    },
+    servers: [{ url: opts.serverUrl ?? '/' }],
+    tags: [
+      { name: 'auth', description: 'Accounts and tokens' },
+      { name: 'concerts', description: 'Concerts and seat types (admins create, anyone reads)' },
+      { name: 'bookings', description: 'Booking requests and bookings' },
+      { name: 'notifications', description: 'Simulated emails' },
+    ],
+  });
+  return { ...document, 'x-error-codes': ERROR_CODES };
+}
+
+export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;
