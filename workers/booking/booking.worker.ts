@@ -52,6 +52,7 @@ export function startBookingWorker(connection: Redis, decider: BookingDecider, f
   worker.on('failed', (job, err) => {
     logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'booking job attempt failed');
   });
+  worker.on('stalled', (jobId) => logger.warn({ jobId }, 'booking job stalled (its worker died); retrying it'));
   worker.on('error', (err) => logger.error({ err }, 'booking worker error'));
   return worker;
 }
