@@ -16,6 +16,7 @@ import { bookingRoutes } from './booking.routes.js';
 import { createBookingService } from './booking.service.js';
 import { createDecisionWaiter } from './decision-waiter.js';
 import { attachRealtime } from './realtime.js';
+import { registerRealtimeMetrics } from './realtime.metrics.js';
 import { createRequestStore } from './request-store.js';
 
 boot('booking', async () => {
@@ -50,6 +51,7 @@ boot('booking', async () => {
   const serviceApp = createServiceApp('booking', logger);
   serviceApp.app.use('/api/v1/bookings', bookingRoutes(service, config.JWT_PUBLIC_KEY));
   let io: ReturnType<typeof attachRealtime> | undefined;
+  registerRealtimeMetrics(serviceApp.metrics.registry, () => io);
   await startHttpService({
     name: 'booking',
     port: config.PORT,

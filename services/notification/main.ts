@@ -3,6 +3,7 @@ import { loadConfig } from '../../lib/config.js';
 import { createServiceApp, startHttpService } from '../../lib/http-service.js';
 import { createLogger } from '../../lib/logger.js';
 import { connectMongo, pingMongo } from '../../lib/mongo.js';
+import { registerQueueMetrics } from '../../lib/queue-metrics.js';
 import { createRedis, pingRedis } from '../../lib/redis.js';
 import { createEmailRepository } from './email.repository.js';
 import { createMailTransport } from './mail.transport.js';
@@ -22,6 +23,7 @@ boot('notification', async () => {
   await emails.ensureIndexes();
   const serviceApp = createServiceApp('notification', logger);
   const metrics = createNotificationMetrics(serviceApp.metrics.registry);
+  const queueMetrics = registerQueueMetrics(serviceApp.metrics.registry, redis, logger);
   const transport = createMailTransport(config);
   const notifications = createNotificationService({
     emails,
@@ -48,7 +50,7 @@ boot('notification', async () => {
     serviceApp,
     health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
     // The worker first: it stops taking jobs and lets in-flight emails finish.
-    shutdown: [() => worker.close(), async () => transport.close(), () => redis.quit(), () => mongo.close()],
+    shutdown: [() => worker.close(), async () => transport.close(), () => queueMetrics.close(), () => redis.quit(), () => mongo.close()],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
   // Take jobs only once the HTTP side is up, so a failed start never leaves jobs half done.

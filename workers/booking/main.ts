@@ -5,8 +5,10 @@ import { loadConfig } from '../../lib/config.js';
 import { createServiceApp, startHttpService } from '../../lib/http-service.js';
 import { createInventory } from '../../lib/inventory/inventory.js';
 import { createInventoryLoader } from '../../lib/inventory/inventory-loader.js';
+import { timeInventoryScripts } from '../../lib/inventory/inventory.metrics.js';
 import { createLogger } from '../../lib/logger.js';
 import { connectMongo, pingMongo } from '../../lib/mongo.js';
+import { registerQueueMetrics } from '../../lib/queue-metrics.js';
 import { QUEUES } from '../../lib/queues.js';
 import { bookingModel } from '../../lib/records/booking.record.js';
 import { concertModel } from '../../lib/records/concert.record.js';
@@ -30,15 +32,16 @@ boot('booking-worker', async () => {
   const bookings = bookingModel(mongo);
   await bookings.createIndexes();
   const concerts = concertModel(mongo);
-  const inventory = createInventory(redis);
+  const serviceApp = createServiceApp('booking-worker', logger);
+  const inventory = timeInventoryScripts(createInventory(redis), serviceApp.metrics.registry);
   const loader = createInventoryLoader(redis, inventory, concerts, bookings, logger);
   const recorder = createBookingRecorder(bookings, logger, { maxBatch: config.RECORD_BATCH_SIZE, maxWaitMs: config.RECORD_BATCH_WAIT_MS });
   const notifications = new Queue(QUEUES.notifications.name, { connection: redis, prefix: QUEUES.notifications.prefix });
-  const serviceApp = createServiceApp('booking-worker', logger);
   const metrics = createWorkerMetrics(serviceApp.metrics.registry);
+  const queueMetrics = registerQueueMetrics(serviceApp.metrics.registry, redis, logger);
   const emitter = new Emitter(redis);
   const concertCache = createConcertCache(concerts);
-  const stock = createStockBroadcaster(inventory, concertCache, emitter, logger);
+  const stock = createStockBroadcaster(inventory, concertCache, emitter, logger, { onStock: metrics.onStock });
 
   const decider = createBookingDecider({
     inventory,
@@ -67,7 +70,7 @@ boot('booking-worker', async () => {
     serviceApp,
     health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis), worker: async () => void (worker.isRunning() || Promise.reject(new Error('not running'))) },
     // Stop taking jobs and let the running ones finish, then flush their writes.
-    shutdown: [() => worker.close(), () => recorder.drain(), async () => stock.stop(), () => notifications.close(), () => inventory.close(), () => queueConnection.quit(), () => redis.quit(), () => mongo.close()],
+    shutdown: [() => worker.close(), () => recorder.drain(), async () => stock.stop(), () => notifications.close(), () => queueMetrics.close(), () => inventory.close(), () => queueConnection.quit(), () => redis.quit(), () => mongo.close()],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
 });
