@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import newman, { type NewmanRunSummary } from 'newman';
+import { buildCollection, buildEnvironment, COLLECTION_FILE, ENVIRONMENT_FILE, serialise } from '../../postman/build-collection.js';
+import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+function runNewman(baseUrl: string): Promise<NewmanRunSummary> {
+  return new Promise((resolve, reject) => {
+    newman.run(
+      {
+        collection: JSON.parse(readFileSync(COLLECTION_FILE, 'utf8')),
+        environment: JSON.parse(readFileSync(ENVIRONMENT_FILE, 'utf8')),
+        envVar: [{ key: 'baseUrl', value: baseUrl }],
+        reporters: ['cli'],
+        reporter: { cli: { noAssertions: false, noSummary: false } },
+        timeoutRequest: 60_000,
+      },
+      (err, summary) => (err ? reject(err) : resolve(summary)),
+    );
+  });
+}
+
+/** Every request of the collection, by name. */
+function requestNames(collection: ReturnType<typeof buildCollection>): string[] {
+  return collection.item.flatMap((folder) => folder.item.map((r) => r.name));
+}
+
+describe('the Postman collection', () => {
+  let platform: TestPlatform;
+  before(async () => {
+    platform = await startTestPlatform('api-contract-postman');
+  });
+  after(async () => {
+    await platform?.stop();
+  });
+
+  test('the committed collection and environment are what postman/build-collection.ts generates', () => {
+    assert.equal(readFileSync(COLLECTION_FILE, 'utf8'), serialise(buildCollection()), 'run: node --import tsx postman/build-collection.ts');
+    assert.equal(readFileSync(ENVIRONMENT_FILE, 'utf8'), serialise(buildEnvironment()), 'run: node --import tsx postman/build-collection.ts');
+  });
+
+  test('runs top to bottom on a fresh stack with newman, every assertion passing', async () => {
+    const started = Date.now();
+    const summary = await runNewman(platform.gatewayUrl);
+    const failures = summary.run.failures.map((f) => `${f.source?.name ?? '(collection)'}: ${f.error?.name} ${f.error?.message}`);
+    assert.deepEqual(failures, [], 'newman failures');
+    assert.ok(!(summary.run as { error?: unknown }).error, 'newman run error');
+
+    const executed = new Set(summary.run.executions.map((e) => e.item.name));
+    const skipped = requestNames(buildCollection()).filter((name) => !executed.has(name));
+    assert.deepEqual(skipped, [], 'requests that never ran');
+
+    const { assertions, requests } = summary.run.stats;
+    assert.ok(requests.total !== undefined && requests.total >= executed.size, 'every request was sent');
+    assert.equal(requests.failed, 0);
+    // Each response gets its own checks plus the collection-level ones (request id, contract).
+    assert.ok((assertions.total ?? 0) >= executed.size * 3, `only ${assertions.total} assertions for ${executed.size} requests`);
+    assert.equal(assertions.failed, 0);
+    const contractChecks = summary.run.executions.flatMap((e) => e.assertions ?? []).filter((a) => a.assertion.startsWith('[contract]'));
+    assert.ok(contractChecks.length >= 40, `only ${contractChecks.length} responses were checked against the OpenAPI document`);
+    console.log(`newman: ${executed.size} requests (${requests.total} sent), ${assertions.total} assertions, ${contractChecks.length} contract checks in ${Date.now() - started} ms`);
+  });
+});
