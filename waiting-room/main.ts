@@ -1,3 +1,63 @@
-import { bootStubService } from '../lib/stub-service.js';
+import { Emitter } from '@socket.io/redis-emitter';
+import { boot } from '../lib/boot.js';
+import { loadConfig } from '../lib/config.js';
+import { createServiceApp, startHttpService } from '../lib/http-service.js';
+import { createInventory } from '../lib/inventory/inventory.js';
+import { createInventoryLoader } from '../lib/inventory/inventory-loader.js';
+import { createLogger } from '../lib/logger.js';
+import { connectMongo, pingMongo } from '../lib/mongo.js';
+import { bookingModel } from '../lib/records/booking.record.js';
+import { createConcertCache } from '../lib/records/concert-cache.js';
+import { concertModel } from '../lib/records/concert.record.js';
+import { createRedisLocks } from '../lib/redis-lock.js';
+import { createRedis, pingRedis } from '../lib/redis.js';
+import { startLineTicker } from './line-ticker.js';
+import { createLineRepository } from './line.repository.js';
+import { waitingRoomConfigSchema } from './waiting-room.config.js';
+import { createWaitingRoomMetrics } from './waiting-room.metrics.js';
+import { fanPageRoutes, waitingRoomRoutes } from './waiting-room.routes.js';
+import { createWaitingRoomService } from './waiting-room.service.js';
 
-bootStubService('waiting-room');
+boot('waiting-room', async () => {
+  const config = loadConfig(waitingRoomConfigSchema);
+  const logger = createLogger('waiting-room', config.LOG_LEVEL);
+  const mongo = await connectMongo(config.MONGO_URL, logger);
+  const redis = createRedis(config.REDIS_URL, logger, 'waiting-room');
+
+  const concerts = createConcertCache(concertModel(mongo), 5000);
+  const lines = createLineRepository(redis);
+  const inventory = createInventory(redis);
+  const defaults = { admitPerSecond: config.DEFAULT_ADMIT_PER_SECOND, tokenTtlSeconds: config.DEFAULT_TOKEN_TTL_SECONDS };
+  const service = createWaitingRoomService({ lines, concerts, tokenSecret: config.ADMISSION_TOKEN_SECRET, defaults, statusCacheMs: config.STATUS_CACHE_MS, logger });
+
+  const serviceApp = createServiceApp('waiting-room', logger);
+  serviceApp.app.use('/api/v1/waiting-room', waitingRoomRoutes(service, config.JWT_PUBLIC_KEY));
+  serviceApp.app.use('/waiting-room', fanPageRoutes());
+
+  const ticker = startLineTicker({
+    lines,
+    locks: createRedisLocks(redis),
+    concerts,
+    inventory,
+    loader: createInventoryLoader(redis, inventory, concertModel(mongo), bookingModel(mongo), logger),
+    // The waiting room raises events only; the booking service's Socket.IO nodes deliver them.
+    emitter: new Emitter(redis),
+    tokenSecret: config.ADMISSION_TOKEN_SECRET,
+    defaults,
+    tickMs: config.WAITING_ROOM_TICK_MS,
+    abandonAfterMs: config.ABANDON_AFTER_MS,
+    metrics: createWaitingRoomMetrics(serviceApp.metrics.registry),
+    logger,
+  });
+
+  await startHttpService({
+    name: 'waiting-room',
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    serviceApp,
+    health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
+    shutdown: [() => ticker.stop(), () => service.stop(), () => inventory.close(), () => redis.quit(), () => mongo.close()],
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+});

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, ManagedProcess, ROOT, waitFor, type OutputMode } from './processes.js';
@@ -96,6 +96,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     for (const name of names) ports.set(name, name === 'gateway' ? (opts.gatewayPort ?? 3000) : await freePort());
     const url = (name: ServiceName) => `http://127.0.0.1:${ports.get(name)}`;
 
+    const admissionSecretPath = path.join(opts.dataDir, 'admission-token-secret');
+    if (!existsSync(admissionSecretPath)) writeFileSync(admissionSecretPath, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    const admissionTokenSecret = readFileSync(admissionSecretPath, 'utf8').trim();
     const envFor = (name: ServiceName, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -104,6 +107,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       MONGO_URL: mongoUrl,
       REDIS_URL: redisUrl,
       JWT_PUBLIC_KEY: keys.publicKey,
+      ...(name === 'waiting-room' || name === 'booking' ? { ADMISSION_TOKEN_SECRET: admissionTokenSecret } : {}),
       ...(name === 'auth' ? { JWT_PRIVATE_KEY: keys.privateKey, ADMIN_EMAIL: DEV_ADMIN.email, ADMIN_PASSWORD: DEV_ADMIN.password } : {}),
       ...(name === 'gateway'
         ? {

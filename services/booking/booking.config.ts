@@ -6,6 +6,8 @@ export const bookingConfigSchema = z.object({
   /** Tries per booking job before the seat is released and the fan told no (MongoDB down too long). */
   BOOKING_JOB_ATTEMPTS: positiveInt.default(6),
   BOOKING_JOB_BACKOFF_MS: positiveInt.default(500),
+  /** HS256 secret shared with the waiting room, which signs the admission tokens. */
+  ADMISSION_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
   /** Origins allowed to open Socket.IO connections from a browser; comma-separated, empty = same origin only. */
   CORS_ORIGINS: z
     .string()

@@ -12,7 +12,8 @@ export function bookingRoutes(bookings: BookingService, publicKey: string): Rout
     const body = parseOrThrow(submitBookingBody, req.body);
     const idempotencyKey = parseOrThrow(idempotencyKeyHeader, req.get('idempotency-key'), 'headers');
     const waitSeconds = parsePreferWait(req.get('prefer'));
-    const answer = await bookings.submit(req.user!, body, { idempotencyKey, waitSeconds });
+    const admissionToken = req.get('x-admission-token')?.trim() || undefined;
+    const answer = await bookings.submit(req.user!, body, { idempotencyKey, waitSeconds, admissionToken });
     if (waitSeconds) res.setHeader('Preference-Applied', `wait=${waitSeconds}`);
     if (answer.status === 202) res.setHeader('Location', `/api/v1/bookings/requests/${answer.body.requestId}`);
     res.status(answer.status).json(answer.body);

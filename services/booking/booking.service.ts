@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { AdmissionGate } from '../../lib/admission-token.js';
 import { Types } from 'mongoose';
 import type { Decision, RejectionReason } from '../../lib/booking-requests.js';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
@@ -22,6 +23,7 @@ export interface BookingServiceDeps {
   inventory: Inventory;
   loader: InventoryLoader;
   concerts: ConcertCache;
+  admission: AdmissionGate;
   queue: Pick<Queue, 'add'>;
   notifications: Pick<Queue, 'add'>;
   logger: Logger;
@@ -69,7 +71,7 @@ export function createBookingService(deps: BookingServiceDeps) {
   }
 
   return {
-    async submit(user: AuthenticatedUser, body: { concertId: string; seatTypeId: string }, opts: { idempotencyKey?: string; waitSeconds?: number }): Promise<SubmitAnswer> {
+    async submit(user: AuthenticatedUser, body: { concertId: string; seatTypeId: string }, opts: { idempotencyKey?: string; waitSeconds?: number; admissionToken?: string }): Promise<SubmitAnswer> {
       let requestId = new Types.ObjectId().toHexString();
       if (opts.idempotencyKey) {
         const earlier = await requests.claimIdempotencyKey(user.id, opts.idempotencyKey, requestId, body);
@@ -82,6 +84,10 @@ export function createBookingService(deps: BookingServiceDeps) {
         }
       }
       const request = { requestId, userId: user.id, concertId: body.concertId, seatTypeId: body.seatTypeId };
+
+      // A concert with a waiting room takes bookings only from admitted fans (this frees the fan's admission slot).
+      const concert = await concerts.get(body.concertId);
+      if (concert) await deps.admission.require(user.id, { id: body.concertId, waitingRoomEnabled: Boolean(concert.waitingRoom?.enabled) }, opts.admissionToken);
 
       // Cheap refusals that need no queue; the Lua script stays the one that decides.
       let early: RejectionReason | undefined = await checkBookable(body.concertId, body.seatTypeId);

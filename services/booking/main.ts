@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { createAdmissionGate } from '../../lib/admission-token.js';
 import { boot } from '../../lib/boot.js';
 import { loadConfig } from '../../lib/config.js';
 import { createServiceApp, startHttpService } from '../../lib/http-service.js';
@@ -41,6 +42,7 @@ boot('booking', async () => {
     inventory,
     loader: createInventoryLoader(redis, inventory, concerts, bookings.model, logger),
     concerts: createConcertCache(concerts, 2000),
+    admission: createAdmissionGate(redis, config.ADMISSION_TOKEN_SECRET),
     queue,
     notifications,
     logger,

@@ -5,6 +5,7 @@ import { Server } from 'socket.io';
 import { verifyAccessToken } from '../../lib/auth-middleware.js';
 import { concertRoom, fanRoom } from '../../lib/booking-requests.js';
 import type { Logger } from '../../lib/logger.js';
+import { lineRoom, PRESENCE_HEARTBEAT_MS, waitingRoomKeys } from '../../lib/waiting-room-keys.js';
 
 /**
  * A Socket.IO node. Fans authenticate with their access token and join a private
@@ -28,6 +29,7 @@ export function attachRealtime(server: http.Server, pub: Redis, sub: Redis, publ
       next(new Error('unauthorized'));
     }
   });
+  const presence = createLinePresence(pub, logger);
   io.on('connection', (socket) => {
     void socket.join(fanRoom(socket.data.user.id));
     socket.on('concert:watch', (concertId: unknown) => {
@@ -36,7 +38,75 @@ export function attachRealtime(server: http.Server, pub: Redis, sub: Redis, publ
     socket.on('concert:unwatch', (concertId: unknown) => {
       if (typeof concertId === 'string') void socket.leave(concertRoom(concertId));
     });
+    socket.on('waiting-room:watch', (payload: unknown) => {
+      const concertId = (payload as { concertId?: unknown } | null)?.concertId;
+      if (typeof concertId !== 'string' || !/^[a-f0-9]{24}$/.test(concertId)) return;
+      void socket.join(lineRoom(concertId));
+      presence.watch(concertId, socket.data.user.id, socket.id);
+    });
+    socket.on('waiting-room:unwatch', (payload: unknown) => {
+      const concertId = (payload as { concertId?: unknown } | null)?.concertId;
+      if (typeof concertId !== 'string') return;
+      void socket.leave(lineRoom(concertId));
+      presence.unwatch(concertId, socket.data.user.id, socket.id);
+    });
+    socket.on('disconnect', () => presence.forget(socket.id));
   });
+  server.on('close', () => presence.stop());
   logger.debug('socket.io attached');
   return io;
+}
+
+/**
+ * Signs of life of fans waiting in a line with a socket open: refreshed for all
+ * of this node's watchers in one command per concert every heartbeat, so the
+ * waiting room can tell an open tab from an abandoned place. Only fans still
+ * waiting are touched (ZADD XX): an admitted or dropped fan is not brought back.
+ */
+function createLinePresence(redis: Redis, logger: Logger) {
+  /** concertId -> fanId -> socket ids */
+  const watchers = new Map<string, Map<string, Set<string>>>();
+  const bySocket = new Map<string, Set<string>>();
+
+  const touch = (concertId: string, fanIds: string[]) =>
+    fanIds.length ? redis.zadd(waitingRoomKeys(concertId).seen, 'XX', ...fanIds.flatMap((fanId) => [Date.now(), fanId])) : Promise.resolve();
+
+  const timer = setInterval(() => {
+    for (const [concertId, fans] of watchers) {
+      touch(concertId, [...fans.keys()]).catch((err) => logger.warn({ err, concertId }, 'waiting-room presence not written'));
+    }
+  }, PRESENCE_HEARTBEAT_MS);
+  timer.unref();
+
+  const unwatch = (concertId: string, fanId: string, socketId: string) => {
+    const fans = watchers.get(concertId);
+    const sockets = fans?.get(fanId);
+    sockets?.delete(socketId);
+    if (sockets?.size === 0) fans!.delete(fanId);
+    if (fans?.size === 0) watchers.delete(concertId);
+    bySocket.get(socketId)?.delete(`${concertId}|${fanId}`);
+  };
+
+  return {
+    watch(concertId: string, fanId: string, socketId: string) {
+      let fans = watchers.get(concertId);
+      if (!fans) watchers.set(concertId, (fans = new Map()));
+      let sockets = fans.get(fanId);
+      if (!sockets) fans.set(fanId, (sockets = new Set()));
+      sockets.add(socketId);
+      let watched = bySocket.get(socketId);
+      if (!watched) bySocket.set(socketId, (watched = new Set()));
+      watched.add(`${concertId}|${fanId}`);
+      touch(concertId, [fanId]).catch((err) => logger.warn({ err, concertId }, 'waiting-room presence not written'));
+    },
+    unwatch,
+    forget(socketId: string) {
+      for (const entry of bySocket.get(socketId) ?? []) {
+        const [concertId, fanId] = entry.split('|');
+        unwatch(concertId, fanId, socketId);
+      }
+      bySocket.delete(socketId);
+    },
+    stop: () => clearInterval(timer),
+  };
 }

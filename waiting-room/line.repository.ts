@@ -1,0 +1,109 @@
+import { randomInt } from 'node:crypto';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { defineLuaCommands } from '../lib/lua-scripts.js';
+import { ACTIVE_WAITING_ROOMS_KEY, waitingRoomKeys } from '../lib/waiting-room-keys.js';
+import { JoinCode, RenewLeaseCode } from './line-codes.js';
+
+const LUA_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), 'lua');
+const SCRIPTS = ['join-line-6.lua', 'advance-line-7.lua', 'renew-lease-1.lua'];
+
+type AdvanceReply = [number, number, number, number, number, number, number, number, Array<string | number>];
+
+interface LineCommands {
+  joinLine(...args: [string, string, string, string, string, string, string, number, number]): Promise<[JoinCode, number]>;
+  advanceLine(...args: [string, string, string, string, string, string, string, number, number, number, number, number, number]): Promise<AdvanceReply>;
+  renewLease(lease: string, token: string, ttlMs: number): Promise<RenewLeaseCode>;
+}
+
+export interface AdvanceSettings {
+  opensAtMs: number;
+  admitPerSecond: number;
+  maxActive: number;
+  tokenTtlMs: number;
+  abandonAfterMs: number;
+  /** Seats of all types left; -1 when unknown. */
+  seatsLeft: number;
+}
+
+export interface AdvanceResult {
+  serving: number;
+  waiting: number;
+  active: number;
+  soldOut: boolean;
+  opened: boolean;
+  nowMs: number;
+  expired: number;
+  abandoned: number;
+  admitted: Array<{ fanId: string; position: number; admittedAtMs: number; expiresAtMs: number }>;
+}
+
+export interface LineSnapshot {
+  serving: number;
+  waiting: number;
+  opened: boolean;
+  soldOut: boolean;
+}
+
+export interface FanPlace {
+  /** null while in the pre-queue */
+  position: number | null;
+  preQueued: boolean;
+  /** set once admitted */
+  admissionExpiresAtMs?: number;
+}
+
+/** The Redis side of the waiting room: one line per concert, under the concert's hash tag. */
+export function createLineRepository(redis: Redis) {
+  defineLuaCommands(redis, LUA_DIR, SCRIPTS);
+  const lua = redis as unknown as LineCommands;
+
+  return {
+    async join(concertId: string, fanId: string, opensAtMs: number): Promise<{ code: JoinCode; position: number }> {
+      const k = waitingRoomKeys(concertId);
+      // Hidden from the fan; orders the pre-queue at opening.
+      const preQueueScore = randomInt(0, 2 ** 47);
+      const [, reply] = await Promise.all([
+        redis.sadd(ACTIVE_WAITING_ROOMS_KEY, concertId),
+        lua.joinLine(k.state, k.positions, k.preQueue, k.line, k.seen, k.admitted, fanId, opensAtMs, preQueueScore),
+      ]);
+      return { code: reply[0], position: reply[1] };
+    },
+
+    async advance(concertId: string, s: AdvanceSettings): Promise<AdvanceResult> {
+      const k = waitingRoomKeys(concertId);
+      const [serving, waiting, active, soldOut, opened, nowMs, expired, abandoned, flat] = await lua.advanceLine(
+        k.state, k.positions, k.preQueue, k.line, k.seen, k.active, k.admitted,
+        s.opensAtMs, s.admitPerSecond, s.maxActive, s.tokenTtlMs, s.abandonAfterMs, s.seatsLeft,
+      );
+      const admitted: AdvanceResult['admitted'] = [];
+      for (let i = 0; i < flat.length; i += 2) admitted.push({ fanId: String(flat[i]), position: Number(flat[i + 1]), admittedAtMs: nowMs, expiresAtMs: nowMs + s.tokenTtlMs });
+      return { serving, waiting, active, soldOut: soldOut === 1, opened: opened === 1, nowMs, expired, abandoned, admitted };
+    },
+
+    async snapshot(concertId: string): Promise<LineSnapshot> {
+      const [serving, waiting, opened, soldOut] = await redis.hmget(waitingRoomKeys(concertId).state, 'serving', 'waiting', 'opened', 'soldOut');
+      return { serving: Number(serving ?? 0), waiting: Number(waiting ?? 0), opened: opened === '1', soldOut: soldOut === '1' };
+    },
+
+    async place(concertId: string, fanId: string): Promise<FanPlace | null> {
+      const k = waitingRoomKeys(concertId);
+      const [[, position], [, preQueued], [, expiry]] = (await redis.pipeline().hget(k.positions, fanId).zscore(k.preQueue, fanId).zscore(k.admitted, fanId).exec()) as Array<[unknown, string | null]>;
+      if (position) return { position: Number(position), preQueued: false, ...(expiry ? { admissionExpiresAtMs: Number(expiry) } : {}) };
+      if (preQueued) return { position: null, preQueued: true };
+      return null;
+    },
+
+    /** Signs of life from status polls, batched: only fans still waiting are touched (XX). */
+    async markSeen(seen: Map<string, Set<string>>, nowMs: number): Promise<void> {
+      // One command per concert: concerts live in different cluster slots.
+      await Promise.all([...seen].map(([concertId, fans]) => redis.zadd(waitingRoomKeys(concertId).seen, 'XX', ...[...fans].flatMap((fanId) => [nowMs, fanId]))));
+    },
+
+    activeConcerts: () => redis.smembers(ACTIVE_WAITING_ROOMS_KEY),
+    retire: (concertId: string) => redis.srem(ACTIVE_WAITING_ROOMS_KEY, concertId),
+    renewLease: (concertId: string, token: string, ttlMs: number) => lua.renewLease(waitingRoomKeys(concertId).tickerLease, token, ttlMs),
+  };
+}
+
+export type LineRepository = ReturnType<typeof createLineRepository>;

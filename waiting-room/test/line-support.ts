@@ -1,0 +1,39 @@
+import { io as connect, type Socket } from 'socket.io-client';
+import type { Fan } from '../../test/support/fans.js';
+import type { ApiResponse, TestPlatform } from '../../test/support/test-platform.js';
+
+export const join = (platform: TestPlatform, fan: Fan, concertId: string): Promise<ApiResponse> =>
+  platform.api.post(`/api/v1/waiting-room/${concertId}/join`, undefined, fan.token);
+export const status = (platform: TestPlatform, fan: Fan, concertId: string): Promise<ApiResponse> =>
+  platform.api.get(`/api/v1/waiting-room/${concertId}/status`, fan.token);
+
+/** Polls a condition with a deadline (no fixed sleeps as synchronisation). */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Polls a fan's status until admitted; resolves with the status body. */
+export function admitted(platform: TestPlatform, fan: Fan, concertId: string, timeoutMs = 30_000) {
+  return eventually(`fan ${fan.id} admitted`, async () => {
+    const res = await status(platform, fan, concertId);
+    if (res.status !== 200) throw new Error(`status ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.status === 'admitted' ? res.body : undefined;
+  }, timeoutMs, 150);
+}
+
+/** A fan's socket through the gateway, watching one concert's line. */
+export async function watchLine(platform: TestPlatform, fan: Fan, concertId: string): Promise<Socket> {
+  const socket = connect(platform.gatewayUrl, { path: '/socket.io', auth: { token: fan.token }, transports: ['websocket'], reconnection: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  socket.emit('waiting-room:watch', { concertId });
+  return socket;
+}

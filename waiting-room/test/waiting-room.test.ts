@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Socket } from 'socket.io-client';
+import { openRedis } from '../../lib/redis.js';
+import { waitingRoomKeys } from '../../lib/waiting-room-keys.js';
+import { assertError } from '../../test/support/assertions.js';
+import { adminToken, createConcert, mintFans, type Fan } from '../../test/support/fans.js';
+import { startTestPlatform, type TestPlatform } from '../../test/support/test-platform.js';
+import { admitted, eventually, join, status, watchLine } from './line-support.js';
+
+let platform: TestPlatform;
+let admin: string;
+let redis: ReturnType<typeof openRedis>;
+const sockets: Socket[] = [];
+
+const book = (fan: Fan, concertId: string, seatTypeId: string, admissionToken?: string) =>
+  platform.api.post('/api/v1/bookings', { concertId, seatTypeId }, fan.token, { prefer: 'wait=20', ...(admissionToken ? { 'x-admission-token': admissionToken } : {}) });
+
+before(async () => {
+  platform = await startTestPlatform('waiting-room');
+  admin = await adminToken(platform);
+  redis = openRedis(platform.redisUrl);
+});
+after(async () => {
+  for (const s of sockets) s.disconnect();
+  redis?.disconnect();
+  await platform?.stop();
+});
+
+describe('the waiting room line', () => {
+  test('when 2,000 fans join at once, positions are exactly 1..2000 and joining again keeps the place', async () => {
+    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: { enabled: true, admitPerSecond: 1 } });
+    const fans = mintFans(platform, 2000);
+    const first = await Promise.all(fans.map((f) => join(platform, f, concert.id)));
+    for (const res of first) assert.equal(res.status, 200, JSON.stringify(res.body));
+    const positions = first.map((r) => r.body.position as number);
+    assert.deepEqual([...positions].sort((a, b) => a - b), Array.from({ length: 2000 }, (_, i) => i + 1));
+
+    const again = await Promise.all(fans.map((f) => join(platform, f, concert.id)));
+    assert.deepEqual(again.map((r) => r.body.position), positions, 'a second join returns the same place');
+    const polled = await Promise.all(fans.slice(0, 200).map((f) => status(platform, f, concert.id)));
+    assert.deepEqual(polled.map((r) => r.body.position), positions.slice(0, 200));
+    for (const res of polled) assert.ok(res.body.status === 'waiting' || res.body.status === 'admitted');
+    const last = polled.find((r) => r.body.status === 'waiting')!;
+    assert.ok(last.body.ahead >= 0 && last.body.etaSeconds >= 1, JSON.stringify(last.body));
+  });
+
+  test('with 5 fans/s admission, every second of 10 admits 5 ± 1 fans, in position order', async () => {
+    const ttlSeconds = 300;
+    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 1000 }], waitingRoom: { enabled: true, admitPerSecond: 5, tokenTtlSeconds: ttlSeconds } });
+    const fans = mintFans(platform, 75);
+    const admittedAt = new Map<string, number>();
+    for (const fan of fans) {
+      const socket = await watchLine(platform, fan, concert.id);
+      sockets.push(socket);
+      socket.on('waiting-room:admitted', (event: { concertId: string; admissionToken: string; expiresAt: string }) => {
+        assert.equal(event.concertId, concert.id);
+        assert.ok(event.admissionToken);
+        admittedAt.set(fan.id, Date.parse(event.expiresAt) - ttlSeconds * 1000);
+      });
+    }
+    const joined = await Promise.all(fans.map((f) => join(platform, f, concert.id)));
+    const positionOf = new Map(fans.map((f, i) => [f.id, joined[i].body.position as number]));
+    await eventually('65 admissions', async () => admittedAt.size >= 65, 60_000);
+
+    const order = [...admittedAt].sort((a, b) => a[1] - b[1] || positionOf.get(a[0])! - positionOf.get(b[0])!);
+    const positions = order.map(([id]) => positionOf.get(id)!);
+    assert.deepEqual(positions, [...positions].sort((a, b) => a - b), 'admitted in position order');
+    assert.deepEqual(positions.slice(0, 10), Array.from({ length: 10 }, (_, i) => i + 1), 'nobody skipped');
+
+    // Ten whole seconds, starting one second after the first admission (the line was filling up before).
+    const start = order[0][1] + 1000;
+    const perSecond = Array.from({ length: 10 }, (_, s) => order.filter(([, at]) => at >= start + s * 1000 && at < start + (s + 1) * 1000).length);
+    for (const count of perSecond) assert.ok(count >= 4 && count <= 6, `admitted per second: ${perSecond.join(', ')}`);
+    const total = perSecond.reduce((a, b) => a + b, 0);
+    assert.ok(total >= 48 && total <= 52, `admitted in 10 s: ${total} (${perSecond.join(', ')})`);
+  });
+
+  test('fans who join before the opening are admitted in a shuffled order, all before the first fan who joined after', async () => {
+    const opensAt = Date.now() + 8000;
+    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 1000 }], waitingRoom: { enabled: true, admitPerSecond: 20, opensAt: new Date(opensAt).toISOString() } });
+    const early = mintFans(platform, 30);
+    const late = mintFans(platform, 10);
+    for (const fan of early) {
+      const res = await join(platform, fan, concert.id);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.status, 'waiting');
+      assert.equal(res.body.position, null, 'no place is given before the opening');
+      assert.ok(res.body.etaSeconds >= 1);
+    }
+    assert.ok(Date.now() < opensAt, 'the pre-queue filled before the opening (machine too slow?)');
+    await eventually('the opening', async () => (await status(platform, early[0], concert.id)).body.position !== null, 30_000, 200);
+    const latePositions: number[] = [];
+    for (const fan of late) latePositions.push((await join(platform, fan, concert.id)).body.position);
+
+    const earlyStatus = await Promise.all(early.map((f) => admitted(platform, f, concert.id)));
+    const lateStatus = await Promise.all(late.map((f) => admitted(platform, f, concert.id)));
+    const earlyPositions = earlyStatus.map((s) => s.position as number);
+    assert.deepEqual([...earlyPositions].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1));
+    assert.notDeepEqual(earlyPositions, Array.from({ length: 30 }, (_, i) => i + 1), 'joining order is not the line order');
+    assert.deepEqual(latePositions, Array.from({ length: 10 }, (_, i) => i + 31), 'later fans queue in arrival order behind');
+    assert.deepEqual(lateStatus.map((s) => s.position), latePositions);
+    const lastEarly = Math.max(...earlyStatus.map((s) => Date.parse(s.expiresAt)));
+    const firstLate = Math.min(...lateStatus.map((s) => Date.parse(s.expiresAt)));
+    assert.ok(lastEarly <= firstLate, 'every pre-queue fan was admitted before the first later fan');
+  });
+});
+
+describe('admission tokens and the inlet', () => {
+  test('booking a concert with a waiting room needs the fan\'s own admission token for that concert', async () => {
+    const room = { enabled: true, admitPerSecond: 50 };
+    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: room });
+    const other = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: room });
+    const seatTypeId = concert.seatTypes[0].id;
+    const [fan, friend] = mintFans(platform, 2);
+
+    assertError(await book(fan, concert.id, seatTypeId), 403, 'admission_required');
+    assertError(await book(fan, concert.id, seatTypeId, 'not-a-token'), 403, 'admission_required');
+    assertError(await status(platform, fan, concert.id), 404, 'not_in_line');
+
+    await join(platform, fan, concert.id);
+    await join(platform, friend, concert.id);
+    await join(platform, fan, other.id);
+    const mine = await admitted(platform, fan, concert.id);
+    const friends = await admitted(platform, friend, concert.id);
+    const mineElsewhere = await admitted(platform, fan, other.id);
+    assert.ok(Date.parse(mine.expiresAt) > Date.now());
+    assert.equal(Number(await redis.zcard(waitingRoomKeys(concert.id).active)), 2);
+
+    assertError(await book(fan, concert.id, seatTypeId, friends.admissionToken), 403, 'admission_required');
+    assertError(await book(fan, concert.id, seatTypeId, mineElsewhere.admissionToken), 403, 'admission_required');
+    const booked = await book(fan, concert.id, seatTypeId, mine.admissionToken);
+    assert.equal(booked.status, 201, JSON.stringify(booked.body));
+    assert.equal(await redis.zscore(waitingRoomKeys(concert.id).active, fan.id), null, 'booking frees the admission slot');
+  });
+
+  test('with maxActive 2, a third fan is let in only when an admitted fan books', async () => {
+    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 100 }], waitingRoom: { enabled: true, admitPerSecond: 50, maxActive: 2 } });
+    const fans = mintFans(platform, 5);
+    for (const fan of fans) await join(platform, fan, concert.id);
+    const first = await admitted(platform, fans[0], concert.id);
+    await admitted(platform, fans[1], concert.id);
+    // The cap holds over many ticks at 50 fans/s.
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      assert.equal((await status(platform, fans[2], concert.id)).body.status, 'waiting');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal((await book(fans[0], concert.id, concert.seatTypes[0].id, first.admissionToken)).status, 201);
+    await admitted(platform, fans[2], concert.id);
+    assert.equal((await status(platform, fans[3], concert.id)).body.status, 'waiting');
+  });
+
+  test('the line never admits more fans than seats left, and stops and tells waiting fans at once when sold out', async () => {
+    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Only', capacity: 1 }], waitingRoom: { enabled: true, admitPerSecond: 50 } });
+    const fans = mintFans(platform, 3);
+    const socket = await watchLine(platform, fans[1], concert.id);
+    sockets.push(socket);
+    const soldOut = new Promise((resolve) => socket.once('waiting-room:sold-out', resolve));
+    const updates: Array<{ soldOut?: boolean }> = [];
+    socket.on('waiting-room:update', (u) => updates.push(u));
+    for (const fan of fans) await join(platform, fan, concert.id);
+    const first = await admitted(platform, fans[0], concert.id);
+    assert.equal((await status(platform, fans[1], concert.id)).body.status, 'waiting', 'one seat left: one fan in');
+
+    assert.equal((await book(fans[0], concert.id, concert.seatTypes[0].id, first.admissionToken)).status, 201);
+    assert.deepEqual(await soldOut, { concertId: concert.id });
+    const told = await eventually('sold_out status', async () => {
+      const res = await status(platform, fans[2], concert.id);
+      return res.body.status === 'sold_out' ? res.body : undefined;
+    });
+    assert.equal(told.etaSeconds, null);
+    assert.ok(updates.some((u) => u.soldOut === true));
+  });
+
+  test('join answers 404 for an unknown concert or one without a waiting room, 409 once it started', async () => {
+    const [fan] = mintFans(platform, 1);
+    assertError(await join(platform, fan, 'f'.repeat(24)), 404, 'not_found');
+    assertError(await join(platform, fan, 'nope'), 404, 'not_found');
+    const plain = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 1 }] });
+    assertError(await join(platform, fan, plain.id), 404, 'not_found');
+    const soon = await createConcert(platform, admin, { startsInMs: 2500, seatTypes: [{ name: 'Floor', capacity: 1 }], waitingRoom: { enabled: true } });
+    await eventually('the concert to start', async () => Date.now() > Date.parse(soon.startsAt) + 50, 10_000);
+    assertError(await join(platform, fan, soon.id), 409, 'concert_started');
+    assertError(await platform.api.post(`/api/v1/waiting-room/${plain.id}/join`, undefined), 401, 'unauthorized');
+  });
+});

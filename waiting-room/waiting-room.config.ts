@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { commonEnv, positiveInt } from '../lib/config.js';
+import { PRESENCE_HEARTBEAT_MS } from '../lib/waiting-room-keys.js';
+
+export const waitingRoomConfigSchema = z.object({
+  ...commonEnv,
+  /** HS256 secret shared with the booking service, which verifies the admission tokens. */
+  ADMISSION_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  /** How often the ticker advances each line; the rate is exact regardless (credits earned per elapsed ms). */
+  WAITING_ROOM_TICK_MS: positiveInt.default(200),
+  /** A waiting fan with no socket and no status poll for this long loses the place. */
+  ABANDON_AFTER_MS: positiveInt
+    .default(60_000)
+    .refine((v) => v > PRESENCE_HEARTBEAT_MS * 2, `must be well above the socket presence heartbeat (${PRESENCE_HEARTBEAT_MS} ms)`),
+  /** Status answers are computed from a per-process snapshot of each line this old at most. */
+  STATUS_CACHE_MS: positiveInt.default(250),
+  /** Defaults for concerts whose waiting-room settings leave them out. */
+  DEFAULT_ADMIT_PER_SECOND: positiveInt.default(10),
+  DEFAULT_TOKEN_TTL_SECONDS: positiveInt.default(300),
+});
+
+export type WaitingRoomConfig = z.infer<typeof waitingRoomConfigSchema>;

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import express, { Router } from 'express';
+import { requireUser } from '../lib/auth-middleware.js';
+import { AppError } from '../lib/errors.js';
+import { objectIdString } from '../lib/validation.js';
+import type { WaitingRoomService } from './waiting-room.service.js';
+
+const HERE = path.dirname(new URL(import.meta.url).pathname);
+const PUBLIC_DIR = path.join(HERE, 'public');
+const SOCKET_IO_CLIENT = path.join(HERE, '..', 'node_modules', 'socket.io-client', 'dist', 'socket.io.min.js');
+
+/** Path ids that are not object ids are unknown concerts, never cast errors. */
+function concertIdOf(raw: unknown): string {
+  const parsed = objectIdString.safeParse(raw);
+  if (!parsed.success) throw new AppError('not_found', 'No such concert');
+  return parsed.data;
+}
+
+/** REST: join and status (ARCHITECTURE.md section 3). */
+export function waitingRoomRoutes(service: WaitingRoomService, publicKey: string): Router {
+  const router = Router();
+  router.use(requireUser(publicKey));
+  router.post('/:concertId/join', async (req, res) => {
+    res.json(await service.join(req.user!.id, concertIdOf(req.params.concertId)));
+  });
+  router.get('/:concertId/status', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await service.status(req.user!.id, concertIdOf(req.params.concertId)));
+  });
+  return router;
+}
+
+/** The fan-facing page: static HTML, CSS and JS plus the Socket.IO client, no build step. */
+export function fanPageRoutes(): Router {
+  const router = Router();
+  router.get('/assets/socket.io.min.js', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.sendFile(SOCKET_IO_CLIENT);
+  });
+  router.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '5m' }));
+  router.get('/:concertId', (req, res) => {
+    concertIdOf(req.params.concertId);
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile(path.join(PUBLIC_DIR, 'index.html'));
+  });
+  return router;
+}

@@ -1,0 +1,140 @@
+import { signAdmissionToken } from '../lib/admission-token.js';
+import { AppError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { ConcertCache } from '../lib/records/concert-cache.js';
+import type { FanPlace, LineRepository, LineSnapshot } from './line.repository.js';
+import { roomSettings, type RoomSettings } from './room-settings.js';
+
+/** What join and status answer (ARCHITECTURE.md section 3), plus the line's counters for the page. */
+export interface LineStatus {
+  concertId: string;
+  status: 'waiting' | 'admitted' | 'sold_out';
+  /** null while in the pre-queue (places are drawn at opening) */
+  position: number | null;
+  ahead: number | null;
+  etaSeconds: number | null;
+  admissionToken?: string;
+  expiresAt?: string;
+  opensAt?: string;
+  serving: number;
+  waiting: number;
+  admitPerSecond: number;
+}
+
+export interface WaitingRoomServiceOptions {
+  lines: LineRepository;
+  concerts: ConcertCache;
+  tokenSecret: string;
+  defaults: { admitPerSecond: number; tokenTtlSeconds: number };
+  statusCacheMs: number;
+  logger: Logger;
+}
+
+/** A fan's place changes only at opening, admission, expiry or abandonment; re-read it this often at most. */
+const PLACE_CACHE_MS = 5_000;
+const PLACE_CACHE_MAX = 200_000;
+const PRESENCE_FLUSH_MS = 1_000;
+
+/**
+ * Join and status. Status is what thousands of fans poll, so it is answered
+ * from a per-process snapshot of the line's counters (refreshed every
+ * statusCacheMs) and a short cache of each fan's place; a poll's sign of life
+ * is written to Redis in one batch per second.
+ */
+export function createWaitingRoomService(opts: WaitingRoomServiceOptions) {
+  const { lines, concerts } = opts;
+  const snapshots = new Map<string, { at: number; value: Promise<LineSnapshot> }>();
+  const places = new Map<string, { at: number; place: FanPlace }>();
+  let seen = new Map<string, Set<string>>();
+
+  const presenceTimer = setInterval(() => {
+    const batch = seen;
+    seen = new Map();
+    lines.markSeen(batch, Date.now()).catch((err) => opts.logger.warn({ err }, 'presence flush failed'));
+  }, PRESENCE_FLUSH_MS);
+  presenceTimer.unref();
+
+  async function settingsOf(concertId: string): Promise<RoomSettings> {
+    const concert = await concerts.get(concertId);
+    const settings = concert && roomSettings(concert, opts.defaults);
+    if (!settings?.enabled) throw new AppError('not_found', 'This concert has no waiting room');
+    return settings;
+  }
+
+  function snapshot(concertId: string, fresh = false): Promise<LineSnapshot> {
+    const hit = snapshots.get(concertId);
+    if (!fresh && hit && Date.now() - hit.at < opts.statusCacheMs) return hit.value;
+    const value = lines.snapshot(concertId);
+    snapshots.set(concertId, { at: Date.now(), value });
+    value.catch(() => snapshots.delete(concertId));
+    return value;
+  }
+
+  async function placeOf(concertId: string, fanId: string, line: LineSnapshot): Promise<FanPlace | null> {
+    const key = `${concertId}:${fanId}`;
+    const hit = places.get(key);
+    const stale =
+      !hit ||
+      Date.now() - hit.at > PLACE_CACHE_MS ||
+      (hit.place.preQueued && line.opened) ||
+      (!hit.place.admissionExpiresAtMs && hit.place.position !== null && hit.place.position <= line.serving) ||
+      (hit.place.admissionExpiresAtMs !== undefined && hit.place.admissionExpiresAtMs <= Date.now());
+    if (!stale) return hit.place;
+    const place = await lines.place(concertId, fanId);
+    if (places.size >= PLACE_CACHE_MAX) places.clear();
+    if (place) places.set(key, { at: Date.now(), place });
+    else places.delete(key);
+    return place;
+  }
+
+  function answer(settings: RoomSettings, fanId: string, place: FanPlace, line: LineSnapshot): LineStatus {
+    const base = { concertId: settings.concertId, serving: line.serving, waiting: line.waiting, admitPerSecond: settings.admitPerSecond };
+    const expiresAtMs = place.admissionExpiresAtMs;
+    if (expiresAtMs !== undefined && expiresAtMs > Date.now()) {
+      const admissionToken = signAdmissionToken(opts.tokenSecret, { fanId, concertId: settings.concertId, admittedAtMs: expiresAtMs - settings.tokenTtlMs, expiresAtMs });
+      return { ...base, status: 'admitted', position: place.position, ahead: 0, etaSeconds: 0, admissionToken, expiresAt: new Date(expiresAtMs).toISOString() };
+    }
+    const status = line.soldOut ? 'sold_out' : 'waiting';
+    if (place.position === null) {
+      // Places are drawn at opening; expect to be somewhere in the middle of the pre-queue.
+      const untilOpen = Math.max(0, Math.ceil((settings.opensAtMs - Date.now()) / 1000));
+      return { ...base, status, position: null, ahead: null, etaSeconds: untilOpen + Math.ceil(line.waiting / 2 / settings.admitPerSecond), opensAt: new Date(settings.opensAtMs).toISOString() };
+    }
+    // Positions of fans who left are gaps, so this overestimates a little; it never says "next" too early.
+    const ahead = Math.max(0, Math.min(place.position - line.serving - 1, line.waiting - 1));
+    return { ...base, status, position: place.position, ahead, etaSeconds: status === 'sold_out' ? null : Math.ceil((ahead + 1) / settings.admitPerSecond) };
+  }
+
+  return {
+    async join(fanId: string, concertId: string): Promise<LineStatus> {
+      const settings = await settingsOf(concertId);
+      if (Date.now() >= settings.startsAtMs) throw new AppError('concert_started');
+      await lines.join(concertId, fanId, settings.opensAtMs);
+      places.delete(`${concertId}:${fanId}`);
+      const line = await snapshot(concertId);
+      const place = await placeOf(concertId, fanId, line);
+      if (!place) throw new AppError('service_unavailable', 'Your place could not be read back; try again');
+      return answer(settings, fanId, place, line);
+    },
+
+    async status(fanId: string, concertId: string): Promise<LineStatus> {
+      const settings = await settingsOf(concertId);
+      const line = await snapshot(concertId);
+      const place = await placeOf(concertId, fanId, line);
+      if (!place) throw new AppError('not_in_line');
+      if (!place.admissionExpiresAtMs) {
+        let fans = seen.get(concertId);
+        if (!fans) seen.set(concertId, (fans = new Set()));
+        fans.add(fanId);
+      }
+      return answer(settings, fanId, place, line);
+    },
+
+    stop() {
+      clearInterval(presenceTimer);
+      return lines.markSeen(seen, Date.now());
+    },
+  };
+}
+
+export type WaitingRoomService = ReturnType<typeof createWaitingRoomService>;
