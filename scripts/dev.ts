@@ -2,9 +2,12 @@
  * `npm start`: the whole platform on this machine, no Docker. Starts Redis and
  * FerretDB on ports of their own (unless REDIS_URL / MONGO_URL point elsewhere),
  * every service, and the gateway on PORT (default 3000). Ctrl-C stops it all.
+ * WITH_PROMETHEUS=1 also starts Prometheus (PROMETHEUS_PORT, default 9090)
+ * scraping every process each second (docs/OBSERVABILITY.md).
  */
 import path from 'node:path';
 import { DEV_ADMIN, ROOT, startPlatform } from './stack/platform.js';
+import { startPrometheus, type PrometheusHandle } from './stack/prometheus.js';
 
 const gatewayPort = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.DATA_DIR ?? path.join(ROOT, '.data');
@@ -22,6 +25,22 @@ const platform = await startPlatform({
   output: (name) => ({ kind: 'console', prefix: `[${name}]` }),
 });
 
+let prometheus: PrometheusHandle | undefined;
+if (process.env.WITH_PROMETHEUS === '1') {
+  try {
+    prometheus = await startPrometheus({
+      dataDir: path.join(dataDir, 'prometheus'),
+      port: Number(process.env.PROMETHEUS_PORT ?? 9090),
+      targets: [...platform.ports].map(([job, port]) => ({ job, port })),
+      scrapeIntervalSeconds: 1,
+      output: { kind: 'console', prefix: '[prometheus]' },
+    });
+  } catch (err) {
+    // The platform is useful without it; say why and carry on.
+    console.error(`Prometheus did not start: ${(err as Error).message}`);
+  }
+}
+
 const base = platform.gatewayUrl.replace('127.0.0.1', 'localhost');
 console.log(`
   The platform is up.
@@ -29,7 +48,7 @@ console.log(`
     Socket.IO    ${base}  path /socket.io  (auth: { token: <accessToken> })
     Metrics      ${[...platform.ports].map(([n, p]) => `${n} http://localhost:${p}/metrics`).join('\n                 ')}
     MongoDB      ${platform.mongoUrl}${platform.ferretdb ? ' (FerretDB)' : ''}
-    Redis        ${platform.redisUrl}
+    Redis        ${platform.redisUrl}${prometheus ? `\n    Prometheus   ${prometheus.url.replace('127.0.0.1', 'localhost')}/graph  (scrape config: ${prometheus.configPath})` : ''}
     Admin        ${process.env.ADMIN_EMAIL ?? DEV_ADMIN.email} / ${process.env.ADMIN_EMAIL ? '(ADMIN_PASSWORD)' : DEV_ADMIN.password}
   Ctrl-C stops everything.
 `);
@@ -39,6 +58,7 @@ const shutdown = async () => {
   if (stopping) return;
   stopping = true;
   console.log('stopping…');
+  await prometheus?.stop();
   await platform.stop();
   console.log('stopped.');
   process.exit(0);

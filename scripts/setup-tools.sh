@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the servers the development stack and the tests run exist on this
-# machine: redis-server (Debian package) and FerretDB v1.24.2 (built once into
+# machine: redis-server and prometheus (Debian packages) and FerretDB v1.24.2 (built once into
 # .tools/bin). Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,8 @@ apt_install() {
 
 command -v redis-server >/dev/null || apt_install redis-server
 command -v redis-cli >/dev/null || apt_install redis-tools
+# Prometheus for the observability tests and `WITH_PROMETHEUS=1 npm start`.
+command -v prometheus >/dev/null || apt_install prometheus
 
 if [ ! -x "$TOOLS_BIN/ferretdb" ] || ! "$TOOLS_BIN/ferretdb" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; then
   command -v go >/dev/null || { echo "setup: Go is needed once to build FerretDB (https://go.dev/doc/install)" >&2; exit 1; }
