@@ -3,7 +3,7 @@
 # a time (each starts its own servers), and ends with a pass/fail count line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-tools.sh || exit 1
+WITH_K6=1 bash scripts/setup-tools.sh || exit 1
 if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find lib services workers waiting-room scripts test -name '*.test.ts' -not -path '*/node_modules/*' -not -path 'test/deploy/redis-cluster.test.ts' | sort); fi
 log=$(mktemp)
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}" 2>&1 | tee "$log"

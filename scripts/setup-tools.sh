@@ -20,6 +20,8 @@ apt_install() {
 
 command -v redis-server >/dev/null || apt_install redis-server
 command -v redis-cli >/dev/null || apt_install redis-tools
+# Validates docker-compose.yml in test/deploy (no Docker engine needed for `config`).
+command -v docker-compose >/dev/null || apt_install docker-compose
 # Prometheus for the observability tests and `WITH_PROMETHEUS=1 npm start`.
 command -v prometheus >/dev/null || apt_install prometheus
 
@@ -40,4 +42,14 @@ if [ ! -x "$TOOLS_BIN/ferretdb" ] || ! "$TOOLS_BIN/ferretdb" --version 2>/dev/nu
     awk '/^(go: |#|[^ ]+\.go:)/ { print; next } { n++ } n % 40 == 0 { printf "setup: %d packages compiled…\n", n; fflush() }'
   [ -x "$TOOLS_BIN/ferretdb" ] || { echo "setup: FerretDB build failed" >&2; exit 1; }
   echo "setup: FerretDB built in $(( $(date +%s) - started )) s"
+fi
+
+# k6 for the load scenarios (npm run load); only when asked, it takes ~3 minutes to build.
+K6_VERSION=v1.8.1
+if [ "${WITH_K6:-0}" = 1 ] && ! { [ -x "$TOOLS_BIN/k6" ] && "$TOOLS_BIN/k6" version 2>/dev/null | grep -q "$K6_VERSION"; }; then
+  command -v go >/dev/null || { echo "setup: Go is needed once to build k6" >&2; exit 1; }
+  echo "setup: building k6 $K6_VERSION into .tools/bin (first time only, about 3 minutes)…"
+  started=$(date +%s)
+  GOBIN="$TOOLS_BIN" go install "go.k6.io/k6@$K6_VERSION"
+  echo "setup: k6 built in $(( $(date +%s) - started )) s"
 fi

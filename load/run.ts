@@ -1,0 +1,203 @@
+/**
+ * `npm run load -- <storm|duplicates|ramp> [--fans N]`: starts the development
+ * stack if none answers at LOAD_BASE_URL (default http://localhost:3000), seeds
+ * a concert and real registered fans (bcrypt and all, before the measured phase),
+ * runs the k6 scenario with its HTML report, then verifies the invariants
+ * through the API (and in MongoDB/Redis when it started the stack itself).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, ROOT } from '../scripts/stack/processes.js';
+import { DEV_ADMIN, startPlatform, type Platform } from '../scripts/stack/platform.js';
+import { checkInvariants } from '../test/support/invariants.js';
+import { ApiClient } from '../test/support/test-platform.js';
+
+export const SCENARIOS = ['storm', 'duplicates', 'ramp'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface LoadOptions {
+  scenario: Scenario;
+  fans?: number;
+  baseUrl?: string;
+  /** Where the HTML report, the summary and the seed go. */
+  reportDir?: string;
+  p95TargetMs?: number;
+  quiet?: boolean;
+}
+
+export interface LoadResult {
+  passed: boolean;
+  k6Passed: boolean;
+  verified: boolean;
+  problems: string[];
+  summary: Record<string, number>;
+  reportHtml: string;
+  summaryJson: string;
+}
+
+const K6 = path.join(ROOT, '.tools/bin/k6');
+const DEFAULT_FANS: Record<Scenario, number> = { storm: 1000, duplicates: 200, ramp: 1000 };
+
+async function healthy(url: string) {
+  try {
+    return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(1500) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i], i);
+    }
+  }));
+}
+
+async function createConcert(api: ApiClient, admin: string, name: string, seatTypes: Array<{ name: string; capacity: number; price: number }>) {
+  const res = await api.post('/api/v1/concerts', { name, venue: 'Load Test Arena', startsAt: new Date(Date.now() + 24 * 3600_000).toISOString(), seatTypes }, admin);
+  if (res.status !== 201) throw new Error(`creating the concert failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: string; seatTypes: Array<{ id: string; name: string; capacity: number }> };
+}
+
+/** Registers fans through the API (real bcrypt) so the measured phase starts with tokens in hand. */
+async function seedFans(api: ApiClient, count: number, log: (s: string) => void) {
+  const started = Date.now();
+  const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const fans: Array<{ id: string; token: string }> = new Array(count);
+  await pool(Array.from({ length: count }, (_, i) => i), 16, async (i) => {
+    const res = await api.post('/api/v1/auth/register', { email: `load-${run}-${i}@load.local`, password: 'load-test-password', name: `Fan ${i}` });
+    if (res.status !== 201) throw new Error(`registering fan ${i} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    fans[i] = { id: res.body.user.id, token: res.body.accessToken };
+  });
+  log(`seeded ${count} fans in ${((Date.now() - started) / 1000).toFixed(1)} s (one bcrypt hash each, before the measured phase)`);
+  return fans;
+}
+
+function runK6(script: string, env: Record<string, string>, quiet: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(K6, ['run', '--quiet', '--summary-trend-stats', 'avg,min,med,max,p(90),p(95),p(99)', ...(env.SUMMARY_FILE ? ['--summary-export', env.SUMMARY_FILE] : []), script], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: quiet ? ['ignore', 'ignore', 'pipe'] : 'inherit',
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const log = (s: string) => !opts.quiet && console.log(`[load] ${s}`);
+  const scenario = opts.scenario;
+  const fanCount = opts.fans ?? DEFAULT_FANS[scenario];
+  const reportDir = opts.reportDir ?? path.join(ROOT, 'load/reports');
+  mkdirSync(reportDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const files = {
+    seed: path.join(reportDir, `${scenario}-${stamp}.seed.json`),
+    html: path.join(reportDir, `${scenario}-${stamp}.html`),
+    summary: path.join(reportDir, `${scenario}-${stamp}.summary.json`),
+  };
+
+  let baseUrl = opts.baseUrl ?? process.env.LOAD_BASE_URL ?? 'http://localhost:3000';
+  let platform: Platform | undefined;
+  let dataDir: string | undefined;
+  if (!(await healthy(baseUrl))) {
+    log(`no stack answers at ${baseUrl}: starting one`);
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'onsale-load-'));
+    platform = await startPlatform({ dataDir, gatewayPort: await freePort(), output: () => ({ kind: 'ignore' }), env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' } });
+    baseUrl = platform.gatewayUrl;
+  }
+  try {
+    const api = new ApiClient(baseUrl);
+    const login = await api.post('/api/v1/auth/login', { email: process.env.ADMIN_EMAIL ?? DEV_ADMIN.email, password: process.env.ADMIN_PASSWORD ?? DEV_ADMIN.password });
+    if (login.status !== 200) throw new Error(`admin login failed: ${login.status}`);
+    const admin = login.body.accessToken as string;
+
+    // Fewer seats than fans, across three seat types (storm); one each for duplicates.
+    const seats = scenario === 'duplicates' ? fanCount : Math.floor(fanCount * 0.6);
+    const perType = Math.floor(seats / 3);
+    const concert = await createConcert(api, admin, `Load ${scenario} ${stamp}`, [
+      { name: 'Floor', capacity: perType, price: 89 },
+      { name: 'Balcony', capacity: perType, price: 59 },
+      { name: 'Seated', capacity: seats - 2 * perType, price: 69 },
+    ]);
+    const rampConcerts = [];
+    if (scenario === 'ramp') for (let i = 0; i < 60; i++) rampConcerts.push(await createConcert(api, admin, `Load ramp ${stamp} #${i}`, [{ name: 'GA', capacity: fanCount, price: 10 }]));
+    const fans = await seedFans(api, fanCount, log);
+    writeFileSync(files.seed, JSON.stringify({ baseUrl, concert, rampConcerts, fans, startAt: Date.now() + 8000 + fanCount * 4 }));
+
+    log(`running k6 scenario "${scenario}" with ${fanCount} fans`);
+    const started = Date.now();
+    const exitCode = await runK6(path.join(ROOT, 'load/scenarios', `${scenario}.js`), {
+      SEED_FILE: files.seed,
+      SUMMARY_FILE: files.summary,
+      P95_TARGET_MS: String(opts.p95TargetMs ?? 3000),
+      K6_WEB_DASHBOARD: 'true',
+      K6_WEB_DASHBOARD_PORT: String(await freePort()),
+      K6_WEB_DASHBOARD_EXPORT: files.html,
+      K6_NO_USAGE_REPORT: 'true',
+    }, Boolean(opts.quiet));
+    const k6Seconds = (Date.now() - started) / 1000;
+    const metrics = JSON.parse(readFileSync(files.summary, 'utf8')).metrics as Record<string, Record<string, number>>;
+
+    // The verifier: the API must agree with itself and with what k6 saw.
+    const problems: string[] = [];
+    const checked = scenario === 'ramp' ? [] : [concert];
+    for (const c of checked) {
+      const read = await api.get(`/api/v1/concerts/${c.id}`);
+      const remaining = (read.body.seatTypes as Array<{ capacity: number; remaining: number }>).reduce((a, s) => a + s.remaining, 0);
+      let held = 0;
+      await pool(fans, 32, async (fan) => {
+        const mine = await api.get(`/api/v1/bookings/my-bookings?limit=100`, fan.token);
+        const here = (mine.body as Array<{ concertId: string; status: string }>).filter((b) => b.concertId === c.id && b.status === 'confirmed').length;
+        if (here > 1) problems.push(`fan ${fan.id} holds ${here} bookings`);
+        held += here;
+      });
+      if (held > seats) problems.push(`oversold: ${held} confirmed for ${seats} seats`);
+      if (held !== seats - remaining) problems.push(`remaining ${remaining} ≠ seats ${seats} − confirmed ${held}`);
+      const k6Confirmed = metrics.bookings_confirmed?.count ?? 0;
+      if (k6Confirmed !== held) problems.push(`k6 saw ${k6Confirmed} confirmations, the API holds ${held}`);
+      if (platform) await checkInvariants(platform.mongoUrl, platform.redisUrl, c.id).catch((err) => problems.push(`invariants: ${err.message}`));
+    }
+    const trend = metrics.submit_to_result ?? {};
+    const decided = (metrics.bookings_confirmed?.count ?? 0) + (metrics.bookings_rejected?.count ?? 0);
+    const summary = {
+      fans: fanCount,
+      decided,
+      confirmed: metrics.bookings_confirmed?.count ?? 0,
+      rejected: metrics.bookings_rejected?.count ?? 0,
+      missing: metrics.results_missing?.count ?? 0,
+      viaRest: metrics.results_via_rest?.count ?? 0,
+      httpFailedRate: metrics.http_req_failed?.value ?? metrics.http_req_failed?.rate ?? 0,
+      p50: trend.med,
+      p95: trend['p(95)'],
+      p99: trend['p(99)'],
+      k6Seconds,
+    };
+    const passed = exitCode === 0 && problems.length === 0;
+    log(`summary: ${JSON.stringify(summary)}`);
+    log(`invariants: ${problems.length ? `FAILED\n  ${problems.join('\n  ')}` : 'hold (no oversold seat, no fan with two bookings, remaining = seats − confirmed)'}`);
+    log(`k6 thresholds: ${exitCode === 0 ? 'passed' : `FAILED (exit ${exitCode})`}; report ${path.relative(ROOT, files.html)}`);
+    return { passed, k6Passed: exitCode === 0, verified: problems.length === 0, problems, summary, reportHtml: files.html, summaryJson: files.summary };
+  } finally {
+    await platform?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const scenario = (args.find((a) => !a.startsWith('--')) ?? 'storm') as Scenario;
+  if (!SCENARIOS.includes(scenario)) {
+    console.error(`unknown scenario "${scenario}"; one of ${SCENARIOS.join(', ')}`);
+    process.exit(2);
+  }
+  const fansArg = args.indexOf('--fans');
+  const result = await runLoad({ scenario, fans: fansArg >= 0 ? Number(args[fansArg + 1]) : undefined });
+  process.exit(result.passed ? 0 : 1);
+}
