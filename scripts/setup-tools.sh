@@ -53,3 +53,6 @@ if [ "${WITH_K6:-0}" = 1 ] && ! { [ -x "$TOOLS_BIN/k6" ] && "$TOOLS_BIN/k6" vers
   GOBIN="$TOOLS_BIN" go install "go.k6.io/k6@$K6_VERSION"
   echo "setup: k6 built in $(( $(date +%s) - started )) s"
 fi
+
+# The waiting-room page's browser test drives Debian's Chromium with playwright-core.
+[ -x /usr/bin/chromium ] || apt_install chromium
