@@ -27,7 +27,6 @@ export const ERROR_CODES = {
   internal_error: { status: 500, description: 'Something went wrong on our side; it has been logged.' },
   upstream_unavailable: { status: 502, description: 'A backend service did not answer.' },
   service_unavailable: { status: 503, description: 'A dependency is down; retry shortly.' },
-  decision_timeout: { status: 504, description: 'No decision within the requested wait; poll the request status.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

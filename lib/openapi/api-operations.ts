@@ -9,6 +9,7 @@ import {
   bookingResponse,
   concertResponse,
   emailResponse,
+  lineStatusResponse,
   profileResponse,
   queuedBookingResponse,
   seatTypeResponse,
@@ -27,7 +28,7 @@ export interface ApiOperation {
   /** OpenAPI path template, e.g. `/api/v1/concerts/{id}`. */
   path: string;
   operationId: string;
-  tag: 'auth' | 'concerts' | 'bookings' | 'notifications' | 'waiting-room';
+  tag: 'auth' | 'concerts' | 'bookings' | 'notifications' | 'waiting-room' | 'pages';
   summary: string;
   description?: string;
   access: 'anyone' | 'user' | 'admin';
@@ -37,8 +38,8 @@ export interface ApiOperation {
     params?: z.AnyZodObject;
     headers?: z.AnyZodObject;
   };
-  /** Success answers by status; `schema` absent for an empty body. */
-  responses: Record<number, { description: string; schema?: z.ZodTypeAny; headers?: Record<string, string> }>;
+  /** Success answers by status; `schema` absent for an empty body; JSON unless `contentType` says otherwise. */
+  responses: Record<number, { description: string; schema?: z.ZodTypeAny; contentType?: string; headers?: Record<string, string> }>;
   /** Error codes this operation can answer with, beyond the ones every operation shares. */
   errors: ErrorCode[];
 }
@@ -59,6 +60,10 @@ const bookingHeaders = z.object({
     .optional()
     .describe(`RFC 7240 \`wait=N\` (N ≤ ${MAX_WAIT_SECONDS}): wait for the decision and answer 201 or the 409 reason instead of 202.`),
   'idempotency-key': idempotencyKeyHeader.describe('A retried submission with the same key returns the first answer.'),
+  'x-admission-token': z
+    .string()
+    .optional()
+    .describe('The `admissionToken` the waiting room gave this fan; required when the concert has its waiting room enabled.'),
 });
 
 export const API_OPERATIONS: ApiOperation[] = [
@@ -201,7 +206,7 @@ export const API_OPERATIONS: ApiOperation[] = [
       201: { description: 'Confirmed (only with `Prefer: wait`).', schema: bookingResponse, headers: { 'Preference-Applied': 'Echoes `wait=N`.' } },
       202: { description: 'Queued.', schema: queuedBookingResponse, headers: { Location: 'Where to poll the decision.' } },
     },
-    errors: [...BODY_ERRORS, 'unauthorized', 'not_found', 'already_booked', 'sold_out', 'concert_started', 'idempotency_key_reused'],
+    errors: [...BODY_ERRORS, 'unauthorized', 'admission_required', 'not_found', 'already_booked', 'sold_out', 'concert_started', 'idempotency_key_reused'],
   },
   {
     method: 'get',
@@ -258,5 +263,53 @@ export const API_OPERATIONS: ApiOperation[] = [
     request: { query: pagination },
     responses: { 200: { description: 'A page of sent emails.', schema: z.array(emailResponse) } },
     errors: ['unauthorized', 'validation_failed'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/waiting-room/{concertId}/join',
+    operationId: 'joinWaitingRoom',
+    tag: 'waiting-room',
+    summary: "Take a place in a concert's waiting room",
+    description:
+      'Joining twice keeps the same place. Before `opensAt` fans join the pre-queue and get their places drawn at random when the line opens. ' +
+      'Once admitted the answer carries the admission token (also pushed as the Socket.IO event `waiting-room:admitted`). ' +
+      'Concerts without a waiting room answer 404.',
+    access: 'user',
+    request: { params: idParam('concertId', 'Concert') },
+    responses: { 200: { description: 'Your place in the line.', schema: lineStatusResponse } },
+    errors: ['unauthorized', 'not_found', 'concert_started'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/waiting-room/{concertId}/status',
+    operationId: 'getWaitingRoomStatus',
+    tag: 'waiting-room',
+    summary: 'Your place in the line, how many are ahead and the estimated wait',
+    access: 'user',
+    request: { params: idParam('concertId', 'Concert') },
+    responses: { 200: { description: 'Your place in the line.', schema: lineStatusResponse } },
+    errors: ['unauthorized', 'not_found', 'not_in_line'],
+  },
+  {
+    method: 'get',
+    path: '/waiting-room/{concertId}',
+    operationId: 'waitingRoomPage',
+    tag: 'pages',
+    summary: 'The fan-facing waiting-room page (HTML)',
+    description: 'Signs the fan in, joins the line, shows the place live over Socket.IO and books once admitted.',
+    access: 'anyone',
+    request: { params: idParam('concertId', 'Concert') },
+    responses: { 200: { description: 'The page.', schema: z.string(), contentType: 'text/html' } },
+    errors: ['not_found'],
+  },
+  {
+    method: 'get',
+    path: '/waiting-room/assets/socket.io.min.js',
+    operationId: 'waitingRoomSocketClient',
+    tag: 'pages',
+    summary: 'The Socket.IO browser client the waiting-room page loads',
+    access: 'anyone',
+    responses: { 200: { description: 'JavaScript.', schema: z.string(), contentType: 'application/javascript' } },
+    errors: [],
   },
 ];

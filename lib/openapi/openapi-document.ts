@@ -49,7 +49,7 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}) {
       success[Number(status)] = {
         description: r.description,
         ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) } : {}),
-        ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}),
+        ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: r.schema } } } : {}),
       };
     }
     registry.registerPath({
@@ -79,7 +79,8 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}) {
       description:
         'Queue-first concert ticketing. Errors always have the shape `{"error": {"code", "message", "details"?}}`; ' +
         'the codes each operation can answer with are listed on its responses. Booking decisions are also pushed over ' +
-        'Socket.IO (path `/socket.io`, `auth: {token}`), events `booking:result` and `concert:stock`.',
+        'Socket.IO (path `/socket.io`, `auth: {token}`): `booking:result`, `concert:stock`, `waiting-room:update`, ' +
+        '`waiting-room:admitted`, `waiting-room:sold-out`; see docs/USAGE.md.',
     },
     servers: [{ url: opts.serverUrl ?? '/' }],
     tags: [
@@ -87,6 +88,8 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}) {
       { name: 'concerts', description: 'Concerts and seat types (admins create, anyone reads)' },
       { name: 'bookings', description: 'Booking requests and bookings' },
       { name: 'notifications', description: 'Simulated emails' },
+      { name: 'waiting-room', description: 'A fair line per concert that hands out admission tokens' },
+      { name: 'pages', description: 'Browser pages served through the gateway' },
     ],
   });
   return { ...document, 'x-error-codes': ERROR_CODES };

@@ -6,6 +6,7 @@ import type { PublicBooking } from '../records/booking.record.js';
 import type { PublicUser } from '../../services/auth/auth.service.js';
 import type { PublicConcert, PublicSeatType } from '../../services/concert/concert.service.js';
 import type { PublicEmail } from '../../services/notification/notification.service.js';
+import type { LineStatus } from '../../waiting-room/waiting-room.service.js';
 
 /*
  * What the services answer. The services build these shapes with plain TypeScript
@@ -99,6 +100,23 @@ export const emailResponse = z
     sentAt: isoTime,
   })
   .strict().openapi('Email') satisfies z.ZodType<PublicEmail>;
+
+export const lineStatusResponse = z
+  .object({
+    concertId: id,
+    status: z.enum(['waiting', 'admitted', 'sold_out']),
+    position: z.number().int().nullable().describe('null while in the pre-queue: places are drawn when the line opens'),
+    ahead: z.number().int().min(0).nullable(),
+    etaSeconds: z.number().int().min(0).nullable(),
+    admissionToken: z.string().optional().describe('Send as X-Admission-Token with POST /api/v1/bookings (status "admitted" only).'),
+    expiresAt: isoTime.optional(),
+    opensAt: isoTime.optional(),
+    serving: z.number().int().min(0),
+    waiting: z.number().int().min(0),
+    admitPerSecond: z.number().int().min(1),
+  })
+  .strict()
+  .openapi('LineStatus') satisfies z.ZodType<LineStatus>;
 
 /** `details` of `validation_failed`: one entry per failing field. */
 export const validationIssue = z.object({ path: z.string(), message: z.string() }).strict();
