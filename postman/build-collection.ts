@@ -88,7 +88,8 @@ if (pm.response.code >= 400) {
 }
 const specText = pm.collectionVariables.get('openapi');
 const requestPath = '/' + pm.request.url.path.join('/');
-if (specText && requestPath.indexOf('/api/v1/') === 0 && pm.info.requestName.indexOf('Unknown endpoint') !== 0) {
+const documentedArea = requestPath.indexOf('/api/v1/') === 0 || requestPath.indexOf('/waiting-room/') === 0;
+if (specText && documentedArea && pm.info.requestName.indexOf('Unknown endpoint') !== 0) {
     const spec = JSON.parse(specText);
     const method = pm.request.method.toLowerCase();
     const templates = Object.keys(spec.paths).filter(function (template) {
@@ -102,11 +103,13 @@ if (specText && requestPath.indexOf('/api/v1/') === 0 && pm.info.requestName.ind
         const operation = spec.paths[templates[0]][method];
         const documented = operation.responses[String(pm.response.code)];
         pm.expect(documented, 'status ' + pm.response.code + ' documented for ' + operation.operationId).to.be.an('object');
-        const media = documented.content && documented.content['application/json'];
-        if (media) {
-            pm.response.to.have.jsonSchema({ allOf: [media.schema], components: spec.components });
-        } else {
+        const content = documented.content || {};
+        const contentType = (pm.response.headers.get('Content-Type') || '').split(';')[0].trim();
+        if (Object.keys(content).length === 0) {
             pm.expect(pm.response.text()).to.equal('');
+        } else {
+            pm.expect(Object.keys(content), 'documented content type').to.include(contentType);
+            if (contentType === 'application/json') pm.response.to.have.jsonSchema({ allOf: [content[contentType].schema], components: spec.components });
         }
     });
 }`;
@@ -747,6 +750,142 @@ pm.test('200 the booking, untouched', function () {
   }),
 ];
 
+const waitingRoom = [
+  request({
+    name: 'Create a concert with a waiting room (admin)',
+    method: 'POST',
+    path: '/api/v1/concerts',
+    auth: 'adminAccessToken',
+    body: {
+      name: 'Postman Big Show {{$timestamp}}',
+      venue: 'Stadium',
+      startsAt: '{{startsAt}}',
+      seatTypes: [{ name: 'Floor', price: 90, capacity: 10 }],
+      waitingRoom: { enabled: true, admitPerSecond: 50 },
+    },
+    test: `
+pm.test('201 with the waiting room enabled', function () {
+    pm.response.to.have.status(201);
+    const concert = pm.response.json();
+    pm.expect(concert.waitingRoom.enabled).to.equal(true);
+    pm.expect(concert.waitingRoom.admitPerSecond).to.equal(50);
+    pm.collectionVariables.set('roomConcertId', concert.id);
+    pm.collectionVariables.set('roomSeatTypeId', concert.seatTypes[0].id);
+});`,
+  }),
+  request({
+    name: 'Booking without an admission token is refused',
+    method: 'POST',
+    path: '/api/v1/bookings',
+    auth: 'rivalAccessToken',
+    headers: { Prefer: 'wait={{preferWait}}' },
+    body: { concertId: '{{roomConcertId}}', seatTypeId: '{{roomSeatTypeId}}' },
+    test: expectError(403, 'admission_required'),
+  }),
+  request({
+    name: 'Status before joining',
+    method: 'GET',
+    path: '/api/v1/waiting-room/{{roomConcertId}}/status',
+    auth: 'rivalAccessToken',
+    test: expectError(404, 'not_in_line'),
+  }),
+  request({
+    name: 'Join the waiting room',
+    method: 'POST',
+    path: '/api/v1/waiting-room/{{roomConcertId}}/join',
+    auth: 'rivalAccessToken',
+    test: `
+pm.test('200 with a place in line', function () {
+    pm.response.to.have.status(200);
+    const place = pm.response.json();
+    pm.expect(place.concertId).to.equal(pm.collectionVariables.get('roomConcertId'));
+    pm.expect(['waiting', 'admitted']).to.include(place.status);
+    pm.expect(place.position).to.be.a('number').and.at.least(1);
+    pm.collectionVariables.set('linePosition', place.position);
+});`,
+  }),
+  request({
+    name: 'Joining again keeps the place',
+    method: 'POST',
+    path: '/api/v1/waiting-room/{{roomConcertId}}/join',
+    auth: 'rivalAccessToken',
+    test: `
+pm.test('200 the same position', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().position).to.equal(Number(pm.collectionVariables.get('linePosition')));
+});`,
+  }),
+  request({
+    name: 'Wait for admission',
+    method: 'GET',
+    path: '/api/v1/waiting-room/{{roomConcertId}}/status',
+    auth: 'rivalAccessToken',
+    description: 'Repeats itself until the line admits the fan (the page and Socket.IO clients get `waiting-room:admitted` instead).',
+    prerequest: `
+if (Number(pm.collectionVariables.get('pollAttempts') || 0) > 0) setTimeout(function () {}, Number(pm.collectionVariables.get('pollIntervalMs')));`,
+    test: `
+const attempts = Number(pm.collectionVariables.get('pollAttempts') || 0);
+const place = pm.response.json();
+pm.test('200 with a status', function () {
+    pm.response.to.have.status(200);
+    pm.expect(['waiting', 'admitted', 'sold_out']).to.include(place.status);
+});
+if (place.status === 'waiting' && attempts < Number(pm.collectionVariables.get('pollLimit'))) {
+    pm.collectionVariables.set('pollAttempts', attempts + 1);
+    postman.setNextRequest(pm.info.requestName);
+} else {
+    pm.collectionVariables.set('pollAttempts', 0);
+    pm.test('admitted with a token', function () {
+        pm.expect(place.status).to.equal('admitted');
+        pm.expect(place.admissionToken).to.be.a('string').and.not.empty;
+        pm.expect(Date.parse(place.expiresAt)).to.be.above(Date.now());
+        pm.collectionVariables.set('admissionToken', place.admissionToken);
+    });
+}`,
+  }),
+  request({
+    name: 'Book with the admission token',
+    method: 'POST',
+    path: '/api/v1/bookings',
+    auth: 'rivalAccessToken',
+    headers: { Prefer: 'wait={{preferWait}}', 'X-Admission-Token': '{{admissionToken}}' },
+    body: { concertId: '{{roomConcertId}}', seatTypeId: '{{roomSeatTypeId}}' },
+    test: `
+pm.test('201 confirmed', function () {
+    pm.response.to.have.status(201);
+    pm.expect(pm.response.json().concertId).to.equal(pm.collectionVariables.get('roomConcertId'));
+});`,
+  }),
+  request({
+    name: 'Another fan’s token is not yours',
+    method: 'POST',
+    path: '/api/v1/bookings',
+    auth: 'fanAccessToken',
+    headers: { 'X-Admission-Token': '{{admissionToken}}' },
+    body: { concertId: '{{roomConcertId}}', seatTypeId: '{{roomSeatTypeId}}' },
+    test: expectError(403, 'admission_required'),
+  }),
+  request({
+    name: 'A concert without a waiting room has no line',
+    method: 'POST',
+    path: '/api/v1/waiting-room/{{concertId}}/join',
+    auth: 'rivalAccessToken',
+    test: expectError(404, 'not_found'),
+  }),
+  request({
+    name: 'The fan-facing waiting-room page',
+    method: 'GET',
+    path: '/waiting-room/{{roomConcertId}}',
+    description: 'Open this URL in a browser to queue, watch your place and book.',
+    test: `
+pm.test('200 an HTML page', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.headers.get('Content-Type')).to.include('text/html');
+    pm.expect(pm.response.text()).to.match(/<html/i);
+});`,
+  }),
+];
+
 export function buildCollection() {
   const variable = (key: string, value: string) => ({ key, value, type: 'string' });
   return {
@@ -754,7 +893,8 @@ export function buildCollection() {
       name: 'Concert Booking API',
       description:
         'The Onsale public API, in an order that runs top to bottom on a fresh stack: register a fan, log in as the admin, ' +
-        'create a concert, book, read the email, cancel, refresh and log out; then negative cases. Every answer is also ' +
+        'create a concert, book, read the email, cancel, refresh and log out; then negative cases and a concert behind ' +
+        'the waiting room (join, wait for admission, book with the admission token). Every answer is also ' +
         'checked against the OpenAPI document the gateway serves at /api/openapi.json (reader: /api/docs).\n\n' +
         'Import it with the environment file next to it and run the whole collection (Runner, or `npx newman run`). ' +
         'Generated by postman/build-collection.ts.',
@@ -770,6 +910,7 @@ export function buildCollection() {
     item: [
       { name: '1. Main flow', item: mainFlow },
       { name: '2. Negative cases', item: negativeCases },
+      { name: '3. Waiting room', item: waitingRoom },
     ],
   };
 }

@@ -309,7 +309,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     tag: 'pages',
     summary: 'The Socket.IO browser client the waiting-room page loads',
     access: 'anyone',
-    responses: { 200: { description: 'JavaScript.', schema: z.string(), contentType: 'application/javascript' } },
+    responses: { 200: { description: 'JavaScript.', schema: z.string(), contentType: 'text/javascript' } },
     errors: [],
   },
 ];
