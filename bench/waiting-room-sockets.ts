@@ -1,0 +1,266 @@
+/**
+ * `npm run bench:waiting-room`: holds BENCH_FANS (default 10,000) waiting fans'
+ * Socket.IO connections on one Socket.IO node of a local platform and reports
+ *   - memory per connection (RSS growth of the Socket.IO node, and of the clients),
+ *   - broadcast lag: from the tick that changed the serving counter (Redis time in
+ *     `waiting-room:update.updatedAt`) to receipt by each client, p50/p95/p99,
+ *   - admission accuracy: fans admitted per second against the configured rate,
+ *     and whether they were admitted in position order.
+ *
+ * The clients run in BENCH_CLIENT_PROCESSES child processes (default 2) so one
+ * client event loop does not become the bottleneck it is measuring. They connect
+ * to the booking service's Socket.IO node directly: through the gateway each
+ * connection costs the gateway two sockets, and this machine's hard limit of open
+ * files (20,000) would cap the run at ~9,000 fans (BENCH_VIA_GATEWAY=1 to try).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import jwt from 'jsonwebtoken';
+import { Types } from 'mongoose';
+import { io as connect, type Socket } from 'socket.io-client';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../lib/auth-middleware.js';
+import { openRedis } from '../lib/redis.js';
+import { waitingRoomKeys } from '../lib/waiting-room-keys.js';
+import { freePort } from '../scripts/stack/processes.js';
+import { DEV_ADMIN, ROOT, startPlatform, type Platform } from '../scripts/stack/platform.js';
+
+const LAG_BUCKETS = 30_001; // 1 ms buckets up to 30 s
+
+interface ClientFan {
+  id: string;
+  token: string;
+}
+type ToClient = { kind: 'start'; url: string; concertId: string; fans: ClientFan[] } | { kind: 'measure' } | { kind: 'report' } | { kind: 'stop' };
+type FromClient =
+  | { kind: 'connected'; count: number; failed: number }
+  | { kind: 'report'; lag: number[]; updates: number; admitted: Array<[string, number]>; disconnects: number; rssBytes: number };
+
+if (process.argv[2] === 'client') runClient();
+else await runBench();
+
+function runClient() {
+  const sockets: Socket[] = [];
+  let lag = new Array<number>(LAG_BUCKETS).fill(0);
+  let measuring = false;
+  let updates = 0;
+  let disconnects = 0;
+  const admitted: Array<[string, number]> = [];
+  const send = (m: FromClient) => process.send!(m);
+
+  process.on('message', async (msg: ToClient) => {
+    if (msg.kind === 'start') {
+      let failed = 0;
+      let next = 0;
+      const connectOne = (fan: ClientFan) =>
+        new Promise<void>((resolve) => {
+          const socket = connect(msg.url, { path: '/socket.io', auth: { token: fan.token }, transports: ['websocket'], reconnectionDelayMax: 10_000 });
+          socket.once('connect', () => {
+            socket.emit('waiting-room:watch', { concertId: msg.concertId });
+            resolve();
+          });
+          socket.once('connect_error', () => {
+            failed++;
+            resolve();
+          });
+          socket.on('disconnect', () => disconnects++);
+          socket.on('waiting-room:update', (u: { updatedAt: number }) => {
+            if (!measuring) return;
+            updates++;
+            lag[Math.min(LAG_BUCKETS - 1, Math.max(0, Date.now() - u.updatedAt))]++;
+          });
+          socket.on('waiting-room:admitted', (a: { expiresAt: string }) => admitted.push([fan.id, Date.parse(a.expiresAt)]));
+          sockets.push(socket);
+        });
+      // A bounded number of handshakes in flight.
+      await Promise.all(
+        Array.from({ length: 100 }, async () => {
+          while (next < msg.fans.length) await connectOne(msg.fans[next++]);
+        }),
+      );
+      send({ kind: 'connected', count: sockets.length - failed, failed });
+    } else if (msg.kind === 'measure') {
+      lag = new Array<number>(LAG_BUCKETS).fill(0);
+      updates = 0;
+      measuring = true;
+    } else if (msg.kind === 'report') {
+      send({ kind: 'report', lag, updates, admitted, disconnects, rssBytes: process.memoryUsage().rss });
+    } else if (msg.kind === 'stop') {
+      for (const s of sockets) s.disconnect();
+      process.exit(0);
+    }
+  });
+}
+
+function rssOf(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+function percentile(histogram: number[], p: number): number {
+  const total = histogram.reduce((a, b) => a + b, 0);
+  let seen = 0;
+  for (let ms = 0; ms < histogram.length; ms++) {
+    seen += histogram[ms];
+    if (seen >= total * p) return ms;
+  }
+  return histogram.length - 1;
+}
+
+async function http(platform: Platform, method: string, url: string, token?: string, body?: unknown) {
+  const res = await fetch(`${platform.gatewayUrl}${url}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+}
+
+async function runBench() {
+  const fans = Number(process.env.BENCH_FANS ?? 10_000);
+  const rate = Number(process.env.BENCH_ADMIT_PER_SECOND ?? 50);
+  const measureSeconds = Number(process.env.BENCH_MEASURE_SECONDS ?? 20);
+  const clientProcesses = Number(process.env.BENCH_CLIENT_PROCESSES ?? 2);
+  const viaGateway = process.env.BENCH_VIA_GATEWAY === '1';
+  const log = (m: string) => process.stdout.write(`[bench] ${m}\n`);
+
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'onsale-bench-wr-'));
+  const outputDir = path.join(ROOT, 'test-output', 'bench-waiting-room');
+  mkdirSync(outputDir, { recursive: true });
+  log(`starting the platform (logs in ${path.relative(ROOT, outputDir)})…`);
+  const platform = await startPlatform({
+    dataDir,
+    gatewayPort: await freePort(),
+    output: (svc) => ({ kind: 'file', path: path.join(outputDir, `${svc}.log`) }),
+    env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
+  });
+  const children: ChildProcess[] = [];
+  try {
+    const admin = (await http(platform, 'POST', '/api/v1/auth/login', undefined, DEV_ADMIN)).body.accessToken as string;
+    const concert = (
+      await http(platform, 'POST', '/api/v1/concerts', admin, {
+        name: 'Waiting-room benchmark',
+        venue: 'Bench Arena',
+        startsAt: new Date(Date.now() + 24 * 3600_000).toISOString(),
+        seatTypes: [{ name: 'Floor', price: 10, capacity: Math.min(100_000, fans) }],
+        waitingRoom: { enabled: true, admitPerSecond: rate, tokenTtlSeconds: 3600 },
+      })
+    ).body as { id: string };
+
+    const privateKey = readFileSync(path.join(dataDir, 'jwt-private.pem'), 'utf8');
+    const fanList: ClientFan[] = Array.from({ length: fans }, () => {
+      const id = new Types.ObjectId().toHexString();
+      const token = jwt.sign({ role: 'fan', email: `bench-${id}@bench.local` }, privateKey, { algorithm: 'RS256', subject: id, issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE, expiresIn: 3600 });
+      return { id, token };
+    });
+
+    const socketNode = platform.services.get('booking')!;
+    const gateway = platform.services.get('gateway')!;
+    const baseline = { node: rssOf(socketNode.child?.pid), gateway: rssOf(gateway.child?.pid) };
+    const socketUrl = viaGateway ? platform.gatewayUrl : platform.serviceUrl('booking');
+    log(`opening ${fans} Socket.IO connections to ${viaGateway ? 'the gateway' : 'the Socket.IO node'} from ${clientProcesses} client processes…`);
+    const connectStarted = Date.now();
+    const perChild = Math.ceil(fans / clientProcesses);
+    const connected = await Promise.all(
+      Array.from({ length: clientProcesses }, (_, i) => {
+        const child = fork(fileURLToPath(import.meta.url), ['client'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+        children.push(child);
+        return new Promise<{ count: number; failed: number }>((resolve) => {
+          child.once('message', (m: FromClient) => m.kind === 'connected' && resolve(m));
+          child.send({ kind: 'start', url: socketUrl, concertId: concert.id, fans: fanList.slice(i * perChild, (i + 1) * perChild) } satisfies ToClient);
+        });
+      }),
+    );
+    const open = connected.reduce((a, c) => a + c.count, 0);
+    const failed = connected.reduce((a, c) => a + c.failed, 0);
+    log(`${open} connected, ${failed} failed, in ${((Date.now() - connectStarted) / 1000).toFixed(1)} s`);
+    await new Promise((r) => setTimeout(r, 3000)); // let the node settle before reading its memory
+    const held = { node: rssOf(socketNode.child?.pid), gateway: rssOf(gateway.child?.pid) };
+
+    log(`joining ${fans} fans over REST (admission at ${rate}/s starts with the first)…`);
+    const positionOf = new Map<string, number>();
+    let nextJoin = 0;
+    const joinStarted = Date.now();
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        while (nextJoin < fanList.length) {
+          const fan = fanList[nextJoin++];
+          const res = await http(platform, 'POST', `/api/v1/waiting-room/${concert.id}/join`, fan.token);
+          if (res.status === 200) positionOf.set(fan.id, res.body.position);
+        }
+      }),
+    );
+    const joinSeconds = (Date.now() - joinStarted) / 1000;
+    log(`joined ${positionOf.size} in ${joinSeconds.toFixed(1)} s; measuring for ${measureSeconds} s…`);
+
+    for (const c of children) c.send({ kind: 'measure' } satisfies ToClient);
+    const measureStart = Date.now();
+    await new Promise((r) => setTimeout(r, measureSeconds * 1000));
+    const measureEnd = Date.now();
+    const reports = await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<Extract<FromClient, { kind: 'report' }>>((resolve) => {
+            child.once('message', (m: FromClient) => m.kind === 'report' && resolve(m));
+            child.send({ kind: 'report' } satisfies ToClient);
+          }),
+      ),
+    );
+    const end = { node: rssOf(socketNode.child?.pid) };
+
+    const lag = new Array<number>(LAG_BUCKETS).fill(0);
+    for (const r of reports) r.lag.forEach((n, ms) => (lag[ms] += n));
+    const updates = reports.reduce((a, r) => a + r.updates, 0);
+    const clientRss = reports.reduce((a, r) => a + r.rssBytes, 0);
+    const admittedAt = reports.flatMap((r) => r.admitted).map(([id, expiresAtMs]) => ({ id, at: expiresAtMs - 3600_000, position: positionOf.get(id) ?? NaN }));
+    admittedAt.sort((a, b) => a.at - b.at || a.position - b.position);
+    const inOrder = admittedAt.every((a, i) => i === 0 || a.position > admittedAt[i - 1].position);
+    const windowStart = Math.ceil(measureStart / 1000) * 1000;
+    const seconds = Math.floor((measureEnd - windowStart) / 1000);
+    const perSecond = Array.from({ length: seconds }, (_, s) => admittedAt.filter((a) => a.at >= windowStart + s * 1000 && a.at < windowStart + (s + 1) * 1000).length);
+    const mean = perSecond.reduce((a, b) => a + b, 0) / Math.max(1, perSecond.length);
+    const redis = openRedis(platform.redisUrl);
+    const admittedByServer = await redis.zcard(waitingRoomKeys(concert.id).admitted);
+    redis.disconnect();
+
+    const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
+    const result = {
+      date: new Date().toISOString(),
+      machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${mb(os.totalmem())} MB RAM, load avg ${os.loadavg().map((l) => l.toFixed(1)).join('/')}`,
+      fans,
+      connected: open,
+      failedConnections: failed,
+      disconnectsDuringRun: reports.reduce((a, r) => a + r.disconnects, 0),
+      via: viaGateway ? 'gateway' : 'socket.io node directly',
+      memory: {
+        socketNodeBaselineMB: mb(baseline.node),
+        socketNodeWithConnectionsMB: mb(held.node),
+        socketNodeAtEndMB: mb(end.node),
+        perConnectionKB: ((held.node - baseline.node) / Math.max(1, open) / 1024).toFixed(1),
+        gatewayPerConnectionKB: viaGateway ? ((held.gateway - baseline.gateway) / Math.max(1, open) / 1024).toFixed(1) : 'n/a',
+        clientsPerConnectionKB: (clientRss / Math.max(1, open) / 1024).toFixed(1),
+      },
+      broadcastLagMs: { updatesReceived: updates, p50: percentile(lag, 0.5), p95: percentile(lag, 0.95), p99: percentile(lag, 0.99), max: percentile(lag, 1) },
+      joins: { count: positionOf.size, seconds: Number(joinSeconds.toFixed(1)), perSecond: Math.round(positionOf.size / joinSeconds) },
+      admission: {
+        configuredPerSecond: rate,
+        measuredSeconds: perSecond.length,
+        meanPerSecond: Number(mean.toFixed(2)),
+        minPerSecond: Math.min(...perSecond),
+        maxPerSecond: Math.max(...perSecond),
+        errorOfMeanPercent: Number(((Math.abs(mean - rate) / rate) * 100).toFixed(2)),
+        inPositionOrder: inOrder,
+        admittedEventsReceived: admittedAt.length,
+        admittedByServer,
+      },
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    for (const c of children) c.send({ kind: 'stop' } satisfies ToClient);
+    await platform.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
