@@ -37,3 +37,18 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM reaches node directly (exec form): each process shuts down gracefully.
 CMD ["node", "services/gateway/main.js"]
+
+# 4. Load generator for the `load` Compose profile, never deployed: k6 (from the
+#    official grafana/k6 image) plus the Node runner that seeds a concert and real
+#    fans through the API, runs the k6 scenario and verifies the result.
+FROM grafana/k6:1.8.1 AS k6
+FROM build AS load
+COPY --from=k6 /usr/bin/k6 /src/.tools/bin/k6
+COPY scripts scripts
+COPY test/support test/support
+COPY load/run.ts load/run.ts
+COPY load/lib load/lib
+COPY load/scenarios load/scenarios
+ENV NODE_ENV=production K6_NO_USAGE_REPORT=true
+ENTRYPOINT ["node", "--import", "tsx", "load/run.ts"]
+CMD ["storm"]

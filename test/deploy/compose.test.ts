@@ -186,15 +186,21 @@ describe('docker-compose.yml', () => {
 
     const k6 = config.services.k6;
     assert.deepEqual(k6.profiles, ['load']);
-    assert.match(k6.image!, /^grafana\/k6:/);
-    assert.equal(k6.environment?.BASE_URL, 'http://gateway:3000');
-    assert.ok(k6.volumes?.some((v) => /\/load:\/load(:rw)?$/.test(v)), './load is mounted at /load');
-    assert.equal(k6.command?.[1], '/load/storm.js');
+    assert.deepEqual(k6.build, { context: ROOT, target: 'load' });
+    assert.equal(k6.environment?.LOAD_BASE_URL, 'http://gateway:3000');
+    assert.equal(k6.command?.[0], 'storm');
+    assert.ok(existsSync(path.join(ROOT, 'load/scenarios/storm.js')), 'the storm scenario exists');
+    const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    assert.match(dockerfile, /^FROM grafana\/k6:\S+ AS k6$/m, 'k6 comes from the official image');
+    assert.match(dockerfile, /^FROM build AS load$/m);
+    // Whatever the load stage copies must exist in the repository.
+    const loadStage = dockerfile.slice(dockerfile.indexOf('FROM build AS load'));
+    for (const [, source] of loadStage.matchAll(/^COPY (?!--)(\S+) /gm)) assert.ok(existsSync(path.join(ROOT, source)), `${source} exists`);
   });
 
   test('the image runs as a non-root user in production mode with a health check', () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'), dockerfile.indexOf('AS k6'));
     assert.match(runtime, /^USER node$/m);
     assert.match(runtime, /NODE_ENV=production/);
     assert.match(runtime, /^HEALTHCHECK /m);
