@@ -11,6 +11,11 @@
     return node;
   }
 
+  // `code` spans of descriptions as <code>, everything else as text (never as HTML).
+  function prose(tag, text) {
+    return el(tag, {}, String(text || '').split('`').map((part, i) => (i % 2 ? el('code', {}, part) : part)));
+  }
+
   function resolve(doc, schema) {
     if (schema && schema.$ref) {
       const name = schema.$ref.split('/').pop();
@@ -59,7 +64,7 @@
 
   function operation(doc, method, path, op) {
     const body = el('div');
-    if (op.description) body.append(el('p', {}, op.description));
+    if (op.description) body.append(prose('p', op.description));
     if (op.parameters && op.parameters.length) {
       body.append(
         el('h4', {}, 'Parameters'),
@@ -79,21 +84,22 @@
     for (const [status, response] of Object.entries(op.responses)) {
       const media = response.content && response.content['application/json'];
       body.append(
-        el('p', {}, el('span', { class: 'status' }, status), ' ', response.description),
-        media ? el('pre', {}, sketch(doc, media.schema, 0, new Set())) : null,
+        el('p', {}, el('span', { class: 'status' }, status), ' ', prose('span', response.description)),
+        // Every error body has the one public shape (described at the top); its codes are in the description.
+        media && Number(status) < 400 ? el('pre', {}, sketch(doc, media.schema, 0, new Set())) : null,
       );
     }
     return el(
       'details',
       { class: 'op', id: op.operationId },
-      el('summary', {}, el('span', { class: `method ${method}` }, method), el('span', { class: 'path' }, path), el('span', {}, op.summary || ''), op.security ? el('span', { class: 'lock' }, '🔒 bearer token') : null),
+      el('summary', {}, el('span', { class: `method ${method}` }, method), el('span', { class: 'path' }, path), el('span', {}, op.summary || ''), op.security ? el('span', { class: 'lock' }, 'needs a bearer token') : null),
       body,
     );
   }
 
   function render(doc) {
     document.getElementById('title').textContent = `${doc.info.title} (v${doc.info.version})`;
-    content.replaceChildren(el('p', {}, doc.info.description));
+    content.replaceChildren(prose('p', doc.info.description));
     const tags = (doc.tags || []).map((t) => t.name);
     const byTag = new Map(tags.map((t) => [t, []]));
     for (const [path, item] of Object.entries(doc.paths)) {
@@ -103,7 +109,7 @@
         byTag.get(tag).push(operation(doc, method, path, op));
       }
     }
-    for (const [tag, ops] of byTag) if (ops.length) content.append(el('h2', {}, tag), ops);
+    for (const [tag, ops] of byTag) if (ops.length) content.append(el('h2', {}, tag), ...ops);
   }
 
   fetch('/api/openapi.json')
