@@ -291,7 +291,8 @@ pm.test('200 with every seat remaining', function () {
     auth: 'fanAccessToken',
     headers: { Prefer: 'wait={{preferWait}}' },
     body: { concertId: '{{concertId}}', seatTypeId: '{{standingSeatTypeId}}' },
-    description: 'Without `Prefer: wait` the answer is 202 and the decision arrives over Socket.IO (`booking:result`) or at /api/v1/bookings/requests/{requestId}.',
+    description:
+      'Without `Prefer: wait` the answer is 202 and the decision arrives over Socket.IO (`booking:result`) or at /api/v1/bookings/requests/{requestId}.',
     test: `
 pm.test('201 confirmed', function () {
     pm.response.to.have.status(201);

@@ -21,7 +21,8 @@ const id = z.string().regex(/^[a-f0-9]{24}$/);
 
 export const publicUser = z
   .object({ id, email: z.string().email(), name: z.string(), role: z.enum(['fan', 'admin']), createdAt: isoTime })
-  .strict().openapi('User') satisfies z.ZodType<PublicUser>;
+  .strict()
+  .openapi('User') satisfies z.ZodType<PublicUser>;
 
 export const sessionResponse = z.object({ user: publicUser, accessToken: z.string(), refreshToken: z.string() }).strict().openapi('Session');
 export const tokenPairResponse = z.object({ accessToken: z.string(), refreshToken: z.string() }).strict().openapi('TokenPair');
@@ -36,7 +37,8 @@ export const seatTypeResponse = z
     capacity: z.number().int(),
     remaining: z.number().int().min(0),
   })
-  .strict().openapi('SeatType') satisfies z.ZodType<PublicSeatType>;
+  .strict()
+  .openapi('SeatType') satisfies z.ZodType<PublicSeatType>;
 
 export const concertResponse = z
   .object({
@@ -56,7 +58,8 @@ export const concertResponse = z
       })
       .strict(),
   })
-  .strict().openapi('Concert') satisfies z.ZodType<PublicConcert>;
+  .strict()
+  .openapi('Concert') satisfies z.ZodType<PublicConcert>;
 
 export const bookingResponse = z
   .object({
@@ -71,11 +74,17 @@ export const bookingResponse = z
     createdAt: isoTime,
     cancelledAt: isoTime.optional(),
   })
-  .strict().openapi('Booking') satisfies z.ZodType<PublicBooking>;
+  .strict()
+  .openapi('Booking') satisfies z.ZodType<PublicBooking>;
 
-export const queuedBookingResponse = z.object({ requestId: id, status: z.literal('queued') }).strict().openapi('QueuedBooking');
+export const queuedBookingResponse = z
+  .object({ requestId: id, status: z.literal('queued') })
+  .strict()
+  .openapi('QueuedBooking');
 
-const rejectionReason = z.enum(['concert_started', 'already_booked', 'sold_out', 'not_found', 'service_unavailable']) satisfies z.ZodType<NonNullable<Decision['reason']>>;
+const rejectionReason = z.enum(['concert_started', 'already_booked', 'sold_out', 'not_found', 'service_unavailable']) satisfies z.ZodType<
+  NonNullable<Decision['reason']>
+>;
 
 export const bookingRequestStatusResponse = z
   .object({
@@ -84,9 +93,13 @@ export const bookingRequestStatusResponse = z
     reason: rejectionReason.optional(),
     booking: bookingResponse.optional(),
   })
-  .strict().openapi('BookingRequestStatus');
+  .strict()
+  .openapi('BookingRequestStatus');
 
-const notificationEvents = Object.values(NOTIFICATION_JOBS) as [(typeof NOTIFICATION_JOBS)[keyof typeof NOTIFICATION_JOBS], ...Array<(typeof NOTIFICATION_JOBS)[keyof typeof NOTIFICATION_JOBS]>];
+const notificationEvents = Object.values(NOTIFICATION_JOBS) as [
+  (typeof NOTIFICATION_JOBS)[keyof typeof NOTIFICATION_JOBS],
+  ...Array<(typeof NOTIFICATION_JOBS)[keyof typeof NOTIFICATION_JOBS]>,
+];
 
 export const emailResponse = z
   .object({
@@ -99,7 +112,8 @@ export const emailResponse = z
     html: z.string(),
     sentAt: isoTime,
   })
-  .strict().openapi('Email') satisfies z.ZodType<PublicEmail>;
+  .strict()
+  .openapi('Email') satisfies z.ZodType<PublicEmail>;
 
 export const lineStatusResponse = z
   .object({

@@ -69,7 +69,10 @@ describe('the OpenAPI document', () => {
     for (const ref of refs) assert.ok(doc.components?.schemas?.[ref], `dangling $ref ${ref}`);
     for (const { method, path, op } of documented) {
       const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
-      const declared = (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name).sort();
+      const declared = (op.parameters ?? [])
+        .filter((p: any) => p.in === 'path')
+        .map((p: any) => p.name)
+        .sort();
       assert.deepEqual(declared, inPath, `${method} ${path}: path parameters`);
       assert.ok(op.responses && Object.keys(op.responses).some((s) => s.startsWith('2')), `${method} ${path}: no success response`);
     }

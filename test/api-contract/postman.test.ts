@@ -59,6 +59,8 @@ describe('the Postman collection', () => {
     assert.equal(assertions.failed, 0);
     const contractChecks = summary.run.executions.flatMap((e) => e.assertions ?? []).filter((a) => a.assertion.startsWith('[contract]'));
     assert.ok(contractChecks.length >= 40, `only ${contractChecks.length} responses were checked against the OpenAPI document`);
-    console.log(`newman: ${executed.size} requests (${requests.total} sent), ${assertions.total} assertions, ${contractChecks.length} contract checks in ${Date.now() - started} ms`);
+    console.log(
+      `newman: ${executed.size} requests (${requests.total} sent), ${assertions.total} assertions, ${contractChecks.length} contract checks in ${Date.now() - started} ms`,
+    );
   });
 });

@@ -13,7 +13,13 @@
 
   // `code` spans of descriptions as <code>, everything else as text (never as HTML).
   function prose(tag, text) {
-    return el(tag, {}, String(text || '').split('`').map((part, i) => (i % 2 ? el('code', {}, part) : part)));
+    return el(
+      tag,
+      {},
+      String(text || '')
+        .split('`')
+        .map((part, i) => (i % 2 ? el('code', {}, part) : part)),
+    );
   }
 
   function resolve(doc, schema) {
@@ -73,7 +79,14 @@
           {},
           el('tr', {}, el('th', {}, 'name'), el('th', {}, 'in'), el('th', {}, 'schema'), el('th', {}, 'notes')),
           op.parameters.map((p) =>
-            el('tr', {}, el('td', { class: 'path' }, p.name + (p.required ? '' : '?')), el('td', {}, p.in), el('td', {}, sketch(doc, p.schema, 0, new Set())), el('td', {}, constraints(p.schema || {}))),
+            el(
+              'tr',
+              {},
+              el('td', { class: 'path' }, p.name + (p.required ? '' : '?')),
+              el('td', {}, p.in),
+              el('td', {}, sketch(doc, p.schema, 0, new Set())),
+              el('td', {}, constraints(p.schema || {})),
+            ),
           ),
         ),
       );
@@ -92,7 +105,14 @@
     return el(
       'details',
       { class: 'op', id: op.operationId },
-      el('summary', {}, el('span', { class: `method ${method}` }, method), el('span', { class: 'path' }, path), el('span', {}, op.summary || ''), op.security ? el('span', { class: 'lock' }, 'needs a bearer token') : null),
+      el(
+        'summary',
+        {},
+        el('span', { class: `method ${method}` }, method),
+        el('span', { class: 'path' }, path),
+        el('span', {}, op.summary || ''),
+        op.security ? el('span', { class: 'lock' }, 'needs a bearer token') : null,
+      ),
       body,
     );
   }
