@@ -885,6 +885,16 @@ pm.test('200 an HTML page', function () {
     pm.expect(pm.response.text()).to.match(/<html/i);
 });`,
   }),
+  request({
+    name: 'The Socket.IO client the page loads',
+    method: 'GET',
+    path: '/waiting-room/assets/socket.io.min.js',
+    test: `
+pm.test('200 JavaScript', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.headers.get('Content-Type')).to.include('javascript');
+});`,
+  }),
 ];
 
 export function buildCollection() {
