@@ -166,7 +166,10 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(gatewayDeps, (Object.keys(SERVICES) as ServiceName[]).filter((n) => n !== 'gateway' && n !== 'booking-worker').sort());
   });
 
-  test('Prometheus scrapes every process (every replica), Grafana reads that Prometheus, k6 runs only in the load profile', () => {
+  test('Prometheus scrapes every process (every replica), Grafana reads that Prometheus, k6 runs only in the load profile', async () => {
+    // promtool ships with Debian's prometheus package, which scripts/setup-tools.sh installs.
+    const checked = await run('promtool', ['check', 'config', 'prometheus/prometheus.yml'], { cwd: ROOT });
+    assert.match(checked.stdout + checked.stderr, /SUCCESS/);
     const prometheus = parse(readFileSync(path.join(ROOT, 'prometheus/prometheus.yml'), 'utf8')) as {
       scrape_configs: Array<{ job_name: string; dns_sd_configs?: Array<{ names: string[]; type: string; port: number }> }>;
     };
