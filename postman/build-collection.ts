@@ -243,7 +243,12 @@ pm.test('200 upcoming concerts, soonest first, including ours', function () {
     pm.response.to.have.status(200);
     const concerts = pm.response.json();
     pm.expect(concerts).to.be.an('array');
-    pm.expect(concerts.map(function (c) { return c.id; })).to.include(pm.collectionVariables.get('concertId'));
+    const ours = concerts.map(function (c) { return c.id; }).indexOf(pm.collectionVariables.get('concertId')) >= 0;
+    // On a busy stack a full page may end before ours: then it must end with concerts that start no later.
+    if (!ours) {
+        pm.expect(concerts.length, 'our concert is listed').to.equal(100);
+        pm.expect(Date.parse(concerts[99].startsAt)).to.be.at.most(Date.parse(pm.collectionVariables.get('startsAt')));
+    }
     for (let i = 1; i < concerts.length; i++) pm.expect(Date.parse(concerts[i].startsAt)).to.be.at.least(Date.parse(concerts[i - 1].startsAt));
 });`,
   }),
