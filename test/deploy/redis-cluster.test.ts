@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { io as connect } from 'socket.io-client';
+import { createInventory } from '../../lib/inventory/inventory.js';
 import { concertKeys } from '../../lib/inventory/inventory-keys.js';
 import { openRedis } from '../../lib/redis.js';
 import { ROOT } from '../../scripts/stack/processes.js';
@@ -13,6 +14,7 @@ import { finalAnswerOf, tally } from '../support/bookings.js';
 import { adminToken, createConcert, mintFans } from '../support/fans.js';
 import { checkInvariants } from '../support/invariants.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { Types } from 'mongoose';
 import { admitted, join } from '../../waiting-room/test/line-support.js';
 import { startRedisCluster, type RedisClusterHandle } from './redis-cluster.js';
 
@@ -105,6 +107,26 @@ describe('the platform on a 3-master Redis Cluster', () => {
     );
     assert.deepEqual(tally(answers), { confirmed: 40 });
     await checkInvariants(platform.mongoUrl, platform.redisUrl, concert.id);
+  });
+
+  test('a load that finds the concert already loaded leaves no WATCH behind on the node that holds it', async () => {
+    // UNWATCH has no key: sent to a random node it would leave the WATCH standing and
+    // abort the next load on that connection. Several concerts cover every node.
+    const client = openRedis(cluster.url);
+    const inventory = createInventory(client);
+    try {
+      for (let i = 0; i < 9; i++) {
+        const concertId = new Types.ObjectId().toHexString();
+        const snapshot = { concertId, startsAt: new Date(Date.now() + 3600_000), seatTypes: [{ id: 'st', capacity: 3 }], held: [] };
+        assert.equal(await inventory.load(snapshot, { onlyIfMissing: true }), true);
+        assert.equal(await inventory.load(snapshot, { onlyIfMissing: true }), false, 'already loaded');
+        await redis.hset(concertKeys(concertId).meta, 'touched', '1');
+        assert.equal(await inventory.load(snapshot, { onlyIfMissing: false }), true, `the reload of concert ${i} was not aborted by a stale WATCH`);
+      }
+    } finally {
+      await inventory.close();
+      client.disconnect();
+    }
   });
 
   test('the keys really are spread over every master, and no process met a cross-slot error or logged an error', async () => {
