@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 WITH_K6=1 bash scripts/setup-tools.sh || exit 1
-if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find lib services workers waiting-room scripts test -name '*.test.ts' -not -path '*/node_modules/*' -not -path 'test/deploy/redis-cluster.test.ts' | sort); fi
+if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find lib services workers waiting-room scripts test -name '*.test.ts' -not -path '*/node_modules/*' | sort); fi
 log=$(mktemp)
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
