@@ -7,8 +7,9 @@
  *   - admission accuracy: fans admitted per second against the configured rate,
  *     and whether they were admitted in position order.
  *
- * The clients run in BENCH_CLIENT_PROCESSES child processes (default 2) so one
- * client event loop does not become the bottleneck it is measuring. They connect
+ * The clients run in BENCH_CLIENT_PROCESSES child processes (default 2), as bare
+ * WebSockets speaking the Socket.IO protocol, so the clients do not become the
+ * bottleneck they are measuring. They connect
  * to the booking service's Socket.IO node directly: through the gateway each
  * connection costs the gateway two sockets, and this machine's hard limit of open
  * files (20,000) would cap the run at ~9,000 fans (BENCH_VIA_GATEWAY=1 to try).
@@ -20,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jwt from 'jsonwebtoken';
 import { Types } from 'mongoose';
-import { io as connect, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../lib/auth-middleware.js';
 import { openRedis } from '../lib/redis.js';
 import { waitingRoomKeys } from '../lib/waiting-room-keys.js';
@@ -41,8 +42,14 @@ type FromClient =
 if (process.argv[2] === 'client') runClient();
 else await runBench();
 
+/**
+ * A client process. Each fan is a bare WebSocket speaking the Socket.IO protocol
+ * (Engine.IO 4 / Socket.IO 5: open, connect with auth, ping/pong, events), which
+ * is what the browser client sends on the wire, at a fraction of
+ * socket.io-client's per-connection cost, so the clients are not what is measured.
+ */
 function runClient() {
-  const sockets: Socket[] = [];
+  const sockets: WebSocket[] = [];
   let lag = new Array<number>(LAG_BUCKETS).fill(0);
   let measuring = false;
   let updates = 0;
@@ -50,37 +57,53 @@ function runClient() {
   const admitted: Array<[string, number]> = [];
   const send = (m: FromClient) => process.send!(m);
 
+  const connectOne = (url: string, concertId: string, fan: ClientFan) =>
+    new Promise<boolean>((resolve) => {
+      const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: false });
+      let ready = false;
+      socket.on('message', (data) => {
+        const m = data.toString();
+        if (m === '2') return socket.send('3');
+        if (m.startsWith('42')) {
+          const [event, payload] = JSON.parse(m.slice(2)) as [string, any];
+          if (event === 'waiting-room:update') {
+            if (measuring) {
+              updates++;
+              lag[Math.min(LAG_BUCKETS - 1, Math.max(0, Date.now() - payload.updatedAt))]++;
+            }
+          } else if (event === 'waiting-room:admitted') admitted.push([fan.id, Date.parse(payload.expiresAt)]);
+          return;
+        }
+        if (m.startsWith('0')) return socket.send(`40${JSON.stringify({ token: fan.token })}`);
+        if (m.startsWith('40')) {
+          ready = true;
+          socket.send(`42${JSON.stringify(['waiting-room:watch', { concertId }])}`);
+          return resolve(true);
+        }
+        if (m.startsWith('44')) {
+          socket.close();
+          resolve(false);
+        }
+      });
+      socket.on('error', () => !ready && resolve(false));
+      socket.on('close', () => {
+        if (ready) disconnects++;
+        else resolve(false);
+      });
+      sockets.push(socket);
+    });
+
   process.on('message', async (msg: ToClient) => {
     if (msg.kind === 'start') {
       let failed = 0;
       let next = 0;
-      const connectOne = (fan: ClientFan) =>
-        new Promise<void>((resolve) => {
-          const socket = connect(msg.url, { path: '/socket.io', auth: { token: fan.token }, transports: ['websocket'], reconnectionDelayMax: 10_000 });
-          socket.once('connect', () => {
-            socket.emit('waiting-room:watch', { concertId: msg.concertId });
-            resolve();
-          });
-          socket.once('connect_error', () => {
-            failed++;
-            resolve();
-          });
-          socket.on('disconnect', () => disconnects++);
-          socket.on('waiting-room:update', (u: { updatedAt: number }) => {
-            if (!measuring) return;
-            updates++;
-            lag[Math.min(LAG_BUCKETS - 1, Math.max(0, Date.now() - u.updatedAt))]++;
-          });
-          socket.on('waiting-room:admitted', (a: { expiresAt: string }) => admitted.push([fan.id, Date.parse(a.expiresAt)]));
-          sockets.push(socket);
-        });
       // A bounded number of handshakes in flight.
       await Promise.all(
         Array.from({ length: 100 }, async () => {
-          while (next < msg.fans.length) await connectOne(msg.fans[next++]);
+          while (next < msg.fans.length) if (!(await connectOne(msg.url, msg.concertId, msg.fans[next++]))) failed++;
         }),
       );
-      send({ kind: 'connected', count: sockets.length - failed, failed });
+      send({ kind: 'connected', count: msg.fans.length - failed, failed });
     } else if (msg.kind === 'measure') {
       lag = new Array<number>(LAG_BUCKETS).fill(0);
       updates = 0;
@@ -88,7 +111,7 @@ function runClient() {
     } else if (msg.kind === 'report') {
       send({ kind: 'report', lag, updates, admitted, disconnects, rssBytes: process.memoryUsage().rss });
     } else if (msg.kind === 'stop') {
-      for (const s of sockets) s.disconnect();
+      for (const s of sockets) s.terminate();
       process.exit(0);
     }
   });

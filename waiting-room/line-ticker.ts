@@ -22,6 +22,7 @@ export interface LineTickerOptions {
   tokenSecret: string;
   defaults: { admitPerSecond: number; tokenTtlSeconds: number };
   tickMs: number;
+  updateMs: number;
   abandonAfterMs: number;
   metrics: WaitingRoomMetrics;
   logger: Logger;
@@ -81,7 +82,8 @@ export function startLineTicker(opts: LineTickerOptions) {
     const previous = lastSent.get(concertId);
     if (result.soldOut && !previous?.soldOut) opts.emitter.to(lineRoom(concertId)).emit('waiting-room:sold-out', { concertId });
     const changed = !previous || previous.serving !== result.serving || previous.waiting !== result.waiting || previous.soldOut !== result.soldOut;
-    if (changed || Date.now() - previous.at >= KEEPALIVE_UPDATE_MS) {
+    const since = previous ? Date.now() - previous.at : Infinity;
+    if ((changed && since >= opts.updateMs) || since >= KEEPALIVE_UPDATE_MS || result.soldOut !== previous?.soldOut) {
       opts.emitter.to(lineRoom(concertId)).emit('waiting-room:update', {
         concertId,
         serving: result.serving,

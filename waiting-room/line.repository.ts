@@ -7,6 +7,7 @@ import { JoinCode, RenewLeaseCode } from './line-codes.js';
 
 const LUA_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), 'lua');
 const SCRIPTS = ['join-line-6.lua', 'advance-line-7.lua', 'renew-lease-1.lua'];
+const RETIRED_LINE_TTL_SECONDS = 24 * 3600;
 
 type AdvanceReply = [number, number, number, number, number, number, number, number, Array<string | number>];
 
@@ -101,7 +102,14 @@ export function createLineRepository(redis: Redis) {
     },
 
     activeConcerts: () => redis.smembers(ACTIVE_WAITING_ROOMS_KEY),
-    retire: (concertId: string) => redis.srem(ACTIVE_WAITING_ROOMS_KEY, concertId),
+    /** Sales are over: stop ticking the line and let its keys expire (kept a day for support questions). */
+    async retire(concertId: string) {
+      const k = waitingRoomKeys(concertId);
+      const keys = [k.state, k.positions, k.preQueue, k.line, k.seen, k.active, k.admitted];
+      await redis.srem(ACTIVE_WAITING_ROOMS_KEY, concertId);
+      // One slot (the concert's hash tag), so one pipeline is fine in a cluster too.
+      await keys.reduce((p, key) => p.expire(key, RETIRED_LINE_TTL_SECONDS), redis.pipeline()).exec();
+    },
     renewLease: (concertId: string, token: string, ttlMs: number) => lua.renewLease(waitingRoomKeys(concertId).tickerLease, token, ttlMs),
   };
 }

@@ -45,6 +45,7 @@ boot('waiting-room', async () => {
     tokenSecret: config.ADMISSION_TOKEN_SECRET,
     defaults,
     tickMs: config.WAITING_ROOM_TICK_MS,
+    updateMs: config.WAITING_ROOM_UPDATE_MS,
     abandonAfterMs: config.ABANDON_AFTER_MS,
     metrics: createWaitingRoomMetrics(serviceApp.metrics.registry),
     logger,

@@ -8,6 +8,11 @@ export const waitingRoomConfigSchema = z.object({
   ADMISSION_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
   /** How often the ticker advances each line; the rate is exact regardless (credits earned per elapsed ms). */
   WAITING_ROOM_TICK_MS: positiveInt.default(200),
+  /**
+   * `waiting-room:update` goes to every fan in a line at most this often: each one is
+   * a frame per connected fan, so 10,000 fans at 2/s is already 20,000 frames a second.
+   */
+  WAITING_ROOM_UPDATE_MS: positiveInt.default(500),
   /** A waiting fan with no socket and no status poll for this long loses the place. */
   ABANDON_AFTER_MS: positiveInt
     .default(60_000)

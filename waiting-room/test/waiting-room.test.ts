@@ -45,7 +45,9 @@ describe('the waiting room line', () => {
     assert.ok(last.body.ahead >= 0 && last.body.etaSeconds >= 1, JSON.stringify(last.body));
   });
 
-  test('with 5 fans/s admission, every second of 10 admits 5 ± 1 fans, in position order', async () => {
+  test('with 5 fans/s admission and two waiting-room processes, every second of 10 admits 5 ± 1 fans, in position order', async () => {
+    // A second copy competes for the concert's ticker lease: the rate must not double.
+    await platform.startService('waiting-room', {}, 'waiting-room-2');
     const ttlSeconds = 300;
     const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 1000 }], waitingRoom: { enabled: true, admitPerSecond: 5, tokenTtlSeconds: ttlSeconds } });
     const fans = mintFans(platform, 75);
