@@ -17,9 +17,24 @@ export function createMetrics(service: string) {
 
   function httpMiddleware(req: Request, res: Response, next: NextFunction) {
     const end = httpDuration.startTimer();
+    // The router sets req.route when a route matches, while req.baseUrl still names
+    // the mount point; by 'finish' an error may have unwound baseUrl to ''. So the
+    // template is taken at the moment of the match.
+    let template: string | undefined;
+    let matched: Request['route'];
+    Object.defineProperty(req, 'route', {
+      configurable: true,
+      enumerable: true,
+      get: () => matched,
+      set(route: Request['route']) {
+        matched = route;
+        if (typeof route?.path === 'string') template = `${req.baseUrl}${route.path}`;
+      },
+    });
     res.on('finish', () => {
-      // req.route is set only when a route matched; unmatched paths share one label.
-      const route = req.route ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      // A proxy names its route in res.locals.metricsRoute (a prefix, never the raw URL);
+      // everything unmatched shares one label, so label sets stay bounded.
+      const route = template ?? (typeof res.locals.metricsRoute === 'string' ? res.locals.metricsRoute : 'unmatched');
       end({ method: req.method, route, status: String(res.statusCode) });
     });
     next();

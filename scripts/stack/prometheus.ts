@@ -31,8 +31,8 @@ export interface PrometheusHandle {
   port: number;
   process: ManagedProcess;
   configPath: string;
-  /** Evaluates PromQL now through /api/v1/query; rejects on a query error. */
-  query(expr: string): Promise<PromSample[]>;
+  /** Evaluates PromQL through /api/v1/query, now or at `atSeconds` (Unix time); rejects on a query error. */
+  query(expr: string, atSeconds?: number): Promise<PromSample[]>;
   /** The targets Prometheus knows, with their last scrape's health. */
   targets(): Promise<Array<{ job: string; health: string; lastError: string }>>;
   stop(): Promise<void>;
@@ -104,8 +104,9 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     port,
     process: proc,
     configPath,
-    async query(expr) {
-      const data = await api<{ resultType: string; result: PromSample[] | [number, string] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
+    async query(expr, atSeconds) {
+      const at = atSeconds === undefined ? '' : `&time=${atSeconds}`;
+      const data = await api<{ resultType: string; result: PromSample[] | [number, string] }>(`/api/v1/query?query=${encodeURIComponent(expr)}${at}`);
       // A scalar answer (e.g. `vector(1) * 2` folded to a number) counts as one sample.
       return data.resultType === 'scalar' ? [{ metric: {}, value: data.result as [number, string] }] : (data.result as PromSample[]);
     },

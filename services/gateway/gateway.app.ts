@@ -53,6 +53,7 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
       }
     });
     req.headers['x-request-id'] = req.id;
+    res.locals.metricsRoute = `${route.prefix}/*`;
     proxy.web(req, res, { target: route.target });
   });
 

@@ -20,7 +20,7 @@ import { startBookingWorker } from './booking.worker.js';
 import { createConcertCache } from '../../lib/records/concert-cache.js';
 import { createDecisionPublisher } from './decision-publisher.js';
 import { createStockBroadcaster } from './stock-broadcaster.js';
-import { createWorkerMetrics } from './worker.metrics.js';
+import { createWorkerMetrics, registerStockMetrics } from './worker.metrics.js';
 
 boot('booking-worker', async () => {
   const config = loadConfig(bookingWorkerConfigSchema);
@@ -41,7 +41,8 @@ boot('booking-worker', async () => {
   const queueMetrics = registerQueueMetrics(serviceApp.metrics.registry, redis, logger);
   const emitter = new Emitter(redis);
   const concertCache = createConcertCache(concerts);
-  const stock = createStockBroadcaster(inventory, concertCache, emitter, logger, { onStock: metrics.onStock });
+  const stock = createStockBroadcaster(inventory, concertCache, emitter, logger);
+  const stockMetrics = registerStockMetrics(serviceApp.metrics.registry, inventory, concertCache, logger);
 
   const decider = createBookingDecider({
     inventory,
@@ -53,6 +54,7 @@ boot('booking-worker', async () => {
     logger,
     onDecision: (data, decision) => {
       metrics.onDecision(data, decision);
+      stockMetrics.watch(data.concertId);
       if (decision.status === 'confirmed') stock.changed(data.concertId);
     },
   });

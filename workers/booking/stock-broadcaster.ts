@@ -4,24 +4,11 @@ import type { Inventory } from '../../lib/inventory/inventory.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
 
-export interface StockLevel {
-  id: string;
-  name: string;
-  remaining: number;
-}
-
 /**
  * Pushes `concert:stock` to fans watching a concert whose stock changed, at most
  * once per interval per concert, however many bookings were decided meanwhile.
  */
-export function createStockBroadcaster(
-  inventory: Inventory,
-  concerts: ConcertCache,
-  emitter: Emitter,
-  logger: Logger,
-  opts: { intervalMs?: number; onStock?: (concertId: string, seatTypes: StockLevel[]) => void } = {},
-) {
-  const { intervalMs = 500 } = opts;
+export function createStockBroadcaster(inventory: Inventory, concerts: ConcertCache, emitter: Emitter, logger: Logger, intervalMs = 500) {
   const dirty = new Set<string>();
   const timer = setInterval(() => {
     const ids = [...dirty];
@@ -35,9 +22,10 @@ export function createStockBroadcaster(
           concert.seatTypes.map((s) => String(s._id)),
         );
         if (!remaining) return;
-        const seatTypes: StockLevel[] = concert.seatTypes.map((s) => ({ id: String(s._id), name: s.name, remaining: remaining.get(String(s._id)) ?? 0 }));
-        emitter.to(concertRoom(concertId)).emit('concert:stock', { concertId, seatTypes });
-        opts.onStock?.(concertId, seatTypes);
+        emitter.to(concertRoom(concertId)).emit('concert:stock', {
+          concertId,
+          seatTypes: concert.seatTypes.map((s) => ({ id: String(s._id), name: s.name, remaining: remaining.get(String(s._id)) ?? 0 })),
+        });
       })().catch((err) => logger.warn({ err, concertId }, 'stock broadcast failed'));
     }
   }, intervalMs);
