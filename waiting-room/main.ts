@@ -28,9 +28,10 @@ boot('waiting-room', async () => {
   const lines = createLineRepository(redis);
   const inventory = createInventory(redis);
   const defaults = { admitPerSecond: config.DEFAULT_ADMIT_PER_SECOND, tokenTtlSeconds: config.DEFAULT_TOKEN_TTL_SECONDS };
-  const service = createWaitingRoomService({ lines, concerts, tokenSecret: config.ADMISSION_TOKEN_SECRET, defaults, statusCacheMs: config.STATUS_CACHE_MS, logger });
-
   const serviceApp = createServiceApp('waiting-room', logger);
+  const metrics = createWaitingRoomMetrics(serviceApp.metrics.registry);
+  const service = createWaitingRoomService({ lines, concerts, tokenSecret: config.ADMISSION_TOKEN_SECRET, defaults, statusCacheMs: config.STATUS_CACHE_MS, metrics, logger });
+
   serviceApp.app.use('/api/v1/waiting-room', waitingRoomRoutes(service, config.JWT_PUBLIC_KEY));
   serviceApp.app.use('/waiting-room', fanPageRoutes());
 
@@ -47,7 +48,7 @@ boot('waiting-room', async () => {
     tickMs: config.WAITING_ROOM_TICK_MS,
     updateMs: config.WAITING_ROOM_UPDATE_MS,
     abandonAfterMs: config.ABANDON_AFTER_MS,
-    metrics: createWaitingRoomMetrics(serviceApp.metrics.registry),
+    metrics,
     logger,
   });
 

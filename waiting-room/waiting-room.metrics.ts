@@ -7,7 +7,16 @@ export function createWaitingRoomMetrics(registry: client.Registry) {
   const active = new client.Gauge({ name: 'waiting_room_active', help: 'Admitted fans holding a slot', labelNames: ['concert'], registers: [registry] });
   const admitted = new client.Counter({ name: 'waiting_room_admitted_total', help: 'Fans admitted', labelNames: ['concert'], registers: [registry] });
   const dropped = new client.Counter({ name: 'waiting_room_dropped_total', help: 'Fans who lost their place', labelNames: ['concert', 'reason'], registers: [registry] });
+  const statusReads = new client.Counter({
+    name: 'waiting_room_status_reads_total',
+    help: 'Status answers, and the Redis reads behind them (a line snapshot, or one fan\'s place), to show the caches at work',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
   return {
+    onStatus: () => statusReads.inc({ kind: 'answer' }),
+    onSnapshotRead: () => statusReads.inc({ kind: 'redis_snapshot' }),
+    onPlaceRead: () => statusReads.inc({ kind: 'redis_place' }),
     onTick(concertId: string, result: AdvanceResult) {
       waiting.set({ concert: concertId }, result.waiting);
       active.set({ concert: concertId }, result.active);

@@ -3,6 +3,7 @@ import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ConcertCache } from '../lib/records/concert-cache.js';
 import type { FanPlace, LineRepository, LineSnapshot } from './line.repository.js';
+import type { WaitingRoomMetrics } from './waiting-room.metrics.js';
 import { roomSettings, type RoomSettings } from './room-settings.js';
 
 /** What join and status answer (ARCHITECTURE.md section 3), plus the line's counters for the page. */
@@ -27,6 +28,7 @@ export interface WaitingRoomServiceOptions {
   tokenSecret: string;
   defaults: { admitPerSecond: number; tokenTtlSeconds: number };
   statusCacheMs: number;
+  metrics: WaitingRoomMetrics;
   logger: Logger;
 }
 
@@ -64,6 +66,7 @@ export function createWaitingRoomService(opts: WaitingRoomServiceOptions) {
   function snapshot(concertId: string, fresh = false): Promise<LineSnapshot> {
     const hit = snapshots.get(concertId);
     if (!fresh && hit && Date.now() - hit.at < opts.statusCacheMs) return hit.value;
+    opts.metrics.onSnapshotRead();
     const value = lines.snapshot(concertId);
     snapshots.set(concertId, { at: Date.now(), value });
     value.catch(() => snapshots.delete(concertId));
@@ -80,6 +83,7 @@ export function createWaitingRoomService(opts: WaitingRoomServiceOptions) {
       (!hit.place.admissionExpiresAtMs && hit.place.position !== null && hit.place.position <= line.serving) ||
       (hit.place.admissionExpiresAtMs !== undefined && hit.place.admissionExpiresAtMs <= Date.now());
     if (!stale) return hit.place;
+    opts.metrics.onPlaceRead();
     const place = await lines.place(concertId, fanId);
     if (places.size >= PLACE_CACHE_MAX) places.clear();
     if (place) places.set(key, { at: Date.now(), place });
@@ -118,6 +122,7 @@ export function createWaitingRoomService(opts: WaitingRoomServiceOptions) {
     },
 
     async status(fanId: string, concertId: string): Promise<LineStatus> {
+      opts.metrics.onStatus();
       const settings = await settingsOf(concertId);
       const line = await snapshot(concertId);
       const place = await placeOf(concertId, fanId, line);

@@ -108,6 +108,35 @@ describe('the waiting room line', () => {
   });
 });
 
+describe('status polling', () => {
+  test('when hundreds of fans poll their status again and again, Redis is read about once per fan, not once per poll', async () => {
+    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: { enabled: true, admitPerSecond: 1 } });
+    const fans = mintFans(platform, 300);
+    await Promise.all(fans.map((f) => join(platform, f, concert.id)));
+    const before = await statusReads();
+    const rounds = 5;
+    for (let round = 0; round < rounds; round++) {
+      const answers = await Promise.all(fans.map((f) => status(platform, f, concert.id)));
+      for (const res of answers) assert.equal(res.status, 200);
+    }
+    const after = await statusReads();
+    const answers = after.answer - before.answer;
+    const placeReads = after.redis_place - before.redis_place;
+    const snapshotReads = after.redis_snapshot - before.redis_snapshot;
+    assert.equal(answers, rounds * fans.length);
+    // Uncached, every poll would read the fan's place and the line: 1,500 of each.
+    assert.ok(placeReads <= fans.length * 2, `place reads: ${placeReads} for ${answers} polls`);
+    assert.ok(snapshotReads <= answers / 10, `line snapshot reads: ${snapshotReads} for ${answers} polls`);
+  });
+});
+
+/** The waiting room's own count of status answers and the Redis reads behind them (its /metrics). */
+async function statusReads(): Promise<Record<'answer' | 'redis_place' | 'redis_snapshot', number>> {
+  const text = await (await fetch(`${platform.serviceUrl('waiting-room')}/metrics`)).text();
+  const value = (kind: string) => Number(new RegExp(`^waiting_room_status_reads_total\\{[^}]*kind="${kind}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { answer: value('answer'), redis_place: value('redis_place'), redis_snapshot: value('redis_snapshot') };
+}
+
 describe('admission tokens and the inlet', () => {
   test('booking a concert with a waiting room needs the fan\'s own admission token for that concert', async () => {
     const room = { enabled: true, admitPerSecond: 50 };
