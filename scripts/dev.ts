@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { DEV_ADMIN, ROOT, startPlatform } from './stack/platform.js';
-import { startPrometheus, type PrometheusHandle } from './stack/prometheus.js';
+import { startPrometheus, writeDashboardIndex, type PrometheusHandle } from './stack/prometheus.js';
 
 const gatewayPort = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.DATA_DIR ?? path.join(ROOT, '.data');
@@ -35,6 +35,7 @@ if (process.env.WITH_PROMETHEUS === '1') {
       scrapeIntervalSeconds: 1,
       output: { kind: 'console', prefix: '[prometheus]' },
     });
+    writeDashboardIndex(prometheus.url.replace('127.0.0.1', 'localhost'), path.join(dataDir, 'prometheus', 'dashboards.html'));
   } catch (err) {
     // The platform is useful without it; say why and carry on.
     console.error(`Prometheus did not start: ${(err as Error).message}`);
@@ -48,7 +49,7 @@ console.log(`
     Socket.IO    ${base}  path /socket.io  (auth: { token: <accessToken> })
     Metrics      ${[...platform.ports].map(([n, p]) => `${n} http://localhost:${p}/metrics`).join('\n                 ')}
     MongoDB      ${platform.mongoUrl}${platform.ferretdb ? ' (FerretDB)' : ''}
-    Redis        ${platform.redisUrl}${prometheus ? `\n    Prometheus   ${prometheus.url.replace('127.0.0.1', 'localhost')}/graph  (scrape config: ${prometheus.configPath})` : ''}
+    Redis        ${platform.redisUrl}${prometheus ? `\n    Prometheus   ${prometheus.url.replace('127.0.0.1', 'localhost')}/graph  (scrape config: ${prometheus.configPath})\n    Dashboards   file://${path.join(dataDir, 'prometheus', 'dashboards.html')}  (every Grafana panel as a Prometheus graph)` : ''}
     Admin        ${process.env.ADMIN_EMAIL ?? DEV_ADMIN.email} / ${process.env.ADMIN_EMAIL ? '(ADMIN_PASSWORD)' : DEV_ADMIN.password}
   Ctrl-C stops everything.
 `);

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadDashboards, panelQueries } from './dashboards.js';
 import { freePort, ManagedProcess, waitFor, type OutputMode } from './processes.js';
 
 /** One scrape job: a process of the running platform and the port its /metrics answers on. */
@@ -119,4 +120,34 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
       proc.closeLog();
     },
   };
+}
+
+/** A Prometheus /graph page with one graph per expression. */
+export function graphUrl(prometheusUrl: string, exprs: string[], range = '15m'): string {
+  const params = new URLSearchParams();
+  exprs.forEach((expr, i) => {
+    params.set(`g${i}.expr`, expr);
+    params.set(`g${i}.tab`, '0');
+    params.set(`g${i}.range_input`, range);
+  });
+  return `${prometheusUrl}/graph?${params}`;
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/**
+ * Writes an HTML page that opens every Grafana dashboard's panels as graphs in
+ * this Prometheus, for watching a run on a machine without Grafana. Rates use a
+ * 15 s window: with a 1 s scrape that is enough samples and follows a short run closely.
+ */
+export function writeDashboardIndex(prometheusUrl: string, file: string): void {
+  const sections = loadDashboards().map((dashboard) => {
+    const queries = panelQueries(dashboard, '15s');
+    const items = queries.map((q) => `<li><a href="${escapeHtml(graphUrl(prometheusUrl, [q.expr]))}">${escapeHtml(q.where)}</a></li>`).join('\n');
+    return `<h2>${escapeHtml(dashboard.title)} <small><a href="${escapeHtml(graphUrl(prometheusUrl, queries.map((q) => q.expr)))}">all panels on one page</a></small></h2>\n<ul>\n${items}\n</ul>`;
+  });
+  writeFileSync(
+    file,
+    `<!doctype html>\n<meta charset="utf-8">\n<title>On-sale dashboards in Prometheus</title>\n<p>The Grafana dashboards (grafana/dashboards/) as Prometheus graphs of ${escapeHtml(prometheusUrl)}. Grafana itself comes with Docker Compose (docs/OBSERVABILITY.md).</p>\n${sections.join('\n')}\n`,
+  );
 }
