@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { AppError } from './errors.js';
@@ -6,11 +7,19 @@ import type { AuthenticatedUser } from './request-context.js';
 export const ACCESS_TOKEN_ISSUER = 'onsale-auth';
 export const ACCESS_TOKEN_AUDIENCE = 'onsale-api';
 
+// Parsing the PEM costs more than the RSA check itself: do it once per key, not per request.
+const parsedKeys = new Map<string, KeyObject>();
+const keyObject = (pem: string) => {
+  let key = parsedKeys.get(pem);
+  if (!key) parsedKeys.set(pem, (key = createPublicKey(pem)));
+  return key;
+};
+
 /** Verifies an RS256 access token with the public key; only Auth holds the private key. */
 export function verifyAccessToken(token: string, publicKey: string): AuthenticatedUser {
   let claims: jwt.JwtPayload;
   try {
-    claims = jwt.verify(token, publicKey, {
+    claims = jwt.verify(token, keyObject(publicKey), {
       algorithms: ['RS256'],
       issuer: ACCESS_TOKEN_ISSUER,
       audience: ACCESS_TOKEN_AUDIENCE,

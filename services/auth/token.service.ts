@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
@@ -38,9 +38,11 @@ export interface TokenSettings {
 export function createTokenService(redis: Redis, settings: TokenSettings) {
   defineLuaCommands(redis, LUA_DIR, ['rotate-refresh-token-3.lua']);
   const commands = redis as unknown as TokenCommands;
+  // Parsed once: re-reading the PEM on every sign costs more than the signature.
+  const signingKey = createPrivateKey(settings.privateKey);
 
   function signAccessToken(user: { id: string; role: Role; email: string }): string {
-    return jwt.sign({ role: user.role, email: user.email }, settings.privateKey, {
+    return jwt.sign({ role: user.role, email: user.email }, signingKey, {
       algorithm: 'RS256',
       subject: user.id,
       issuer: ACCESS_TOKEN_ISSUER,
