@@ -93,7 +93,28 @@ describe('the fan-facing waiting-room page', () => {
   });
 });
 
-describe('abandonment', () => {
+// Both wait for time to pass on the server: run them side by side.
+describe('places and slots that are given up', { concurrency: true }, () => {
+  test('an admitted fan who lets the token expire frees the slot for the next fan, loses the place, and the token stops working', async () => {
+    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: { enabled: true, admitPerSecond: 20, maxActive: 1, tokenTtlSeconds: 30 } });
+    const [idle, next] = mintFans(platform, 2);
+    await join(platform, idle, concert.id);
+    const idleAdmission = await admitted(platform, idle, concert.id);
+    const socket = await watchLine(platform, next, concert.id);
+    sockets.push(socket);
+    await join(platform, next, concert.id);
+    assert.equal((await status(platform, next, concert.id)).body.status, 'waiting', 'the only slot is taken');
+
+    const nextAdmission = await admitted(platform, next, concert.id, 60_000);
+    assert.ok(Date.now() >= Date.parse(idleAdmission.expiresAt) - 1000, 'let in only once the first admission expired');
+    assertError(await status(platform, idle, concert.id), 404, 'not_in_line');
+    const seatTypeId = concert.seatTypes[0].id;
+    const late = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, idle.token, { prefer: 'wait=20', 'x-admission-token': idleAdmission.admissionToken });
+    assertError(late, 403, 'admission_required');
+    const booked = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, next.token, { prefer: 'wait=20', 'x-admission-token': nextAdmission.admissionToken });
+    assert.equal(booked.status, 201);
+  });
+
   test('a fan with no socket and no status poll loses the place, fans with either keep it, and the line moves past the gap', async () => {
     const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: { enabled: true, admitPerSecond: 20, maxActive: 1 } });
     const [holder, gone, live, poller] = mintFans(platform, 4);
