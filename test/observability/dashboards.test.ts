@@ -13,13 +13,6 @@ import { exposedNames, loadDashboards, metricNames, panelQueries, seriesOf, vari
 
 /** Series Prometheus itself attaches to every target: no service exports them. */
 const SCRAPE_SYNTHETIC = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
-/**
- * Counters whose series are born at their first event, which a short burst does
- * not cause (a place lost after a 30 s+ admission expiry or an abandoned tab).
- * Their dashboard queries fall back to 0 (`or … * 0`), which the Prometheus test
- * below still checks. Keep this list short and say why for each entry.
- */
-const BORN_AT_FIRST_EVENT = new Map([['waiting_room_dropped_total', 'labelled by concert and reason; created at the first dropped place']]);
 
 let platform: TestPlatform;
 let prometheus: PrometheusHandle;
@@ -92,7 +85,7 @@ describe('dashboards and the metrics behind them', () => {
 
     const missing = allQueries().flatMap((q) =>
       metricNames(q.expr)
-        .filter((name) => !SCRAPE_SYNTHETIC.has(name) && !BORN_AT_FIRST_EVENT.has(name) && !exported.has(name))
+        .filter((name) => !SCRAPE_SYNTHETIC.has(name) && !exported.has(name))
         .map((name) => `${q.dashboard} / ${q.where}: ${name}`),
     );
     assert.deepEqual(missing, [], 'metrics named in dashboards that no service exports');
