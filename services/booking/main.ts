@@ -5,6 +5,7 @@ import { loadConfig } from '../../lib/config.js';
 import { createServiceApp, startHttpService } from '../../lib/http-service.js';
 import { createInventory } from '../../lib/inventory/inventory.js';
 import { createInventoryLoader } from '../../lib/inventory/inventory-loader.js';
+import { timeInventoryScripts } from '../../lib/inventory/inventory.metrics.js';
 import { createLogger } from '../../lib/logger.js';
 import { connectMongo, pingMongo } from '../../lib/mongo.js';
 import { QUEUES } from '../../lib/queues.js';
@@ -32,7 +33,8 @@ boot('booking', async () => {
   const bookings = createBookingRepository(mongo);
   await bookings.ensureIndexes();
   const concerts = concertModel(mongo);
-  const inventory = createInventory(redis);
+  const serviceApp = createServiceApp('booking', logger);
+  const inventory = timeInventoryScripts(createInventory(redis), serviceApp.metrics.registry);
   const queue = new Queue(QUEUES.bookings.name, { connection: redis, prefix: QUEUES.bookings.prefix });
   const notifications = new Queue(QUEUES.notifications.name, { connection: redis, prefix: QUEUES.notifications.prefix });
   const service = createBookingService({
@@ -50,7 +52,6 @@ boot('booking', async () => {
     jobBackoffMs: config.BOOKING_JOB_BACKOFF_MS,
   });
 
-  const serviceApp = createServiceApp('booking', logger);
   serviceApp.app.use('/api/v1/bookings', bookingRoutes(service, config.JWT_PUBLIC_KEY));
   let io: ReturnType<typeof attachRealtime> | undefined;
   registerRealtimeMetrics(serviceApp.metrics.registry, () => io);

@@ -114,6 +114,10 @@ describe('dashboards and the metrics behind them', () => {
     // The numbers are the real ones, not just present.
     const [confirmed] = await prometheus.query('sum(bookings_decided_total{result="confirmed"})', at);
     assert.equal(Number(confirmed.value[1]), tally.confirmed, `confirmed decisions counted vs answered (${JSON.stringify(tally)})`);
+    const [reserves] = await prometheus.query('sum(inventory_script_duration_seconds_count{script="reserve-seat"})', at);
+    assert.ok(Number(reserves.value[1]) >= tally.confirmed, 'every confirmed booking ran reserve-seat');
+    const [cancels] = await prometheus.query('sum(inventory_script_duration_seconds_count{script="begin-cancel"})', at);
+    assert.equal(Number(cancels.value[1]), 1, 'the one cancellation ran begin-cancel once');
     const [sockets] = await prometheus.query('sum(socketio_connections)', at);
     assert.ok(Number(sockets.value[1]) >= 1, 'the open socket is counted');
   });
