@@ -6,7 +6,7 @@
 export function waitingRoomKeys(concertId: string) {
   const tag = `{concert:${concertId}}`;
   return {
-    /** hash: seq (last position handed out), serving, waiting, opened ("1" once the pre-queue is ordered), soldOut, credits, lastTickMs */
+    /** hash: seq (last position handed out), serving, waiting, opened ("1" once the pre-queue is ordered), soldOut, credits, lastTickMs, rate (measured admissions/s) */
     state: `${tag}:wr:state`,
     /** hash: fanId -> position (fans with a place in line, waiting or admitted) */
     positions: `${tag}:wr:positions`,

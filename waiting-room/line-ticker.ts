@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import type { ConcertCache } from '../lib/records/concert-cache.js';
 import type { RedisLocks } from '../lib/redis-lock.js';
 import { lineRoom, waitingRoomKeys } from '../lib/waiting-room-keys.js';
+import { createFlowMeter, type FlowMeter } from './flow-meter.js';
 import { RenewLeaseCode } from './line-codes.js';
 import type { AdvanceResult, LineRepository } from './line.repository.js';
 import { roomSettings, type RoomSettings } from './room-settings.js';
@@ -42,6 +43,7 @@ export function startLineTicker(opts: LineTickerOptions) {
   const leaseMs = Math.max(5_000, opts.tickMs * 25);
   const leases = new Map<string, string>();
   const lastSent = new Map<string, { serving: number; waiting: number; soldOut: boolean; at: number }>();
+  const flows = new Map<string, { meter: FlowMeter; stored: number }>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
@@ -62,6 +64,7 @@ export function startLineTicker(opts: LineTickerOptions) {
     const token = leases.get(concertId);
     leases.delete(concertId);
     lastSent.delete(concertId);
+    flows.delete(concertId);
     if (token) await locks.release(waitingRoomKeys(concertId).tickerLease, token);
   }
 
@@ -73,7 +76,19 @@ export function startLineTicker(opts: LineTickerOptions) {
     return -1;
   }
 
-  function publish(settings: RoomSettings, result: AdvanceResult) {
+  /** The measured rate, written for status answers when it moved noticeably (they quote ETAs with it). */
+  async function measureFlow(settings: RoomSettings, result: AdvanceResult): Promise<number> {
+    let flow = flows.get(settings.concertId);
+    if (!flow) flows.set(settings.concertId, (flow = { meter: createFlowMeter(settings.admitPerSecond, result.nowMs), stored: 0 }));
+    const rate = flow.meter.record(result.nowMs, result.admitted.length, result.waiting > 0);
+    if (Math.abs(rate - flow.stored) >= Math.max(0.05, flow.stored * 0.05)) {
+      await lines.setFlowRate(settings.concertId, rate);
+      flow.stored = rate;
+    }
+    return rate;
+  }
+
+  function publish(settings: RoomSettings, result: AdvanceResult, currentRate: number) {
     const { concertId } = settings;
     for (const fan of result.admitted) {
       const admissionToken = signAdmissionToken(opts.tokenSecret, { fanId: fan.fanId, concertId, admittedAtMs: fan.admittedAtMs, expiresAtMs: fan.expiresAtMs });
@@ -89,6 +104,8 @@ export function startLineTicker(opts: LineTickerOptions) {
         serving: result.serving,
         waiting: result.waiting,
         admitPerSecond: settings.admitPerSecond,
+        // What the line achieves now (less than admitPerSecond while maxActive or the seats left hold it back).
+        currentRate: Number(currentRate.toFixed(2)),
         soldOut: result.soldOut,
         // Redis time of this tick: lets clients (and the benchmark) see how fresh the counters are.
         updatedAt: result.nowMs,
@@ -116,7 +133,7 @@ export function startLineTicker(opts: LineTickerOptions) {
       seatsLeft: await seatsLeft(settings),
     });
     opts.metrics.onTick(concertId, result);
-    publish(settings, result);
+    publish(settings, result, await measureFlow(settings, result));
   }
 
   async function tick() {

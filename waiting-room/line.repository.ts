@@ -44,6 +44,8 @@ export interface LineSnapshot {
   waiting: number;
   opened: boolean;
   soldOut: boolean;
+  /** admissions per second the line achieves now; undefined before the first measurement */
+  rate?: number;
 }
 
 export interface FanPlace {
@@ -83,8 +85,8 @@ export function createLineRepository(redis: Redis) {
     },
 
     async snapshot(concertId: string): Promise<LineSnapshot> {
-      const [serving, waiting, opened, soldOut] = await redis.hmget(waitingRoomKeys(concertId).state, 'serving', 'waiting', 'opened', 'soldOut');
-      return { serving: Number(serving ?? 0), waiting: Number(waiting ?? 0), opened: opened === '1', soldOut: soldOut === '1' };
+      const [serving, waiting, opened, soldOut, rate] = await redis.hmget(waitingRoomKeys(concertId).state, 'serving', 'waiting', 'opened', 'soldOut', 'rate');
+      return { serving: Number(serving ?? 0), waiting: Number(waiting ?? 0), opened: opened === '1', soldOut: soldOut === '1', ...(rate ? { rate: Number(rate) } : {}) };
     },
 
     async place(concertId: string, fanId: string): Promise<FanPlace | null> {
@@ -101,6 +103,7 @@ export function createLineRepository(redis: Redis) {
       await Promise.all([...seen].map(([concertId, fans]) => redis.zadd(waitingRoomKeys(concertId).seen, 'XX', ...[...fans].flatMap((fanId) => [nowMs, fanId]))));
     },
 
+    setFlowRate: (concertId: string, rate: number) => redis.hset(waitingRoomKeys(concertId).state, 'rate', rate.toFixed(3)),
     activeConcerts: () => redis.smembers(ACTIVE_WAITING_ROOMS_KEY),
     /** Sales are over: stop ticking the line and let its keys expire (kept a day for support questions). */
     async retire(concertId: string) {

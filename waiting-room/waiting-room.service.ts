@@ -99,14 +99,15 @@ export function createWaitingRoomService(opts: WaitingRoomServiceOptions) {
       return { ...base, status: 'admitted', position: place.position, ahead: 0, etaSeconds: 0, admissionToken, expiresAt: new Date(expiresAtMs).toISOString() };
     }
     const status = line.soldOut ? 'sold_out' : 'waiting';
+    const rate = Math.min(settings.admitPerSecond, line.rate ?? settings.admitPerSecond);
     if (place.position === null) {
       // Places are drawn at opening; expect to be somewhere in the middle of the pre-queue.
       const untilOpen = Math.max(0, Math.ceil((settings.opensAtMs - Date.now()) / 1000));
-      return { ...base, status, position: null, ahead: null, etaSeconds: untilOpen + Math.ceil(line.waiting / 2 / settings.admitPerSecond), opensAt: new Date(settings.opensAtMs).toISOString() };
+      return { ...base, status, position: null, ahead: null, etaSeconds: untilOpen + Math.ceil(line.waiting / 2 / rate), opensAt: new Date(settings.opensAtMs).toISOString() };
     }
     // Positions of fans who left are gaps, so this overestimates a little; it never says "next" too early.
     const ahead = Math.max(0, Math.min(place.position - line.serving - 1, line.waiting - 1));
-    return { ...base, status, position: place.position, ahead, etaSeconds: status === 'sold_out' ? null : Math.ceil((ahead + 1) / settings.admitPerSecond) };
+    return { ...base, status, position: place.position, ahead, etaSeconds: status === 'sold_out' ? null : Math.ceil((ahead + 1) / rate) };
   }
 
   return {

@@ -214,11 +214,11 @@
     });
     socket.on('waiting-room:update', (u) => {
       if (u.concertId !== concertId || state.admission || state.finished) return;
-      state.admitPerSecond = u.admitPerSecond;
+      state.admitPerSecond = u.currentRate || u.admitPerSecond;
       if (u.soldOut) return soldOut();
       if (state.position == null || u.serving >= state.position) return void pollStatus();
       const ahead = Math.max(0, Math.min(state.position - u.serving - 1, u.waiting - 1));
-      renderPlace({ position: state.position, ahead, etaSeconds: Math.ceil((ahead + 1) / u.admitPerSecond), serving: u.serving });
+      renderPlace({ position: state.position, ahead, etaSeconds: Math.ceil((ahead + 1) / state.admitPerSecond), serving: u.serving });
     });
     socket.on('waiting-room:admitted', (a) => a.concertId === concertId && admit(a));
     socket.on('waiting-room:sold-out', (e) => e.concertId === concertId && soldOut());
