@@ -26,7 +26,8 @@ export function timeInventoryScripts(inventory: Inventory, registry: Registry): 
   // Every script has its series from the start, so a panel shows 0 rather than nothing.
   for (const script of Object.values(SCRIPT_OF)) duration.zero({ script });
 
-  const timed = <A extends unknown[], R>(script: string, call: (...args: A) => Promise<R>) =>
+  const timed =
+    <A extends unknown[], R>(script: string, call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       const end = duration.startTimer({ script });
       try {

@@ -37,7 +37,8 @@ export function panelQueries(dashboard: Dashboard, rateWindow = '1m'): Dashboard
   const out: DashboardQuery[] = [];
   const walk = (panels: Panel[]) => {
     for (const panel of panels) {
-      for (const t of panel.targets ?? []) if (t.expr) out.push({ dashboard: dashboard.title, where: `${panel.title} [${t.refId}]`, expr: concrete(dashboard, t.expr, rateWindow) });
+      for (const t of panel.targets ?? [])
+        if (t.expr) out.push({ dashboard: dashboard.title, where: `${panel.title} [${t.refId}]`, expr: concrete(dashboard, t.expr, rateWindow) });
       walk(panel.panels ?? []);
     }
   };
@@ -63,11 +64,9 @@ export function variableQueries(dashboard: Dashboard): DashboardQuery[] {
  */
 export function concrete(dashboard: Dashboard, expr: string, rateWindow = '1m'): string {
   const allValues = new Map((dashboard.templating?.list ?? []).map((v) => [v.name, v.allValue ?? '.*']));
-  return expr
-    .replace(/\$(__rate_interval|__interval|__range)\b/g, rateWindow)
-    .replace(/\$\{?([a-zA-Z_][a-zA-Z0-9_]*)\}?/g, (m, name: string) => {
-      const value = allValues.get(name);
-      if (value === undefined) throw new Error(`unknown dashboard variable ${m} in ${expr}`);
-      return value;
-    });
+  return expr.replace(/\$(__rate_interval|__interval|__range)\b/g, rateWindow).replace(/\$\{?([a-zA-Z_][a-zA-Z0-9_]*)\}?/g, (m, name: string) => {
+    const value = allValues.get(name);
+    if (value === undefined) throw new Error(`unknown dashboard variable ${m} in ${expr}`);
+    return value;
+  });
 }

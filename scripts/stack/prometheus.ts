@@ -144,7 +144,12 @@ export function writeDashboardIndex(prometheusUrl: string, file: string): void {
   const sections = loadDashboards().map((dashboard) => {
     const queries = panelQueries(dashboard, '15s');
     const items = queries.map((q) => `<li><a href="${escapeHtml(graphUrl(prometheusUrl, [q.expr]))}">${escapeHtml(q.where)}</a></li>`).join('\n');
-    return `<h2>${escapeHtml(dashboard.title)} <small><a href="${escapeHtml(graphUrl(prometheusUrl, queries.map((q) => q.expr)))}">all panels on one page</a></small></h2>\n<ul>\n${items}\n</ul>`;
+    return `<h2>${escapeHtml(dashboard.title)} <small><a href="${escapeHtml(
+      graphUrl(
+        prometheusUrl,
+        queries.map((q) => q.expr),
+      ),
+    )}">all panels on one page</a></small></h2>\n<ul>\n${items}\n</ul>`;
   });
   writeFileSync(
     file,

@@ -16,7 +16,12 @@ interface Panel {
   targets?: Array<{ expr?: string; datasource?: { uid: string } }>;
 }
 
-const dashboards = loadDashboards() as unknown as Array<{ uid: string; title: string; panels: Panel[]; templating: { list: Array<{ name: string; type: string }> } }>;
+const dashboards = loadDashboards() as unknown as Array<{
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: Array<{ name: string; type: string }> };
+}>;
 
 describe('the dashboard files Grafana provisions', () => {
   test('there are an On-sale and a Services dashboard with distinct uids', () => {
@@ -33,10 +38,12 @@ describe('the dashboard files Grafana provisions', () => {
         if (!panel.fieldConfig?.defaults?.unit) problems.push(`${name}: no unit`);
         const steps = panel.fieldConfig?.defaults?.thresholds?.steps ?? [];
         if (!steps.length || steps[0].value !== null) problems.push(`${name}: thresholds must start with a base step`);
-        if (steps.some((s, i) => i > 0 && !(typeof s.value === 'number' && s.value > (steps[i - 1].value ?? -Infinity)))) problems.push(`${name}: thresholds not increasing`);
+        if (steps.some((s, i) => i > 0 && !(typeof s.value === 'number' && s.value > (steps[i - 1].value ?? -Infinity))))
+          problems.push(`${name}: thresholds not increasing`);
         if (!panel.targets?.length || panel.targets.some((t) => !t.expr)) problems.push(`${name}: no PromQL`);
         // A provisioned dashboard must not pin a data source uid that only exists on one Grafana.
-        if (panel.datasource?.uid !== '${datasource}' || panel.targets?.some((t) => t.datasource?.uid !== '${datasource}')) problems.push(`${name}: data source is not $datasource`);
+        if (panel.datasource?.uid !== '${datasource}' || panel.targets?.some((t) => t.datasource?.uid !== '${datasource}'))
+          problems.push(`${name}: data source is not $datasource`);
       }
       assert.deepEqual(problems, []);
       assert.ok(dashboard.templating.list.some((v) => v.name === 'datasource' && v.type === 'datasource'));

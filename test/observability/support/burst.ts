@@ -28,7 +28,12 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
  * tokens, and a cancellation (a second kind of email).
  */
 export async function bookingBurst(platform: TestPlatform, admin: string, size = { fans: 40, seats: 12 }) {
-  const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: size.seats }, { name: 'Balcony', capacity: Math.ceil(size.seats / 2) }] });
+  const concert = await createConcert(platform, admin, {
+    seatTypes: [
+      { name: 'Floor', capacity: size.seats },
+      { name: 'Balcony', capacity: Math.ceil(size.seats / 2) },
+    ],
+  });
   const [floor, balcony] = concert.seatTypes;
   const fans = mintFans(platform, size.fans);
   const [eager] = mintFans(platform, 1);

@@ -34,5 +34,8 @@ export function exposedNames(exposition: string): Set<string> {
 
 /** Series of one metric in an exposition: its distinct label sets. */
 export function seriesOf(exposition: string, sampleName: string): string[] {
-  return exposition.split('\n').filter((line) => line.startsWith(`${sampleName}{`) || line.startsWith(`${sampleName} `)).map((line) => line.slice(0, line.lastIndexOf(' ')));
+  return exposition
+    .split('\n')
+    .filter((line) => line.startsWith(`${sampleName}{`) || line.startsWith(`${sampleName} `))
+    .map((line) => line.slice(0, line.lastIndexOf(' ')));
 }
