@@ -52,6 +52,8 @@ describe('the waiting room line', () => {
     const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 1000 }], waitingRoom: { enabled: true, admitPerSecond: 5, tokenTtlSeconds: ttlSeconds } });
     const fans = mintFans(platform, 75);
     const admittedAt = new Map<string, number>();
+    const admittedEvents = new Map<string, number>();
+    const updatesAt: number[] = [];
     for (const fan of fans) {
       const socket = await watchLine(platform, fan, concert.id);
       sockets.push(socket);
@@ -59,7 +61,9 @@ describe('the waiting room line', () => {
         assert.equal(event.concertId, concert.id);
         assert.ok(event.admissionToken);
         admittedAt.set(fan.id, Date.parse(event.expiresAt) - ttlSeconds * 1000);
+        admittedEvents.set(fan.id, (admittedEvents.get(fan.id) ?? 0) + 1);
       });
+      if (fan === fans[fans.length - 1]) socket.on('waiting-room:update', (u: { concertId: string; updatedAt: number }) => u.concertId === concert.id && updatesAt.push(u.updatedAt));
     }
     const joined = await Promise.all(fans.map((f) => join(platform, f, concert.id)));
     const positionOf = new Map(fans.map((f, i) => [f.id, joined[i].body.position as number]));
@@ -76,6 +80,11 @@ describe('the waiting room line', () => {
     for (const count of perSecond) assert.ok(count >= 4 && count <= 6, `admitted per second: ${perSecond.join(', ')}`);
     const total = perSecond.reduce((a, b) => a + b, 0);
     assert.ok(total >= 48 && total <= 52, `admitted in 10 s: ${total} (${perSecond.join(', ')})`);
+
+    // One ticker per line: each admission announced once, and updates at the one ticker's pace (≤ 2/s), not twice that.
+    assert.ok([...admittedEvents.values()].every((n) => n === 1), 'one waiting-room:admitted per fan');
+    const updatesInWindow = updatesAt.filter((at) => at >= start && at < start + 10_000).length;
+    assert.ok(updatesInWindow >= 5 && updatesInWindow <= 22, `updates received in 10 s: ${updatesInWindow}`);
   });
 
   test('fans who join before the opening are admitted in a shuffled order, all before the first fan who joined after', async () => {
