@@ -1,4 +1,4 @@
-/** Return codes of join-line-6.lua (see its header). */
+/** Return codes of join-line-7.lua (see its header). */
 export enum JoinCode {
   Joined = 1,
   AlreadyInLine = 2,

@@ -44,6 +44,7 @@ export function startLineTicker(opts: LineTickerOptions) {
   const leases = new Map<string, string>();
   const lastSent = new Map<string, { serving: number; waiting: number; soldOut: boolean; at: number }>();
   const flows = new Map<string, { meter: FlowMeter; stored: number }>();
+  const rebuilding = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
@@ -53,6 +54,8 @@ export function startLineTicker(opts: LineTickerOptions) {
     if (token) {
       if ((await lines.renewLease(concertId, token, leaseMs)) === RenewLeaseCode.Renewed) return true;
       leases.delete(concertId);
+      lastSent.delete(concertId);
+      flows.delete(concertId);
       logger.warn({ concertId }, 'ticker lease lost');
     }
     const taken = await locks.tryAcquire(waitingRoomKeys(concertId).tickerLease, leaseMs);
@@ -72,7 +75,13 @@ export function startLineTicker(opts: LineTickerOptions) {
     const remaining = await opts.inventory.remaining(settings.concertId, settings.seatTypeIds);
     if (remaining) return [...remaining.values()].reduce((a, b) => a + b, 0);
     // Stock not in Redis (restart): rebuild it from the record in the background; admit without the stock cap meanwhile.
-    void opts.loader.ensureLoaded(settings.concertId).catch((err) => logger.warn({ err, concertId: settings.concertId }, 'stock rebuild failed'));
+    if (!rebuilding.has(settings.concertId)) {
+      rebuilding.add(settings.concertId);
+      opts.loader
+        .ensureLoaded(settings.concertId)
+        .catch((err) => logger.warn({ err, concertId: settings.concertId }, 'stock rebuild failed'))
+        .finally(() => rebuilding.delete(settings.concertId));
+    }
     return -1;
   }
 

@@ -6,13 +6,13 @@ import { ACTIVE_WAITING_ROOMS_KEY, waitingRoomKeys } from '../lib/waiting-room-k
 import { JoinCode, RenewLeaseCode } from './line-codes.js';
 
 const LUA_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), 'lua');
-const SCRIPTS = ['join-line-6.lua', 'advance-line-7.lua', 'renew-lease-1.lua'];
+const SCRIPTS = ['join-line-7.lua', 'advance-line-7.lua', 'renew-lease-1.lua'];
 const RETIRED_LINE_TTL_SECONDS = 24 * 3600;
 
 type AdvanceReply = [number, number, number, number, number, number, number, number, Array<string | number>];
 
 interface LineCommands {
-  joinLine(...args: [string, string, string, string, string, string, string, number, number]): Promise<[JoinCode, number]>;
+  joinLine(...args: [string, string, string, string, string, string, string, string, number, number]): Promise<[JoinCode, number]>;
   advanceLine(...args: [string, string, string, string, string, string, string, number, number, number, number, number, number]): Promise<AdvanceReply>;
   renewLease(lease: string, token: string, ttlMs: number): Promise<RenewLeaseCode>;
 }
@@ -68,7 +68,7 @@ export function createLineRepository(redis: Redis) {
       const preQueueScore = randomInt(0, 2 ** 47);
       const [, reply] = await Promise.all([
         redis.sadd(ACTIVE_WAITING_ROOMS_KEY, concertId),
-        lua.joinLine(k.state, k.positions, k.preQueue, k.line, k.seen, k.admitted, fanId, opensAtMs, preQueueScore),
+        lua.joinLine(k.state, k.positions, k.preQueue, k.line, k.seen, k.admitted, k.active, fanId, opensAtMs, preQueueScore),
       ]);
       return { code: reply[0], position: reply[1] };
     },

@@ -61,6 +61,9 @@ for i = 1, #expired do
   redis.call('HDEL', positionsKey, expired[i])
 end
 
+-- Slots whose admission ended without passing through the sweep above (belt and braces).
+redis.call('ZREMRANGEBYSCORE', activeKey, '-inf', now)
+
 local abandoned = {}
 if abandonAfterMs > 0 then
   abandoned = redis.call('ZRANGEBYSCORE', seenKey, '-inf', now - abandonAfterMs, 'LIMIT', 0, BATCH)

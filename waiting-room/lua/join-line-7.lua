@@ -12,6 +12,7 @@
     KEYS[4] line        {concert:<id>}:wr:line       zset: fanId -> position (waiting fans)
     KEYS[5] seen        {concert:<id>}:wr:seen       zset: fanId -> last sign of life (ms)
     KEYS[6] admitted    {concert:<id>}:wr:admitted   zset: fanId -> admission expiry (ms)
+    KEYS[7] active      {concert:<id>}:wr:active     zset: fanId -> admission expiry (ms), slot holders
 
     ARGV[1] fanId
     ARGV[2] opensAtMs       0 when the line opens at once
@@ -30,6 +31,7 @@ local preQueueKey = KEYS[3]
 local lineKey = KEYS[4]
 local seenKey = KEYS[5]
 local admittedKey = KEYS[6]
+local activeKey = KEYS[7]
 local fanId = ARGV[1]
 local opensAtMs = tonumber(ARGV[2])
 local preQueueScore = ARGV[3]
@@ -47,7 +49,9 @@ if position then
     redis.call('ZADD', seenKey, 'XX', now, fanId)
     return { 2, tonumber(position) }
   end
+  -- Expired, not yet swept by the ticker: free the slot and drop the place here.
   redis.call('ZREM', admittedKey, fanId)
+  redis.call('ZREM', activeKey, fanId)
   redis.call('HDEL', positionsKey, fanId)
 end
 
