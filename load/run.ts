@@ -136,7 +136,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     const exitCode = await runK6(path.join(ROOT, 'load/scenarios', `${scenario}.js`), {
       SEED_FILE: files.seed,
       SUMMARY_FILE: files.summary,
-      P95_TARGET_MS: String(opts.p95TargetMs ?? 3000),
+      P95_TARGET_MS: String(opts.p95TargetMs ?? 5000),
       K6_WEB_DASHBOARD: 'true',
       K6_WEB_DASHBOARD_PORT: String(await freePort()),
       K6_WEB_DASHBOARD_EXPORT: files.html,
@@ -173,6 +173,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       rejected: metrics.bookings_rejected?.count ?? 0,
       missing: metrics.results_missing?.count ?? 0,
       viaRest: metrics.results_via_rest?.count ?? 0,
+      socketFailures: metrics.socket_failures?.count ?? 0,
       httpFailedRate: metrics.http_req_failed?.value ?? metrics.http_req_failed?.rate ?? 0,
       p50: trend.med,
       p95: trend['p(95)'],

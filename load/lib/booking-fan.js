@@ -1,5 +1,5 @@
 // One virtual fan: open a socket, submit when told, wait for booking:result
-// (falling back to REST if the socket stays silent), record submit→result.
+// (falling back to REST polling if the socket fails or stays silent), record submit→result.
 import http from 'k6/http';
 import { setTimeout, clearTimeout } from 'k6/timers';
 import { Counter, Trend } from 'k6/metrics';
@@ -10,84 +10,105 @@ export const confirmed = new Counter('bookings_confirmed');
 export const rejected = new Counter('bookings_rejected');
 export const missing = new Counter('results_missing');
 export const viaRest = new Counter('results_via_rest');
-export const socketRefused = new Counter('sockets_refused');
+export const socketFailures = new Counter('socket_failures');
 
 // 409 is an answer (sold out, already booked), not a failed request.
 http.setResponseCallback(http.expectedStatuses(200, 201, 202, 409));
 
-const RESULT_TIMEOUT_MS = 30_000;
+const SOCKET_SILENCE_MS = 20_000;
+const POLL_EVERY_MS = 1_000;
+const GIVE_UP_AFTER_MS = 90_000;
 
 /**
  * Runs `submissions` (each a {seatTypeId}) for one fan at `startAt` (ms since
- * epoch), all at once, and resolves when each has a final answer.
+ * epoch), all at once, and resolves when each has a final answer (or, after
+ * GIVE_UP_AFTER_MS, counts the rest as missing).
  */
 export function bookAsFan(baseUrl, fan, concertId, submissions, startAt) {
   return new Promise((resolve) => {
+    const auth = { Authorization: `Bearer ${fan.token}` };
     const waiting = new Map(); // requestId -> submittedAt
-    const early = new Map(); // results that beat the HTTP response
+    const early = new Map(); // results that beat the HTTP response: requestId -> {at, result}
     let outstanding = submissions.length;
+    let submitted = false;
+    let finished = false;
     let timer;
     let ws;
+
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      try {
+        ws.close();
+      } catch (_) {
+        /* already closed */
+      }
+      resolve();
+    };
 
     const settle = (ms, result) => {
       submitToResult.add(ms);
       if (result.status === 'confirmed') confirmed.add(1);
       else rejected.add(1, { reason: String(result.reason) });
-      if (--outstanding === 0) {
-        clearTimeout(timer);
-        ws.close();
-        resolve();
-      }
+      if (--outstanding === 0) finish();
     };
 
-    const pollRemaining = () => {
+    const poll = (deadline) => {
       for (const [requestId, submittedAt] of waiting) {
-        const res = http.get(`${baseUrl}/api/v1/bookings/requests/${requestId}`, { headers: { Authorization: `Bearer ${fan.token}` } });
+        const res = http.get(`${baseUrl}/api/v1/bookings/requests/${requestId}`, { headers: auth, tags: { name: 'GET /bookings/requests/:id' } });
         if (res.status === 200 && res.json('status') !== 'queued') {
           viaRest.add(1);
           waiting.delete(requestId);
           settle(Date.now() - submittedAt, res.json());
-        } else missing.add(1);
+        }
       }
-      if (outstanding > 0) {
-        outstanding = 0;
-        ws.close();
-        resolve();
+      if (finished) return;
+      if (Date.now() < deadline) timer = setTimeout(() => poll(deadline), POLL_EVERY_MS);
+      else {
+        missing.add(waiting.size);
+        finish();
       }
     };
 
     const submit = () => {
-      const headers = { Authorization: `Bearer ${fan.token}`, 'Content-Type': 'application/json' };
+      if (submitted) return;
+      submitted = true;
+      const headers = { ...auth, 'Content-Type': 'application/json' };
       const requests = submissions.map((s) => ({ method: 'POST', url: `${baseUrl}/api/v1/bookings`, body: JSON.stringify({ concertId, seatTypeId: s.seatTypeId }), params: { headers, tags: { name: 'POST /bookings' } } }));
       const submittedAt = Date.now();
-      const responses = http.batch(requests);
-      for (const res of responses) {
+      for (const res of http.batch(requests)) {
         if (res.status === 202) {
           const requestId = res.json('requestId');
-          if (early.has(requestId)) settle(early.get(requestId) - submittedAt, early.get(`${requestId}:result`));
+          const beat = early.get(requestId);
+          if (beat) settle(beat.at - submittedAt, beat.result);
           else waiting.set(requestId, submittedAt);
         } else if (res.status === 409) settle(Date.now() - submittedAt, { status: 'rejected', reason: res.json('error.code') });
         else {
           missing.add(1);
-          settle(Date.now() - submittedAt, { status: 'rejected', reason: `http_${res.status}` });
+          if (--outstanding === 0) finish();
         }
       }
-      if (outstanding > 0) timer = setTimeout(pollRemaining, RESULT_TIMEOUT_MS);
+      if (!finished) timer = setTimeout(() => poll(submittedAt + GIVE_UP_AFTER_MS), SOCKET_SILENCE_MS);
     };
 
     ws = openSocket(baseUrl, fan.token, {
       onConnect: () => setTimeout(submit, Math.max(0, startAt - Date.now())),
+      // A socket that fails still leaves REST: submit on time and poll.
       onRefused: () => {
-        socketRefused.add(1);
-        missing.add(submissions.length);
-        resolve();
+        if (finished) return;
+        socketFailures.add(1);
+        if (!submitted) setTimeout(submit, Math.max(0, startAt - Date.now()));
+        else if (!finished) {
+          clearTimeout(timer);
+          poll(Date.now() + GIVE_UP_AFTER_MS);
+        }
       },
       onEvent: (name, payload) => {
         if (name !== 'booking:result') return;
         const submittedAt = waiting.get(payload.requestId);
         if (submittedAt === undefined) {
-          early.set(payload.requestId, Date.now());
-          early.set(`${payload.requestId}:result`, payload);
+          early.set(payload.requestId, { at: Date.now(), result: payload });
           return;
         }
         waiting.delete(payload.requestId);

