@@ -1,6 +1,5 @@
-import mongoose, { Schema, type Connection } from 'mongoose';
+import { Schema, type Connection, type mongo } from 'mongoose';
 import { NOTIFICATION_JOBS, type NotificationJobName } from '../../lib/queues.js';
-import { isDuplicateKeyError } from '../../lib/mongo.js';
 
 export type EmailStatus = 'sending' | 'sent';
 
@@ -24,11 +23,13 @@ export interface EmailRecord {
   sentAt?: Date;
 }
 
-type EmailDoc = Omit<EmailRecord, 'id'>;
-export type EmailDraft = Omit<EmailDoc, 'status' | 'leaseUntil' | 'attempts' | 'createdAt' | 'sentAt'>;
+/** Stored with `_id` = the idempotency key. */
+type EmailDoc = Omit<EmailRecord, 'id'> & { _id: string };
+export type EmailDraft = Omit<EmailRecord, 'id' | 'status' | 'leaseUntil' | 'attempts' | 'createdAt' | 'sentAt'>;
 
 const emailSchema = new Schema<EmailDoc>(
   {
+    _id: { type: String, required: true },
     idempotencyKey: { type: String, required: true },
     event: { type: String, enum: Object.values(NOTIFICATION_JOBS), required: true },
     bookingId: { type: String, required: true },
@@ -47,21 +48,107 @@ const emailSchema = new Schema<EmailDoc>(
   },
   { versionKey: false, collection: 'emails' },
 );
-// One email per booking event, whoever asks and however often: the index decides, not a lookup.
-emailSchema.index({ idempotencyKey: 1 }, { unique: true });
-emailSchema.index({ userId: 1, status: 1, sentAt: -1 });
+// No secondary indexes, on purpose. The idempotency key is the `_id`, so the
+// primary key decides "one email per booking event", not a lookup. FerretDB v1
+// (SQLite) pushes a filter down only when it is exactly `{_id}`: every other
+// filter decodes the whole collection, so every hot-path read and update here is
+// by `_id` alone, and an index on e.g. userId would be maintained on each write
+// (the JSON document parsed once more per indexed field) and never used.
 
 /** What a claim found: ours to send, already sent, or owned by a live attempt until `leaseUntil`. */
 export type ClaimResult = { kind: 'claimed'; email: EmailRecord } | { kind: 'sent'; email: EmailRecord } | { kind: 'busy'; leaseUntil: Date };
 
 export const idempotencyKey = (event: NotificationJobName, bookingId: string) => `${event}:${bookingId}`;
 
-export function createEmailRepository(conn: Connection) {
+interface PendingInsert {
+  doc: EmailDoc;
+  resolve: (inserted: boolean) => void;
+  reject: (err: unknown) => void;
+}
+
+interface WriteErrorLike {
+  index: number;
+  code?: number;
+  err?: { code?: number };
+}
+
+export interface EmailRepositoryOptions {
+  /** Inserts of concurrent jobs are written together: at most this many per insertMany… */
+  maxBatch?: number;
+  /** …and the first waits at most this long for company. */
+  maxWaitMs?: number;
+}
+
+export function createEmailRepository(conn: Connection, opts: EmailRepositoryOptions = {}) {
+  const { maxBatch = 50, maxWaitMs = 4 } = opts;
   const Emails = conn.model<EmailDoc>('Email', emailSchema);
-  const toRecord = (doc: EmailDoc & { _id: unknown }): EmailRecord => {
+  // The driver's collection for the hot path: our own documents, no casting needed.
+  const collection = Emails.collection as unknown as mongo.Collection<EmailDoc>;
+  const toRecord = (doc: EmailDoc): EmailRecord => {
     const { _id, ...rest } = doc;
-    return { id: String(_id), ...rest };
+    return { id: _id, ...rest };
   };
+
+  // One insertMany per few milliseconds of jobs instead of one round trip (and one
+  // SQLite transaction) per email. Each caller still learns its own outcome.
+  let pending: PendingInsert[] = [];
+  let timer: NodeJS.Timeout | undefined;
+
+  async function flush() {
+    clearTimeout(timer);
+    timer = undefined;
+    const batch = pending;
+    pending = [];
+    if (!batch.length) return;
+    try {
+      await collection.insertMany(
+        batch.map((p) => p.doc),
+        { ordered: false },
+      );
+      for (const p of batch) p.resolve(true);
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: WriteErrorLike[] | WriteErrorLike }).writeErrors;
+      if (!writeErrors) {
+        for (const p of batch) p.reject(err);
+        return;
+      }
+      const failed = new Map((Array.isArray(writeErrors) ? writeErrors : [writeErrors]).map((w) => [w.index, w.code ?? w.err?.code]));
+      batch.forEach((p, index) => {
+        if (!failed.has(index)) p.resolve(true);
+        else if (failed.get(index) === 11000) p.resolve(false);
+        else p.reject(err);
+      });
+    }
+  }
+
+  /** Resolves false when a record with this key exists already. */
+  function insert(doc: EmailDoc): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      pending.push({ doc, resolve, reject });
+      if (pending.length >= maxBatch) void flush();
+      else timer ??= setTimeout(() => void flush(), maxWaitMs);
+    });
+  }
+
+  const findByKey = (key: string) => collection.findOne({ _id: key });
+
+  /** The claim for a key that is stored already: sent, busy, or ours if its lease ran out. */
+  async function claimExisting(key: string, leaseMs: number): Promise<ClaimResult> {
+    const existing = await findByKey(key);
+    if (!existing) throw new Error(`email ${key} is neither insertable nor stored (a record without the key as _id?)`);
+    if (existing.status === 'sent') return { kind: 'sent', email: toRecord(existing) };
+    const now = new Date();
+    if (existing.leaseUntil > now) return { kind: 'busy', leaseUntil: existing.leaseUntil };
+    // Rare (a lease ran out): the conditional update keeps two takers apart where
+    // the server makes findAndModify atomic (MongoDB; FerretDB v1 does not).
+    const taken = await collection.findOneAndUpdate(
+      { _id: key, status: 'sending', leaseUntil: { $lte: now } },
+      { $set: { leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
+      { returnDocument: 'after', includeResultMetadata: false },
+    );
+    if (taken) return { kind: 'claimed', email: toRecord(taken) };
+    return claimExisting(key, leaseMs);
+  }
 
   return {
     async ensureIndexes() {
@@ -75,37 +162,36 @@ export function createEmailRepository(conn: Connection) {
      */
     async claim(draft: EmailDraft, leaseMs: number): Promise<ClaimResult> {
       const now = new Date();
-      const leaseUntil = new Date(now.getTime() + leaseMs);
-      try {
-        const doc = await Emails.create({ ...draft, status: 'sending', leaseUntil, attempts: 1, createdAt: now });
-        return { kind: 'claimed', email: toRecord(doc.toObject()) };
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-      }
-      const taken = await Emails.findOneAndUpdate(
-        { idempotencyKey: draft.idempotencyKey, status: 'sending', leaseUntil: mongoose.trusted({ $lte: now }) },
-        { $set: { leaseUntil }, $inc: { attempts: 1 } },
-        { new: true },
-      ).lean();
-      if (taken) return { kind: 'claimed', email: toRecord(taken) };
-      const existing = await Emails.findOne({ idempotencyKey: draft.idempotencyKey }).lean();
-      if (!existing) throw new Error(`email ${draft.idempotencyKey} vanished while being claimed`);
-      if (existing.status === 'sent') return { kind: 'sent', email: toRecord(existing) };
-      return { kind: 'busy', leaseUntil: existing.leaseUntil };
+      const doc: EmailDoc = { _id: draft.idempotencyKey, ...draft, status: 'sending', leaseUntil: new Date(now.getTime() + leaseMs), attempts: 1, createdAt: now };
+      if (await insert(doc)) return { kind: 'claimed', email: toRecord(doc) };
+      return claimExisting(draft.idempotencyKey, leaseMs);
     },
 
+    claimExisting,
+
+    /**
+     * Stores an email that is already delivered (its transport only renders), in
+     * one write. False when the key is stored already: nothing was written.
+     */
+    recordSent(draft: EmailDraft, messageId: string, sentAt: Date): Promise<boolean> {
+      return insert({ _id: draft.idempotencyKey, ...draft, messageId, status: 'sent', leaseUntil: sentAt, attempts: 1, createdAt: sentAt, sentAt });
+    },
+
+    // By `_id` alone (see above). Unconditional: a record another attempt marked
+    // sent meanwhile only gets this attempt's sentAt, and a released lease on a
+    // sent record is never looked at.
     async markSent(key: string, messageId: string, sentAt: Date): Promise<void> {
-      await Emails.updateOne({ idempotencyKey: key, status: 'sending' }, { $set: { status: 'sent', messageId, sentAt } });
+      await collection.updateOne({ _id: key }, { $set: { status: 'sent', messageId, sentAt } });
     },
 
     /** Ends a failed attempt's lease so the next retry need not wait for it to expire. */
     async releaseClaim(key: string): Promise<void> {
-      await Emails.updateOne({ idempotencyKey: key, status: 'sending' }, { $set: { leaseUntil: new Date(0) } });
+      await collection.updateOne({ _id: key }, { $set: { leaseUntil: new Date(0) } });
     },
 
     /** A fan's sent emails, newest first. */
     async listSent(userId: string, page: { limit: number; offset: number }): Promise<EmailRecord[]> {
-      const docs = await Emails.find({ userId, status: 'sent' }).sort({ sentAt: -1, _id: -1 }).skip(page.offset).limit(page.limit).lean();
+      const docs = await Emails.find({ userId, status: 'sent' }).sort({ sentAt: -1, _id: -1 }).skip(page.offset).limit(page.limit).lean<EmailDoc[]>();
       return docs.map(toRecord);
     },
   };

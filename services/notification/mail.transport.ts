@@ -15,6 +15,8 @@ export interface MailTransport {
   kind: string;
   /** Resolves with the Message-ID once the transport has accepted the message. */
   send(mail: OutgoingMail): Promise<{ messageId: string }>;
+  /** True when send() only renders and nothing leaves the process: the stored record is the delivery. */
+  rendersOnly?: boolean;
   close(): void;
 }
 
@@ -30,6 +32,7 @@ export function createMailTransport(config: Pick<NotificationConfig, 'MAIL_TRANS
       : nodemailer.createTransport({ jsonTransport: true });
   return {
     kind: config.MAIL_TRANSPORT,
+    rendersOnly: config.MAIL_TRANSPORT === 'json',
     async send(mail) {
       const info = await transporter.sendMail(mail);
       return { messageId: info.messageId };

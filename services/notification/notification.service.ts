@@ -1,7 +1,7 @@
 import type { Logger } from '../../lib/logger.js';
 import type { BookingNotificationData, NotificationJobName } from '../../lib/queues.js';
 import { renderBookingEmail } from './email.renderer.js';
-import { idempotencyKey, type EmailRecord, type EmailRepository } from './email.repository.js';
+import { idempotencyKey, type ClaimResult, type EmailDraft, type EmailRecord, type EmailRepository } from './email.repository.js';
 import type { MailTransport } from './mail.transport.js';
 import type { NotificationMetrics } from './notification.metrics.js';
 
@@ -40,6 +40,12 @@ export interface NotificationDeps {
 }
 
 export function createNotificationService({ emails, transport, metrics, logger, sender, sendLeaseMs }: NotificationDeps) {
+  const sent = (email: EmailDraft, messageId: string): DeliveryOutcome => {
+    metrics.email(email.event, 'sent');
+    logger.info({ to: email.to, subject: email.subject, bookingId: email.bookingId, event: email.event, messageId, transport: transport.kind }, 'email sent');
+    return { kind: 'sent' };
+  };
+
   return {
     /**
      * Sends the email for one booking event at most once per idempotency key,
@@ -56,15 +62,28 @@ export function createNotificationService({ emails, transport, metrics, logger, 
      * A crash before 2 leaves nothing; between 2 and 4 it leaves a `sending`
      * record whose lease expires, and the retried job sends it: nothing is lost.
      * Only a crash after the transport accepted the message and before 4 repeats
-     * a send. With the JSON transport that repeat is invisible (the message is
-     * only rendered, the record is the mailbox, and it is marked sent once); with
-     * SMTP we accept it, at-least-once, because a lost ticket confirmation is worse
-     * than a second copy carrying the same Message-ID, which mail clients collapse.
+     * a send. With SMTP we accept that, at-least-once, because a lost ticket
+     * confirmation is worse than a second copy carrying the same Message-ID, which
+     * mail clients collapse.
+     *
+     * A transport that only renders (JSON: nothing leaves the process, the record
+     * is the mailbox) needs no claim: render, then insert the record as `sent` in
+     * one write. The unique key still lets exactly one attempt store it; a loser
+     * finds the record and goes through the claim path above (`sent`: duplicate).
+     * A crash before the insert leaves nothing and the retry renders again.
      */
     async deliver(event: NotificationJobName, data: BookingNotificationData): Promise<DeliveryOutcome> {
       const rendered = renderBookingEmail(event, data, sender);
       const key = idempotencyKey(event, data.bookingId);
-      const claim = await emails.claim({ ...rendered, idempotencyKey: key, event, bookingId: data.bookingId, userId: data.userId }, sendLeaseMs);
+      const draft = { ...rendered, idempotencyKey: key, event, bookingId: data.bookingId, userId: data.userId };
+      let claim: ClaimResult;
+      if (transport.rendersOnly) {
+        const { messageId } = await transport.send(rendered);
+        if (await emails.recordSent(draft, messageId, new Date())) return sent(draft, messageId);
+        claim = await emails.claimExisting(key, sendLeaseMs);
+      } else {
+        claim = await emails.claim(draft, sendLeaseMs);
+      }
       if (claim.kind === 'sent') {
         metrics.email(event, 'duplicate');
         logger.debug({ bookingId: data.bookingId, event }, 'email already sent; duplicate job ignored');
@@ -90,9 +109,7 @@ export function createNotificationService({ emails, transport, metrics, logger, 
         throw err;
       }
       await emails.markSent(key, messageId, new Date());
-      metrics.email(event, 'sent');
-      logger.info({ to: email.to, subject: email.subject, bookingId: email.bookingId, event, messageId, transport: transport.kind }, 'email sent');
-      return { kind: 'sent' };
+      return sent(email, messageId);
     },
 
     async listForUser(userId: string, page: { limit: number; offset: number }): Promise<PublicEmail[]> {
