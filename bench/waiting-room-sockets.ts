@@ -176,7 +176,13 @@ async function runBench() {
     const privateKey = readFileSync(path.join(dataDir, 'jwt-private.pem'), 'utf8');
     const fanList: ClientFan[] = Array.from({ length: fans }, () => {
       const id = new Types.ObjectId().toHexString();
-      const token = jwt.sign({ role: 'fan', email: `bench-${id}@bench.local` }, privateKey, { algorithm: 'RS256', subject: id, issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE, expiresIn: 3600 });
+      const token = jwt.sign({ role: 'fan', email: `bench-${id}@bench.local` }, privateKey, {
+        algorithm: 'RS256',
+        subject: id,
+        issuer: ACCESS_TOKEN_ISSUER,
+        audience: ACCESS_TOKEN_AUDIENCE,
+        expiresIn: 3600,
+      });
       return { id, token };
     });
 
@@ -243,7 +249,10 @@ async function runBench() {
     const inOrder = admittedAt.every((a, i) => i === 0 || a.position > admittedAt[i - 1].position);
     const windowStart = Math.ceil(measureStart / 1000) * 1000;
     const seconds = Math.floor((measureEnd - windowStart) / 1000);
-    const perSecond = Array.from({ length: seconds }, (_, s) => admittedAt.filter((a) => a.at >= windowStart + s * 1000 && a.at < windowStart + (s + 1) * 1000).length);
+    const perSecond = Array.from(
+      { length: seconds },
+      (_, s) => admittedAt.filter((a) => a.at >= windowStart + s * 1000 && a.at < windowStart + (s + 1) * 1000).length,
+    );
     const mean = perSecond.reduce((a, b) => a + b, 0) / Math.max(1, perSecond.length);
     const redis = openRedis(platform.redisUrl);
     const admittedByServer = await redis.zcard(waitingRoomKeys(concert.id).admitted);
@@ -252,7 +261,10 @@ async function runBench() {
     const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
     const result = {
       date: new Date().toISOString(),
-      machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${mb(os.totalmem())} MB RAM, load avg ${os.loadavg().map((l) => l.toFixed(1)).join('/')}`,
+      machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${mb(os.totalmem())} MB RAM, load avg ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join('/')}`,
       fans,
       connected: open,
       failedConnections: failed,

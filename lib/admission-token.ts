@@ -19,11 +19,12 @@ export interface Admission {
  * status poll without storing it.
  */
 export function signAdmissionToken(secret: string, admission: Admission): string {
-  return jwt.sign(
-    { cid: admission.concertId, iat: Math.floor(admission.admittedAtMs / 1000), exp: Math.floor(admission.expiresAtMs / 1000) },
-    secret,
-    { algorithm: 'HS256', subject: admission.fanId, issuer: ADMISSION_TOKEN_ISSUER, audience: ADMISSION_TOKEN_AUDIENCE },
-  );
+  return jwt.sign({ cid: admission.concertId, iat: Math.floor(admission.admittedAtMs / 1000), exp: Math.floor(admission.expiresAtMs / 1000) }, secret, {
+    algorithm: 'HS256',
+    subject: admission.fanId,
+    issuer: ADMISSION_TOKEN_ISSUER,
+    audience: ADMISSION_TOKEN_AUDIENCE,
+  });
 }
 
 /** True when the token is ours, unexpired, and was issued to this fan for this concert. */
@@ -51,7 +52,10 @@ export function createAdmissionGate(redis: Redis, secret: string) {
     async require(fanId: string, concert: { id: string; waitingRoomEnabled: boolean }, token: string | undefined): Promise<void> {
       if (!concert.waitingRoomEnabled) return;
       if (!token || !verifyAdmissionToken(secret, token, fanId, concert.id)) {
-        throw new AppError('admission_required', 'This concert has a waiting room: join it and book with the admission token you are given (X-Admission-Token)');
+        throw new AppError(
+          'admission_required',
+          'This concert has a waiting room: join it and book with the admission token you are given (X-Admission-Token)',
+        );
       }
       // The token stays valid until it expires; only the slot is given back.
       await redis.zrem(waitingRoomKeys(concert.id).active, fanId);

@@ -100,7 +100,12 @@ export function startLineTicker(opts: LineTickerOptions) {
   function publish(settings: RoomSettings, result: AdvanceResult, currentRate: number) {
     const { concertId } = settings;
     for (const fan of result.admitted) {
-      const admissionToken = signAdmissionToken(opts.tokenSecret, { fanId: fan.fanId, concertId, admittedAtMs: fan.admittedAtMs, expiresAtMs: fan.expiresAtMs });
+      const admissionToken = signAdmissionToken(opts.tokenSecret, {
+        fanId: fan.fanId,
+        concertId,
+        admittedAtMs: fan.admittedAtMs,
+        expiresAtMs: fan.expiresAtMs,
+      });
       opts.emitter.to(fanRoom(fan.fanId)).emit('waiting-room:admitted', { concertId, admissionToken, expiresAt: new Date(fan.expiresAtMs).toISOString() });
     }
     const previous = lastSent.get(concertId);

@@ -76,22 +76,45 @@ export function createLineRepository(redis: Redis) {
     async advance(concertId: string, s: AdvanceSettings): Promise<AdvanceResult> {
       const k = waitingRoomKeys(concertId);
       const [serving, waiting, active, soldOut, opened, nowMs, expired, abandoned, flat] = await lua.advanceLine(
-        k.state, k.positions, k.preQueue, k.line, k.seen, k.active, k.admitted,
-        s.opensAtMs, s.admitPerSecond, s.maxActive, s.tokenTtlMs, s.abandonAfterMs, s.seatsLeft,
+        k.state,
+        k.positions,
+        k.preQueue,
+        k.line,
+        k.seen,
+        k.active,
+        k.admitted,
+        s.opensAtMs,
+        s.admitPerSecond,
+        s.maxActive,
+        s.tokenTtlMs,
+        s.abandonAfterMs,
+        s.seatsLeft,
       );
       const admitted: AdvanceResult['admitted'] = [];
-      for (let i = 0; i < flat.length; i += 2) admitted.push({ fanId: String(flat[i]), position: Number(flat[i + 1]), admittedAtMs: nowMs, expiresAtMs: nowMs + s.tokenTtlMs });
+      for (let i = 0; i < flat.length; i += 2)
+        admitted.push({ fanId: String(flat[i]), position: Number(flat[i + 1]), admittedAtMs: nowMs, expiresAtMs: nowMs + s.tokenTtlMs });
       return { serving, waiting, active, soldOut: soldOut === 1, opened: opened === 1, nowMs, expired, abandoned, admitted };
     },
 
     async snapshot(concertId: string): Promise<LineSnapshot> {
       const [serving, waiting, opened, soldOut, rate] = await redis.hmget(waitingRoomKeys(concertId).state, 'serving', 'waiting', 'opened', 'soldOut', 'rate');
-      return { serving: Number(serving ?? 0), waiting: Number(waiting ?? 0), opened: opened === '1', soldOut: soldOut === '1', ...(rate ? { rate: Number(rate) } : {}) };
+      return {
+        serving: Number(serving ?? 0),
+        waiting: Number(waiting ?? 0),
+        opened: opened === '1',
+        soldOut: soldOut === '1',
+        ...(rate ? { rate: Number(rate) } : {}),
+      };
     },
 
     async place(concertId: string, fanId: string): Promise<FanPlace | null> {
       const k = waitingRoomKeys(concertId);
-      const [[, position], [, preQueued], [, expiry]] = (await redis.pipeline().hget(k.positions, fanId).zscore(k.preQueue, fanId).zscore(k.admitted, fanId).exec()) as Array<[unknown, string | null]>;
+      const [[, position], [, preQueued], [, expiry]] = (await redis
+        .pipeline()
+        .hget(k.positions, fanId)
+        .zscore(k.preQueue, fanId)
+        .zscore(k.admitted, fanId)
+        .exec()) as Array<[unknown, string | null]>;
       if (position) return { position: Number(position), preQueued: false, ...(expiry ? { admissionExpiresAtMs: Number(expiry) } : {}) };
       if (preQueued) return { position: null, preQueued: true };
       return null;
@@ -100,7 +123,9 @@ export function createLineRepository(redis: Redis) {
     /** Signs of life from status polls, batched: only fans still waiting are touched (XX). */
     async markSeen(seen: Map<string, Set<string>>, nowMs: number): Promise<void> {
       // One command per concert: concerts live in different cluster slots.
-      await Promise.all([...seen].map(([concertId, fans]) => redis.zadd(waitingRoomKeys(concertId).seen, 'XX', ...[...fans].flatMap((fanId) => [nowMs, fanId]))));
+      await Promise.all(
+        [...seen].map(([concertId, fans]) => redis.zadd(waitingRoomKeys(concertId).seen, 'XX', ...[...fans].flatMap((fanId) => [nowMs, fanId]))),
+      );
     },
 
     setFlowRate: (concertId: string, rate: number) => redis.hset(waitingRoomKeys(concertId).state, 'rate', rate.toFixed(3)),

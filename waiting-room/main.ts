@@ -30,7 +30,15 @@ boot('waiting-room', async () => {
   const defaults = { admitPerSecond: config.DEFAULT_ADMIT_PER_SECOND, tokenTtlSeconds: config.DEFAULT_TOKEN_TTL_SECONDS };
   const serviceApp = createServiceApp('waiting-room', logger);
   const metrics = createWaitingRoomMetrics(serviceApp.metrics.registry);
-  const service = createWaitingRoomService({ lines, concerts, tokenSecret: config.ADMISSION_TOKEN_SECRET, defaults, statusCacheMs: config.STATUS_CACHE_MS, metrics, logger });
+  const service = createWaitingRoomService({
+    lines,
+    concerts,
+    tokenSecret: config.ADMISSION_TOKEN_SECRET,
+    defaults,
+    statusCacheMs: config.STATUS_CACHE_MS,
+    metrics,
+    logger,
+  });
 
   serviceApp.app.use('/api/v1/waiting-room', waitingRoomRoutes(service, config.JWT_PUBLIC_KEY));
   serviceApp.app.use('/waiting-room', fanPageRoutes());

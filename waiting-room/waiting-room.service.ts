@@ -95,7 +95,12 @@ export function createWaitingRoomService(opts: WaitingRoomServiceOptions) {
     const base = { concertId: settings.concertId, serving: line.serving, waiting: line.waiting, admitPerSecond: settings.admitPerSecond };
     const expiresAtMs = place.admissionExpiresAtMs;
     if (expiresAtMs !== undefined && expiresAtMs > Date.now()) {
-      const admissionToken = signAdmissionToken(opts.tokenSecret, { fanId, concertId: settings.concertId, admittedAtMs: expiresAtMs - settings.tokenTtlMs, expiresAtMs });
+      const admissionToken = signAdmissionToken(opts.tokenSecret, {
+        fanId,
+        concertId: settings.concertId,
+        admittedAtMs: expiresAtMs - settings.tokenTtlMs,
+        expiresAtMs,
+      });
       return { ...base, status: 'admitted', position: place.position, ahead: 0, etaSeconds: 0, admissionToken, expiresAt: new Date(expiresAtMs).toISOString() };
     }
     const status = line.soldOut ? 'sold_out' : 'waiting';
@@ -103,7 +108,14 @@ export function createWaitingRoomService(opts: WaitingRoomServiceOptions) {
     if (place.position === null) {
       // Places are drawn at opening; expect to be somewhere in the middle of the pre-queue.
       const untilOpen = Math.max(0, Math.ceil((settings.opensAtMs - Date.now()) / 1000));
-      return { ...base, status, position: null, ahead: null, etaSeconds: untilOpen + Math.ceil(line.waiting / 2 / rate), opensAt: new Date(settings.opensAtMs).toISOString() };
+      return {
+        ...base,
+        status,
+        position: null,
+        ahead: null,
+        etaSeconds: untilOpen + Math.ceil(line.waiting / 2 / rate),
+        opensAt: new Date(settings.opensAtMs).toISOString(),
+      };
     }
     // Positions of fans who left are gaps, so this overestimates a little; it never says "next" too early.
     const ahead = Math.max(0, Math.min(place.position - line.serving - 1, line.waiting - 1));

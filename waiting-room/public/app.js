@@ -72,7 +72,8 @@
   function renderPlace({ position, ahead, etaSeconds, serving }) {
     if (position == null) {
       $('line-title').textContent = 'You are in the pre-queue';
-      $('line-message').textContent = 'Everyone who arrives before the sale opens gets a random place at the opening moment, so there is no need to hurry. Keep this page open.';
+      $('line-message').textContent =
+        'Everyone who arrives before the sale opens gets a random place at the opening moment, so there is no need to hurry. Keep this page open.';
       $('position').textContent = 'drawn at opening';
       $('ahead').textContent = '–';
       $('eta').textContent = formatWait(etaSeconds);
@@ -115,7 +116,8 @@
   function tickExpiry() {
     if (!state.admission || state.finished) return;
     const left = Math.round((state.admission.expiresAt.getTime() - Date.now()) / 1000);
-    $('admission-expiry').textContent = left > 0 ? `Your turn is held for ${formatWait(left)}.` : 'Your turn has expired. Reload the page to join the line again.';
+    $('admission-expiry').textContent =
+      left > 0 ? `Your turn is held for ${formatWait(left)}.` : 'Your turn has expired. Reload the page to join the line again.';
     if (left > 0) setTimeout(tickExpiry, 1000);
   }
 
@@ -157,7 +159,12 @@
     if (!state.admission) return;
     $('book-error').textContent = '';
     $('book-button').disabled = true;
-    const res = await api('POST', '/api/v1/bookings', { concertId, seatTypeId: $('seat-type').value }, { 'x-admission-token': state.admission.token, prefer: 'wait=20' });
+    const res = await api(
+      'POST',
+      '/api/v1/bookings',
+      { concertId, seatTypeId: $('seat-type').value },
+      { 'x-admission-token': state.admission.token, prefer: 'wait=20' },
+    );
     if (res.status === 201) return showResult({ status: 'confirmed', booking: res.body });
     if (res.status === 202) {
       state.pendingRequestId = res.body.requestId;

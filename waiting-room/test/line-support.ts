@@ -20,11 +20,16 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 
 /** Polls a fan's status until admitted; resolves with the status body. */
 export function admitted(platform: TestPlatform, fan: Fan, concertId: string, timeoutMs = 30_000) {
-  return eventually(`fan ${fan.id} admitted`, async () => {
-    const res = await status(platform, fan, concertId);
-    if (res.status !== 200) throw new Error(`status ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.status === 'admitted' ? res.body : undefined;
-  }, timeoutMs, 150);
+  return eventually(
+    `fan ${fan.id} admitted`,
+    async () => {
+      const res = await status(platform, fan, concertId);
+      if (res.status !== 200) throw new Error(`status ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.status === 'admitted' ? res.body : undefined;
+    },
+    timeoutMs,
+    150,
+  );
 }
 
 /** A fan's socket through the gateway, watching one concert's line. */

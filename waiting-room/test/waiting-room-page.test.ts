@@ -36,7 +36,10 @@ after(async () => {
 describe('the fan-facing waiting-room page', () => {
   test('in headless Chromium on a phone-sized screen, a fan signs in, waits, is admitted, books and sees the confirmation', async () => {
     const concert = await createConcert(platform, admin, {
-      seatTypes: [{ name: 'Floor', capacity: 5 }, { name: 'Balcony', capacity: 5 }],
+      seatTypes: [
+        { name: 'Floor', capacity: 5 },
+        { name: 'Balcony', capacity: 5 },
+      ],
       waitingRoom: { enabled: true, admitPerSecond: 1 },
     });
     for (const ahead of mintFans(platform, 3)) assert.equal((await join(platform, ahead, concert.id)).status, 200);
@@ -47,7 +50,16 @@ describe('the fan-facing waiting-room page', () => {
     browser = await chromium.launchPersistentContext(profileDir, {
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 390, height: 844 },
       isMobile: true,
       hasTouch: true,
@@ -96,7 +108,10 @@ describe('the fan-facing waiting-room page', () => {
 // Both wait for time to pass on the server: run them side by side.
 describe('places and slots that are given up', { concurrency: true }, () => {
   test('an admitted fan who lets the token expire frees the slot for the next fan, loses the place, and the token stops working', async () => {
-    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: { enabled: true, admitPerSecond: 20, maxActive: 1, tokenTtlSeconds: 30 } });
+    const concert = await createConcert(platform, admin, {
+      seatTypes: [{ name: 'Floor', capacity: 10 }],
+      waitingRoom: { enabled: true, admitPerSecond: 20, maxActive: 1, tokenTtlSeconds: 30 },
+    });
     const [idle, next] = mintFans(platform, 2);
     await join(platform, idle, concert.id);
     const idleAdmission = await admitted(platform, idle, concert.id);
@@ -109,14 +124,23 @@ describe('places and slots that are given up', { concurrency: true }, () => {
     assert.ok(Date.now() >= Date.parse(idleAdmission.expiresAt) - 1000, 'let in only once the first admission expired');
     assertError(await status(platform, idle, concert.id), 404, 'not_in_line');
     const seatTypeId = concert.seatTypes[0].id;
-    const late = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, idle.token, { prefer: 'wait=20', 'x-admission-token': idleAdmission.admissionToken });
+    const late = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, idle.token, {
+      prefer: 'wait=20',
+      'x-admission-token': idleAdmission.admissionToken,
+    });
     assertError(late, 403, 'admission_required');
-    const booked = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, next.token, { prefer: 'wait=20', 'x-admission-token': nextAdmission.admissionToken });
+    const booked = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, next.token, {
+      prefer: 'wait=20',
+      'x-admission-token': nextAdmission.admissionToken,
+    });
     assert.equal(booked.status, 201);
   });
 
   test('a fan with no socket and no status poll loses the place, fans with either keep it, and the line moves past the gap', async () => {
-    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: { enabled: true, admitPerSecond: 20, maxActive: 1 } });
+    const concert = await createConcert(platform, admin, {
+      seatTypes: [{ name: 'Floor', capacity: 10 }],
+      waitingRoom: { enabled: true, admitPerSecond: 20, maxActive: 1 },
+    });
     const [holder, gone, live, poller] = mintFans(platform, 4);
     await join(platform, holder, concert.id);
     const holding = await admitted(platform, holder, concert.id);
@@ -137,7 +161,10 @@ describe('places and slots that are given up', { concurrency: true }, () => {
       assertError(await status(platform, gone, concert.id), 404, 'not_in_line');
       assert.equal((await status(platform, live, concert.id)).body.status, 'waiting', 'the fan with a socket keeps the place');
 
-      const booked = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id }, holder.token, { prefer: 'wait=20', 'x-admission-token': holding.admissionToken });
+      const booked = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id }, holder.token, {
+        prefer: 'wait=20',
+        'x-admission-token': holding.admissionToken,
+      });
       assert.equal(booked.status, 201);
       const next = await admitted(platform, live, concert.id, 10_000);
       assert.equal(next.position, 3, 'the next fan in after the gap');

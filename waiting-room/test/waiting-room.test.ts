@@ -14,7 +14,10 @@ let redis: ReturnType<typeof openRedis>;
 const sockets: Socket[] = [];
 
 const book = (fan: Fan, concertId: string, seatTypeId: string, admissionToken?: string) =>
-  platform.api.post('/api/v1/bookings', { concertId, seatTypeId }, fan.token, { prefer: 'wait=20', ...(admissionToken ? { 'x-admission-token': admissionToken } : {}) });
+  platform.api.post('/api/v1/bookings', { concertId, seatTypeId }, fan.token, {
+    prefer: 'wait=20',
+    ...(admissionToken ? { 'x-admission-token': admissionToken } : {}),
+  });
 
 before(async () => {
   platform = await startTestPlatform('waiting-room');
@@ -34,12 +37,22 @@ describe('the waiting room line', () => {
     const first = await Promise.all(fans.map((f) => join(platform, f, concert.id)));
     for (const res of first) assert.equal(res.status, 200, JSON.stringify(res.body));
     const positions = first.map((r) => r.body.position as number);
-    assert.deepEqual([...positions].sort((a, b) => a - b), Array.from({ length: 2000 }, (_, i) => i + 1));
+    assert.deepEqual(
+      [...positions].sort((a, b) => a - b),
+      Array.from({ length: 2000 }, (_, i) => i + 1),
+    );
 
     const again = await Promise.all(fans.map((f) => join(platform, f, concert.id)));
-    assert.deepEqual(again.map((r) => r.body.position), positions, 'a second join returns the same place');
+    assert.deepEqual(
+      again.map((r) => r.body.position),
+      positions,
+      'a second join returns the same place',
+    );
     const polled = await Promise.all(fans.slice(0, 200).map((f) => status(platform, f, concert.id)));
-    assert.deepEqual(polled.map((r) => r.body.position), positions.slice(0, 200));
+    assert.deepEqual(
+      polled.map((r) => r.body.position),
+      positions.slice(0, 200),
+    );
     for (const res of polled) assert.ok(res.body.status === 'waiting' || res.body.status === 'admitted');
     const last = polled.find((r) => r.body.status === 'waiting')!;
     assert.ok(last.body.ahead >= 0 && last.body.etaSeconds >= 1, JSON.stringify(last.body));
@@ -49,7 +62,10 @@ describe('the waiting room line', () => {
     // A second copy competes for the concert's ticker lease: the rate must not double.
     await platform.startService('waiting-room', {}, 'waiting-room-2');
     const ttlSeconds = 300;
-    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 1000 }], waitingRoom: { enabled: true, admitPerSecond: 5, tokenTtlSeconds: ttlSeconds } });
+    const concert = await createConcert(platform, admin, {
+      seatTypes: [{ name: 'Floor', capacity: 1000 }],
+      waitingRoom: { enabled: true, admitPerSecond: 5, tokenTtlSeconds: ttlSeconds },
+    });
     const fans = mintFans(platform, 75);
     const admittedAt = new Map<string, number>();
     const admittedEvents = new Map<string, number>();
@@ -63,7 +79,8 @@ describe('the waiting room line', () => {
         admittedAt.set(fan.id, Date.parse(event.expiresAt) - ttlSeconds * 1000);
         admittedEvents.set(fan.id, (admittedEvents.get(fan.id) ?? 0) + 1);
       });
-      if (fan === fans[fans.length - 1]) socket.on('waiting-room:update', (u: { concertId: string; updatedAt: number }) => u.concertId === concert.id && updatesAt.push(u.updatedAt));
+      if (fan === fans[fans.length - 1])
+        socket.on('waiting-room:update', (u: { concertId: string; updatedAt: number }) => u.concertId === concert.id && updatesAt.push(u.updatedAt));
     }
     const joined = await Promise.all(fans.map((f) => join(platform, f, concert.id)));
     const positionOf = new Map(fans.map((f, i) => [f.id, joined[i].body.position as number]));
@@ -71,8 +88,16 @@ describe('the waiting room line', () => {
 
     const order = [...admittedAt].sort((a, b) => a[1] - b[1] || positionOf.get(a[0])! - positionOf.get(b[0])!);
     const positions = order.map(([id]) => positionOf.get(id)!);
-    assert.deepEqual(positions, [...positions].sort((a, b) => a - b), 'admitted in position order');
-    assert.deepEqual(positions.slice(0, 10), Array.from({ length: 10 }, (_, i) => i + 1), 'nobody skipped');
+    assert.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+      'admitted in position order',
+    );
+    assert.deepEqual(
+      positions.slice(0, 10),
+      Array.from({ length: 10 }, (_, i) => i + 1),
+      'nobody skipped',
+    );
 
     // Ten whole seconds, starting one second after the first admission (the line was filling up before).
     const start = order[0][1] + 1000;
@@ -82,14 +107,20 @@ describe('the waiting room line', () => {
     assert.ok(total >= 48 && total <= 52, `admitted in 10 s: ${total} (${perSecond.join(', ')})`);
 
     // One ticker per line: each admission announced once, and updates at the one ticker's pace (≤ 2/s), not twice that.
-    assert.ok([...admittedEvents.values()].every((n) => n === 1), 'one waiting-room:admitted per fan');
+    assert.ok(
+      [...admittedEvents.values()].every((n) => n === 1),
+      'one waiting-room:admitted per fan',
+    );
     const updatesInWindow = updatesAt.filter((at) => at >= start && at < start + 10_000).length;
     assert.ok(updatesInWindow >= 5 && updatesInWindow <= 22, `updates received in 10 s: ${updatesInWindow}`);
   });
 
   test('fans who join before the opening are admitted in a shuffled order, all before the first fan who joined after', async () => {
     const opensAt = Date.now() + 8000;
-    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 1000 }], waitingRoom: { enabled: true, admitPerSecond: 20, opensAt: new Date(opensAt).toISOString() } });
+    const concert = await createConcert(platform, admin, {
+      seatTypes: [{ name: 'Floor', capacity: 1000 }],
+      waitingRoom: { enabled: true, admitPerSecond: 20, opensAt: new Date(opensAt).toISOString() },
+    });
     const early = mintFans(platform, 30);
     const late = mintFans(platform, 10);
     for (const fan of early) {
@@ -107,10 +138,24 @@ describe('the waiting room line', () => {
     const earlyStatus = await Promise.all(early.map((f) => admitted(platform, f, concert.id)));
     const lateStatus = await Promise.all(late.map((f) => admitted(platform, f, concert.id)));
     const earlyPositions = earlyStatus.map((s) => s.position as number);
-    assert.deepEqual([...earlyPositions].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1));
-    assert.notDeepEqual(earlyPositions, Array.from({ length: 30 }, (_, i) => i + 1), 'joining order is not the line order');
-    assert.deepEqual(latePositions, Array.from({ length: 10 }, (_, i) => i + 31), 'later fans queue in arrival order behind');
-    assert.deepEqual(lateStatus.map((s) => s.position), latePositions);
+    assert.deepEqual(
+      [...earlyPositions].sort((a, b) => a - b),
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
+    assert.notDeepEqual(
+      earlyPositions,
+      Array.from({ length: 30 }, (_, i) => i + 1),
+      'joining order is not the line order',
+    );
+    assert.deepEqual(
+      latePositions,
+      Array.from({ length: 10 }, (_, i) => i + 31),
+      'later fans queue in arrival order behind',
+    );
+    assert.deepEqual(
+      lateStatus.map((s) => s.position),
+      latePositions,
+    );
     const lastEarly = Math.max(...earlyStatus.map((s) => Date.parse(s.expiresAt)));
     const firstLate = Math.min(...lateStatus.map((s) => Date.parse(s.expiresAt)));
     assert.ok(lastEarly <= firstLate, 'every pre-queue fan was admitted before the first later fan');
@@ -147,7 +192,7 @@ async function statusReads(): Promise<Record<'answer' | 'redis_place' | 'redis_s
 }
 
 describe('admission tokens and the inlet', () => {
-  test('booking a concert with a waiting room needs the fan\'s own admission token for that concert', async () => {
+  test("booking a concert with a waiting room needs the fan's own admission token for that concert", async () => {
     const room = { enabled: true, admitPerSecond: 50 };
     const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: room });
     const other = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: room });
@@ -175,7 +220,10 @@ describe('admission tokens and the inlet', () => {
   });
 
   test('with maxActive 2, a third fan is let in only when an admitted fan books', async () => {
-    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 100 }], waitingRoom: { enabled: true, admitPerSecond: 50, maxActive: 2 } });
+    const concert = await createConcert(platform, admin, {
+      seatTypes: [{ name: 'Floor', capacity: 100 }],
+      waitingRoom: { enabled: true, admitPerSecond: 50, maxActive: 2 },
+    });
     const fans = mintFans(platform, 5);
     for (const fan of fans) await join(platform, fan, concert.id);
     const first = await admitted(platform, fans[0], concert.id);
