@@ -63,9 +63,9 @@ export function createWaitingRoomService(opts: WaitingRoomServiceOptions) {
     return settings;
   }
 
-  function snapshot(concertId: string, fresh = false): Promise<LineSnapshot> {
+  function snapshot(concertId: string): Promise<LineSnapshot> {
     const hit = snapshots.get(concertId);
-    if (!fresh && hit && Date.now() - hit.at < opts.statusCacheMs) return hit.value;
+    if (hit && Date.now() - hit.at < opts.statusCacheMs) return hit.value;
     opts.metrics.onSnapshotRead();
     const value = lines.snapshot(concertId);
     snapshots.set(concertId, { at: Date.now(), value });
