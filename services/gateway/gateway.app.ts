@@ -1,29 +1,59 @@
-import type http from 'node:http';
+import http from 'node:http';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import { parse as parseUrl } from 'node:url';
+import express from 'express';
 import helmet from 'helmet';
 import httpProxy from 'http-proxy';
+import type { Histogram } from 'prom-client';
 import { AppError } from '../../lib/errors.js';
 import type { ServiceApp } from '../../lib/http-service.js';
 import type { Logger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/metrics.js';
-import { requestContext } from '../../lib/request-context.js';
+import { requestContext, requestIdFromHeader } from '../../lib/request-context.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { openApiRoutes } from './openapi.routes.js';
 import { matchRoute, upstreamRoutes } from './routes.js';
 
-/** The public entry: headers, request ids, body limits, then a stream to the owning service. */
+/** helmet's default headers do not depend on the request: run it once against a dummy response and keep what it set. */
+function helmetHeaders(): Array<[string, string]> {
+  const res = new http.ServerResponse(new http.IncomingMessage(new net.Socket()));
+  let done = false;
+  helmet()(res.req, res, (err?: unknown) => {
+    if (err) throw err;
+    done = true;
+  });
+  if (!done) throw new Error('helmet did not finish synchronously');
+  return Object.entries(res.getHeaders()).map(([name, value]) => [name, String(value)]);
+}
+
+function sendError(res: http.ServerResponse, error: AppError, headers: Record<string, string> = {}) {
+  const body = JSON.stringify(error.toBody());
+  res.writeHead(error.status, { ...error.headers, ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * The public entry: headers, request ids, body limits, then a stream to the owning
+ * service. Proxied requests are the gateway's whole load, so they skip express:
+ * `handler` matches the prefix first and does by hand what the middleware stack
+ * would (helmet's precomputed headers, the request id, the body limit, the
+ * metrics observation and the request log line). Express serves the rest: /health,
+ * /metrics, /api/docs, /api/openapi.json and 404s.
+ */
 export function createGateway(config: GatewayConfig, logger: Logger) {
   const routes = upstreamRoutes(config);
-  const proxy = httpProxy.createProxyServer({ xfwd: true, proxyTimeout: config.UPSTREAM_TIMEOUT_MS, ws: true });
+  // Parsed once: http-proxy would parse a target string on every request.
+  const targets = new Map(routes.map((r) => [r.target, parseUrl(r.target)]));
+  // Keep-alive to the services: a new TCP connection per proxied request costs more than the request.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const proxy = httpProxy.createProxyServer({ xfwd: true, proxyTimeout: config.UPSTREAM_TIMEOUT_MS, ws: true, agent });
   proxy.on('error', (err, req, target) => {
     logger.warn({ err: err.message, url: (req as http.IncomingMessage).url }, 'upstream error');
     if (target instanceof Object && 'writeHead' in target) {
       const res = target as http.ServerResponse;
-      if (!res.headersSent) {
-        res.writeHead(502, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify(new AppError('upstream_unavailable').toBody()));
-      } else res.end();
+      if (!res.headersSent) sendError(res, new AppError('upstream_unavailable'));
+      else res.end();
     } else (target as Duplex | undefined)?.destroy?.();
   });
 
@@ -33,40 +63,83 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
   app.use(helmet());
   app.use(requestContext(logger));
   app.use(metrics.httpMiddleware);
+  app.use('/api', openApiRoutes());
+  const serviceApp: ServiceApp = { app, metrics };
 
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const route = matchRoute(routes, req.url);
-    if (!route) return next();
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > config.BODY_LIMIT_BYTES) {
-      res.setHeader('Connection', 'close');
-      return next(new AppError('payload_too_large', `Bodies are limited to ${config.BODY_LIMIT_BYTES} bytes`));
-    }
-    // A chunked body has no declared length: count it as it streams.
-    let received = 0;
-    req.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > config.BODY_LIMIT_BYTES && !res.headersSent) {
-        res.writeHead(413, { 'Content-Type': 'application/json', Connection: 'close' });
-        res.end(JSON.stringify(new AppError('payload_too_large').toBody()));
-        req.destroy();
+  const securityHeaders = helmetHeaders();
+  const requestSeconds = metrics.registry.getSingleMetric('http_request_duration_seconds') as Histogram<'method' | 'route' | 'status'>;
+  if (!requestSeconds) throw new Error('the gateway metrics lack http_request_duration_seconds');
+  const limit = config.BODY_LIMIT_BYTES;
+
+  /** Proxies `req` when a route owns its path; false when express should answer it. */
+  function proxyRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const route = matchRoute(routes, req.url ?? '');
+    if (!route) return false;
+    const started = process.hrtime.bigint();
+    for (const [name, value] of securityHeaders) res.setHeader(name, value);
+    const id = requestIdFromHeader(req.headers['x-request-id']);
+    req.headers['x-request-id'] = id;
+    res.setHeader('X-Request-Id', id);
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const status = res.statusCode;
+      // A prefix, never the raw URL, so label sets stay bounded.
+      requestSeconds.observe({ method: req.method, route: `${route.prefix}/*`, status: String(status) }, seconds);
+      if (status >= 500 || logger.isLevelEnabled('debug')) {
+        const line = { reqId: id, method: req.method, url: req.url, status, ms: Math.round(seconds * 10_000) / 10 };
+        if (status >= 500) logger.error(line, 'request');
+        else logger.debug(line, 'request');
       }
     });
-    req.headers['x-request-id'] = req.id;
-    res.locals.metricsRoute = `${route.prefix}/*`;
-    proxy.web(req, res, { target: route.target });
-  });
 
-  app.use('/api', openApiRoutes());
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > limit) {
+      sendError(res, new AppError('payload_too_large', `Bodies are limited to ${limit} bytes`), { Connection: 'close' });
+      return true;
+    }
+    // A chunked body has no declared length: count it as it streams. (A declared
+    // length is enforced by node's parser; no length and no chunking means no body.)
+    if (declared === undefined && req.headers['transfer-encoding'] !== undefined) {
+      let received = 0;
+      req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > limit && !res.headersSent) {
+          sendError(res, new AppError('payload_too_large'), { Connection: 'close' });
+          req.destroy();
+        }
+      });
+    }
+    proxy.web(req, res, { target: targets.get(route.target) });
+    return true;
+  }
 
-  const serviceApp: ServiceApp = { app, metrics };
+  /** The server's request listener: the proxy first, express for everything else. */
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!proxyRequest(req, res)) app(req, res);
+  };
 
   function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
     const route = matchRoute(routes, req.url ?? '');
     if (!route || route.name !== 'realtime') return socket.destroy();
-    proxy.ws(req, socket, head, { target: route.target });
+    proxy.ws(req, socket, head, { target: targets.get(route.target) });
   }
 
-  return { serviceApp, onUpgrade, routes, close: () => proxy.close() };
-}
+  /** For startHttpService's `attach`: the server it made for the express app answers with `handler` instead. */
+  function attach(server: http.Server) {
+    if (!server.listeners('request').includes(app)) throw new Error('the gateway expects a server created for its express app');
+    server.removeListener('request', app);
+    server.on('request', handler);
+    server.on('upgrade', onUpgrade);
+  }
 
+  return {
+    serviceApp,
+    handler,
+    attach,
+    routes,
+    close: () => {
+      proxy.close();
+      agent.destroy();
+    },
+  };
+}

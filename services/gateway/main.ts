@@ -31,6 +31,7 @@ boot('gateway', async () => {
     health,
     shutdown: [async () => gateway.close()],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    attach: (server) => server.on('upgrade', gateway.onUpgrade),
+    // The proxy answers before express; WebSocket upgrades go to the realtime service.
+    attach: gateway.attach,
   });
 });
