@@ -14,7 +14,7 @@ import { DEV_ADMIN, startPlatform, type Platform } from '../scripts/stack/platfo
 import { checkInvariants } from '../test/support/invariants.js';
 import { ApiClient } from '../test/support/test-platform.js';
 
-export const SCENARIOS = ['storm', 'duplicates', 'ramp'] as const;
+export const SCENARIOS = ['storm', 'duplicates', 'ramp', 'journey'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface LoadOptions {
@@ -38,7 +38,7 @@ export interface LoadResult {
 }
 
 const K6 = path.join(ROOT, '.tools/bin/k6');
-const DEFAULT_FANS: Record<Scenario, number> = { storm: 1000, duplicates: 200, ramp: 1000 };
+const DEFAULT_FANS: Record<Scenario, number> = { storm: 1000, duplicates: 200, ramp: 1000, journey: 200 };
 
 async function healthy(url: string) {
   try {
@@ -58,8 +58,8 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T, index: n
   }));
 }
 
-async function createConcert(api: ApiClient, admin: string, name: string, seatTypes: Array<{ name: string; capacity: number; price: number }>) {
-  const res = await api.post('/api/v1/concerts', { name, venue: 'Load Test Arena', startsAt: new Date(Date.now() + 24 * 3600_000).toISOString(), seatTypes }, admin);
+async function createConcert(api: ApiClient, admin: string, name: string, seatTypes: Array<{ name: string; capacity: number; price: number }>, waitingRoom?: object) {
+  const res = await api.post('/api/v1/concerts', { name, venue: 'Load Test Arena', startsAt: new Date(Date.now() + 24 * 3600_000).toISOString(), seatTypes, ...(waitingRoom ? { waitingRoom } : {}) }, admin);
   if (res.status !== 201) throw new Error(`creating the concert failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { id: string; seatTypes: Array<{ id: string; name: string; capacity: number }> };
 }
@@ -121,15 +121,23 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     // Fewer seats than fans, across three seat types (storm); one each for duplicates.
     const seats = scenario === 'duplicates' ? fanCount : Math.floor(fanCount * 0.6);
     const perType = Math.floor(seats / 3);
-    const concert = await createConcert(api, admin, `Load ${scenario} ${stamp}`, [
-      { name: 'Floor', capacity: perType, price: 89 },
-      { name: 'Balcony', capacity: perType, price: 59 },
-      { name: 'Seated', capacity: seats - 2 * perType, price: 69 },
-    ]);
+    const concert = await createConcert(
+      api,
+      admin,
+      `Load ${scenario} ${stamp}`,
+      [
+        { name: 'Floor', capacity: perType, price: 89 },
+        { name: 'Balcony', capacity: perType, price: 59 },
+        { name: 'Seated', capacity: seats - 2 * perType, price: 69 },
+      ],
+      // The journey goes through the waiting room, admitting 50 fans a second.
+      scenario === 'journey' ? { enabled: true, admitPerSecond: 50, tokenTtlSeconds: 120 } : undefined,
+    );
     const rampConcerts = [];
     if (scenario === 'ramp') for (let i = 0; i < 60; i++) rampConcerts.push(await createConcert(api, admin, `Load ramp ${stamp} #${i}`, [{ name: 'GA', capacity: fanCount, price: 10 }]));
-    const fans = await seedFans(api, fanCount, log);
-    writeFileSync(files.seed, JSON.stringify({ baseUrl, concert, rampConcerts, fans, startAt: Date.now() + 8000 + fanCount * 4 }));
+    // The journey registers its fans itself, inside the measured phase.
+    const fans = scenario === 'journey' ? [] : await seedFans(api, fanCount, log);
+    writeFileSync(files.seed, JSON.stringify({ baseUrl, concert, rampConcerts, fans, journeyFans: fanCount, run: stamp.replace(/[^0-9A-Za-z]/g, ''), startAt: Date.now() + 8000 + fanCount * 4 }));
 
     log(`running k6 scenario "${scenario}" with ${fanCount} fans`);
     const started = Date.now();
@@ -152,6 +160,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       const read = await api.get(`/api/v1/concerts/${c.id}`);
       const remaining = (read.body.seatTypes as Array<{ capacity: number; remaining: number }>).reduce((a, s) => a + s.remaining, 0);
       let held = 0;
+      if (scenario === 'journey') held = seats - remaining;
       await pool(fans, 32, async (fan) => {
         const mine = await api.get(`/api/v1/bookings/my-bookings?limit=100`, fan.token);
         const here = (mine.body as Array<{ concertId: string; status: string }>).filter((b) => b.concertId === c.id && b.status === 'confirmed').length;
