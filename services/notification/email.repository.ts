@@ -162,7 +162,14 @@ export function createEmailRepository(conn: Connection, opts: EmailRepositoryOpt
      */
     async claim(draft: EmailDraft, leaseMs: number): Promise<ClaimResult> {
       const now = new Date();
-      const doc: EmailDoc = { _id: draft.idempotencyKey, ...draft, status: 'sending', leaseUntil: new Date(now.getTime() + leaseMs), attempts: 1, createdAt: now };
+      const doc: EmailDoc = {
+        _id: draft.idempotencyKey,
+        ...draft,
+        status: 'sending',
+        leaseUntil: new Date(now.getTime() + leaseMs),
+        attempts: 1,
+        createdAt: now,
+      };
       if (await insert(doc)) return { kind: 'claimed', email: toRecord(doc) };
       return claimExisting(draft.idempotencyKey, leaseMs);
     },
