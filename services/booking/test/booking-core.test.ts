@@ -125,7 +125,9 @@ describe('the booking core under real concurrency', () => {
     assert.equal(new Set(answers.map((a) => a.body.id)).size, 1);
     const again = await book(fan.token, concert.id, concert.seatTypes[0].id, headers);
     assert.equal(again.body.id, answers[0].body.id);
-    const other = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id.replace(/.$/, '0') }, fan.token, headers);
+    // Same key, different body (another seat-type id): refused, not replayed.
+    const otherSeatType = concert.seatTypes[0].id.replace(/.$/, (c) => (c === '0' ? '1' : '0'));
+    const other = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: otherSeatType }, fan.token, headers);
     assertError(other, 422, 'idempotency_key_reused');
     const report = await checkInvariants(platform.mongoUrl, platform.redisUrl, concert.id);
     assert.deepEqual(report.confirmed, { Idem: 1 });
