@@ -148,6 +148,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       K6_WEB_DASHBOARD: 'true',
       K6_WEB_DASHBOARD_PORT: String(await freePort()),
       K6_WEB_DASHBOARD_EXPORT: files.html,
+      // The report needs at least one aggregation period inside the run; storms are short.
+      K6_WEB_DASHBOARD_PERIOD: '1s',
       K6_NO_USAGE_REPORT: 'true',
     }, Boolean(opts.quiet));
     const k6Seconds = (Date.now() - started) / 1000;
