@@ -1,11 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
 import { AppError, errorBody } from './errors.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { requestContext } from './request-context.js';
+import { securityHeaders } from './security-headers.js';
 import { requireJsonBody } from './validation.js';
 
 export const JSON_BODY_LIMIT = '64kb';
@@ -22,7 +22,7 @@ export function createServiceApp(service: string, logger: Logger): ServiceApp {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.set('query parser', 'simple');
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use(requestContext(logger));
   app.use(metrics.httpMiddleware);
   app.use(requireJsonBody);

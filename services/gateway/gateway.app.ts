@@ -1,5 +1,4 @@
 import http from 'node:http';
-import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { parse as parseUrl } from 'node:url';
 import express from 'express';
@@ -11,21 +10,10 @@ import type { ServiceApp } from '../../lib/http-service.js';
 import type { Logger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { requestContext, requestIdFromHeader } from '../../lib/request-context.js';
+import { helmetHeaders } from '../../lib/security-headers.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { openApiRoutes } from './openapi.routes.js';
 import { matchRoute, upstreamRoutes } from './routes.js';
-
-/** helmet's default headers do not depend on the request: run it once against a dummy response and keep what it set. */
-function helmetHeaders(): Array<[string, string]> {
-  const res = new http.ServerResponse(new http.IncomingMessage(new net.Socket()));
-  let done = false;
-  helmet()(res.req, res, (err?: unknown) => {
-    if (err) throw err;
-    done = true;
-  });
-  if (!done) throw new Error('helmet did not finish synchronously');
-  return Object.entries(res.getHeaders()).map(([name, value]) => [name, String(value)]);
-}
 
 function sendError(res: http.ServerResponse, error: AppError, headers: Record<string, string> = {}) {
   const body = JSON.stringify(error.toBody());
