@@ -29,7 +29,9 @@ export const options = {
       ],
     },
   },
-  thresholds: { submit_to_result: [{ threshold: 'p(95)<1000', abortOnFail: false }], http_req_failed: ['rate==0'] },
+  // The ramp deliberately goes past the knee, so latency is not a pass/fail threshold here:
+  // load/run.ts reports the highest rate sustained with p95 ≤ 1 s. Errors still fail the run.
+  thresholds: { http_req_failed: ['rate==0'] },
 };
 
 export default function () {
