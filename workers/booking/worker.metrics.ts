@@ -1,10 +1,12 @@
 import client from 'prom-client';
-import type { Decision } from '../../lib/booking-requests.js';
+import type { Decision, RejectionReason } from '../../lib/booking-requests.js';
 import { withTimeout } from '../../lib/http-service.js';
 import type { Inventory } from '../../lib/inventory/inventory.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
 import type { ReserveJobData } from '../../lib/queues.js';
+
+const REJECTION_REASONS: RejectionReason[] = ['sold_out', 'already_booked', 'concert_started', 'not_found', 'service_unavailable'];
 
 /** Booking decisions by result and reason, and submit→decision latency. */
 export function createWorkerMetrics(registry: client.Registry) {
@@ -21,6 +23,11 @@ export function createWorkerMetrics(registry: client.Registry) {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [registry],
   });
+  // Series exist from start-up: a series born mid-burst already holds the burst,
+  // so rate() and histogram_quantile() would see no increase until the next one.
+  for (const result of ['confirmed', 'rejected'] as const) latency.zero({ result });
+  decided.inc({ result: 'confirmed', reason: '' }, 0);
+  for (const reason of REJECTION_REASONS) decided.inc({ result: 'rejected', reason }, 0);
   return {
     onDecision(data: ReserveJobData, decision: Decision) {
       decided.inc({ result: decision.status, reason: decision.reason ?? '' });
