@@ -1,4 +1,5 @@
 import { Schema, type Connection, type mongo } from 'mongoose';
+import { createInsertBatcher } from '../../lib/insert-batcher.js';
 import { NOTIFICATION_JOBS, type NotificationJobName } from '../../lib/queues.js';
 
 export type EmailStatus = 'sending' | 'sent';
@@ -60,18 +61,6 @@ export type ClaimResult = { kind: 'claimed'; email: EmailRecord } | { kind: 'sen
 
 export const idempotencyKey = (event: NotificationJobName, bookingId: string) => `${event}:${bookingId}`;
 
-interface PendingInsert {
-  doc: EmailDoc;
-  resolve: (inserted: boolean) => void;
-  reject: (err: unknown) => void;
-}
-
-interface WriteErrorLike {
-  index: number;
-  code?: number;
-  err?: { code?: number };
-}
-
 export interface EmailRepositoryOptions {
   /** Inserts of concurrent jobs are written together: at most this many per insertMany… */
   maxBatch?: number;
@@ -91,44 +80,10 @@ export function createEmailRepository(conn: Connection, opts: EmailRepositoryOpt
 
   // One insertMany per few milliseconds of jobs instead of one round trip (and one
   // SQLite transaction) per email. Each caller still learns its own outcome.
-  let pending: PendingInsert[] = [];
-  let timer: NodeJS.Timeout | undefined;
-
-  async function flush() {
-    clearTimeout(timer);
-    timer = undefined;
-    const batch = pending;
-    pending = [];
-    if (!batch.length) return;
-    try {
-      await collection.insertMany(
-        batch.map((p) => p.doc),
-        { ordered: false },
-      );
-      for (const p of batch) p.resolve(true);
-    } catch (err) {
-      const writeErrors = (err as { writeErrors?: WriteErrorLike[] | WriteErrorLike }).writeErrors;
-      if (!writeErrors) {
-        for (const p of batch) p.reject(err);
-        return;
-      }
-      const failed = new Map((Array.isArray(writeErrors) ? writeErrors : [writeErrors]).map((w) => [w.index, w.code ?? w.err?.code]));
-      batch.forEach((p, index) => {
-        if (!failed.has(index)) p.resolve(true);
-        else if (failed.get(index) === 11000) p.resolve(false);
-        else p.reject(err);
-      });
-    }
-  }
+  const batcher = createInsertBatcher<EmailDoc>((docs) => collection.insertMany(docs, { ordered: false }), { maxBatch, maxWaitMs });
 
   /** Resolves false when a record with this key exists already. */
-  function insert(doc: EmailDoc): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      pending.push({ doc, resolve, reject });
-      if (pending.length >= maxBatch) void flush();
-      else timer ??= setTimeout(() => void flush(), maxWaitMs);
-    });
-  }
+  const insert = async (doc: EmailDoc): Promise<boolean> => (await batcher.insert(doc)) === 'inserted';
 
   const findByKey = (key: string) => collection.findOne({ _id: key });
 
