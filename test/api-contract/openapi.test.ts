@@ -6,9 +6,8 @@ import { ERROR_CODES } from '../../lib/errors.js';
 import { createLogger } from '../../lib/logger.js';
 import { buildOpenApiDocument } from '../../lib/openapi/openapi-document.js';
 import { createGateway } from '../../services/gateway/gateway.app.js';
-import { gatewayConfigSchema } from '../../services/gateway/gateway.config.js';
 import { producedErrorCodes } from './support/produced-error-codes.js';
-import { servedRoutes } from './support/served-routes.js';
+import { placeholderGatewayConfig, servedRoutes } from './support/served-routes.js';
 
 const doc = buildOpenApiDocument();
 const documented = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
@@ -96,16 +95,7 @@ describe('the gateway', () => {
   let close: () => void;
 
   before(async () => {
-    const placeholder = 'http://127.0.0.1:1';
-    const config = gatewayConfigSchema.parse({
-      AUTH_URL: placeholder,
-      CONCERT_URL: placeholder,
-      BOOKING_URL: placeholder,
-      NOTIFICATION_URL: placeholder,
-      WAITING_ROOM_URL: placeholder,
-      REALTIME_URL: placeholder,
-    });
-    const gateway = createGateway(config, createLogger('gateway', 'silent'));
+    const gateway = createGateway(placeholderGatewayConfig(), createLogger('gateway', 'silent'));
     close = gateway.close;
     server = http.createServer(gateway.serviceApp.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -23,10 +23,10 @@ function anything(): any {
   return proxy;
 }
 
-/** The gateway's own config with placeholder upstreams: only the public prefixes matter here. */
-export function gatewayPrefixes() {
+/** The gateway's own config with every upstream at a placeholder address. */
+export function placeholderGatewayConfig() {
   const placeholder = 'http://127.0.0.1:1';
-  const config = gatewayConfigSchema.parse({
+  return gatewayConfigSchema.parse({
     AUTH_URL: placeholder,
     CONCERT_URL: placeholder,
     BOOKING_URL: placeholder,
@@ -34,7 +34,11 @@ export function gatewayPrefixes() {
     WAITING_ROOM_URL: placeholder,
     REALTIME_URL: placeholder,
   });
-  return upstreamRoutes(config);
+}
+
+/** The gateway's public prefixes: only those matter here, not where they lead. */
+export function gatewayPrefixes() {
+  return upstreamRoutes(placeholderGatewayConfig());
 }
 
 /** `*.routes.ts` files of every service process (the gateway forwards, it has no API of its own). */
