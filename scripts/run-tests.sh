@@ -1,15 +1,55 @@
 #!/usr/bin/env bash
-# Runs every *.test.ts (or the files given) with node's test runner, one file at
-# a time (each starts its own servers), and ends with a pass/fail count line.
+# Runs the tests with node's test runner, one file at a time (each starts its own
+# servers), and ends with a pass/fail count line.
+#   bash scripts/run-tests.sh            the suite, then the fault scenarios (test/faults)
+#   bash scripts/run-tests.sh --faults   only the fault scenarios (npm run test:faults)
+#   bash scripts/run-tests.sh FILE...    only these files
+# When something fails, the warnings and errors the services logged (test-output/)
+# are printed too: a failure in CI can be read without the machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 WITH_K6=1 bash scripts/setup-tools.sh || exit 1
-if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find lib services workers waiting-room scripts test -name '*.test.ts' -not -path '*/node_modules/*' | sort); fi
-log=$(mktemp)
-node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-pass=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
-fail=$(grep -E '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
-rm -f "$log"
-echo "tests: ${pass:-0} passed, ${fail:-0} failed"
+
+find_tests() { find "$@" -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort; }
+suite=() faults=()
+if [ "${1:-}" = "--faults" ]; then
+  mapfile -t faults < <(find_tests test/faults)
+elif [ $# -gt 0 ]; then
+  suite=("$@")
+else
+  mapfile -t suite < <(find_tests lib services workers waiting-room scripts test -not -path 'test/faults/*')
+  mapfile -t faults < <(find_tests test/faults)
+fi
+
+total_pass=0 total_fail=0 status=0
+run_group() { # name files...
+  local name=$1 log
+  shift
+  [ $# -gt 0 ] || return 0
+  log=$(mktemp)
+  echo "== $name: $# files"
+  node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local pass fail
+  pass=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  fail=$(grep -E '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  rm -f "$log"
+  echo "$name: ${pass:-0} passed, ${fail:-0} failed"
+  total_pass=$((total_pass + ${pass:-0}))
+  total_fail=$((total_fail + ${fail:-0}))
+  [ "$rc" -eq 0 ] || status=$rc
+}
+
+started=$(date +%s)
+run_group "suite" "${suite[@]}"
+run_group "fault scenarios" "${faults[@]}"
+
+if [ "$status" -ne 0 ] && [ -d test-output ]; then
+  echo "== warnings and errors logged by the services under test (last 20 per log)"
+  for f in $(find test-output -name '*.log' -newermt "@$started" | sort); do
+    lines=$(grep -E '"level":(40|50|60)' "$f" | tail -20 | cut -c1-400)
+    [ -n "$lines" ] && printf -- '--- %s\n%s\n' "$f" "$lines"
+  done
+fi
+echo "tests: ${total_pass} passed, ${total_fail} failed"
 exit "$status"
