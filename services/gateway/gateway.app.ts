@@ -15,6 +15,18 @@ import type { GatewayConfig } from './gateway.config.js';
 import { openApiRoutes } from './openapi.routes.js';
 import { matchRoute, upstreamRoutes } from './routes.js';
 
+/**
+ * The gateway is the public edge: X-Forwarded-* from a client is whatever it chose to
+ * write. http-proxy (xfwd) appends to an existing X-Forwarded-For, and the services
+ * trust loopback and private hops, so a client on such an address (every test, a
+ * Docker host) could name any IP it liked and slip past the per-IP limits (login,
+ * waiting-room join). Dropped here, the header the services read holds exactly the
+ * address the gateway saw.
+ */
+function dropClientForwardingHeaders(req: http.IncomingMessage) {
+  for (const name of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded']) delete req.headers[name];
+}
+
 function sendError(res: http.ServerResponse, error: AppError, headers: Record<string, string> = {}) {
   const body = JSON.stringify(error.toBody());
   res.writeHead(error.status, { ...error.headers, ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
@@ -97,6 +109,7 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
         }
       });
     }
+    dropClientForwardingHeaders(req);
     proxy.web(req, res, { target: targets.get(route.target) });
     return true;
   }
@@ -109,6 +122,7 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
   function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
     const route = matchRoute(routes, req.url ?? '');
     if (!route || route.name !== 'realtime') return socket.destroy();
+    dropClientForwardingHeaders(req);
     proxy.ws(req, socket, head, { target: targets.get(route.target) });
   }
 
