@@ -102,6 +102,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     const envFor = (name: ServiceName, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      // Services shut down when this process dies (lib/boot.ts): no orphans left reconnecting.
+      STACK_PARENT_PID: String(process.pid),
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
       MONGO_URL: mongoUrl,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -16,9 +17,13 @@ function tcpAnswers(port: number, probe?: { send: string; expect: string }): Pro
       }
       socket.write(probe.send);
     });
+    let answer = '';
     socket.on('data', (d) => {
+      answer += d.toString();
+      // Replies may arrive in several chunks (AUTH's +OK, then PING's +PONG).
+      if (!answer.includes(probe!.expect) && !answer.includes('-')) return;
       socket.end();
-      resolve(d.toString().includes(probe!.expect));
+      resolve(answer.includes(probe!.expect));
     });
     socket.once('error', () => resolve(false));
     socket.once('timeout', () => {
@@ -37,18 +42,26 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
-/** redis-server on its own port with append-only persistence in `dataDir`. */
+/**
+ * redis-server on its own port with append-only persistence in `dataDir`, behind a
+ * password of its own. The password is what makes a reused port safe: a process of
+ * an earlier stack that outlived its Redis (ioredis reconnects forever) would
+ * otherwise join the next server the OS puts on that port and take its jobs —
+ * with a different password it is refused instead (this once wedged a CI run).
+ */
 export async function startRedis(dataDir: string, port: number, output: OutputMode): Promise<ServerHandle> {
   mkdirSync(dataDir, { recursive: true });
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no'];
+  const password = randomBytes(18).toString('base64url');
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--requirepass', password, '--protected-mode', 'yes', '--daemonize', 'no'];
   const proc = new ManagedProcess(`redis:${port}`, 'redis-server', args, process.env, output);
-  const ready = () => waitFor(`redis-server on ${port}`, () => tcpAnswers(port, { send: 'PING\r\n', expect: '+PONG' }), 15_000, proc);
+  const probe = { send: `AUTH ${password}\r\nPING\r\n`, expect: '+PONG' };
+  const ready = () => waitFor(`redis-server on ${port}`, () => tcpAnswers(port, probe), 15_000, proc);
   proc.start();
   await ready();
   return {
     process: proc,
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://:${password}@127.0.0.1:${port}`,
     async restart() {
       proc.start();
       await ready();
