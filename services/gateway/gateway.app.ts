@@ -11,9 +11,10 @@ import type { Logger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { requestContext, requestIdFromHeader } from '../../lib/request-context.js';
 import { helmetHeaders } from '../../lib/security-headers.js';
+import { createCors } from './cors.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { openApiRoutes } from './openapi.routes.js';
-import { matchRoute, upstreamRoutes } from './routes.js';
+import { matchRoute, upstreamRoutes, type UpstreamRoute } from './routes.js';
 
 /**
  * The gateway is the public edge: X-Forwarded-* from a client is whatever it chose to
@@ -70,16 +71,21 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
   const requestSeconds = metrics.registry.getSingleMetric('http_request_duration_seconds') as Histogram<'method' | 'route' | 'status'>;
   if (!requestSeconds) throw new Error('the gateway metrics lack http_request_duration_seconds');
   const limit = config.BODY_LIMIT_BYTES;
+  const applyCors = createCors(config.CORS_ORIGINS);
 
-  /** Proxies `req` when a route owns its path; false when express should answer it. */
-  function proxyRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
-    const route = matchRoute(routes, req.url ?? '');
-    if (!route) return false;
-    const started = process.hrtime.bigint();
+  /** helmet's headers and the request id, as express's middleware would set them. */
+  function commonHeaders(req: http.IncomingMessage, res: http.ServerResponse): string {
     for (const [name, value] of securityHeaders) res.setHeader(name, value);
     const id = requestIdFromHeader(req.headers['x-request-id']);
     req.headers['x-request-id'] = id;
     res.setHeader('X-Request-Id', id);
+    return id;
+  }
+
+  /** Proxies `req` to the service owning its path. */
+  function proxyRequest(req: http.IncomingMessage, res: http.ServerResponse, route: UpstreamRoute) {
+    const started = process.hrtime.bigint();
+    const id = commonHeaders(req, res);
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const status = res.statusCode;
@@ -95,7 +101,7 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > limit) {
       sendError(res, new AppError('payload_too_large', `Bodies are limited to ${limit} bytes`), { Connection: 'close' });
-      return true;
+      return;
     }
     // A chunked body has no declared length: count it as it streams. (A declared
     // length is enforced by node's parser; no length and no chunking means no body.)
@@ -111,12 +117,25 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
     }
     dropClientForwardingHeaders(req);
     proxy.web(req, res, { target: targets.get(route.target) });
-    return true;
   }
 
-  /** The server's request listener: the proxy first, express for everything else. */
+  /**
+   * The server's request listener: CORS first (Socket.IO has its own, in the
+   * realtime service), then the proxy, express for everything else.
+   */
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (!proxyRequest(req, res)) app(req, res);
+    const route = matchRoute(routes, req.url ?? '');
+    if (route?.name !== 'realtime') {
+      const cors = applyCors(req, res);
+      if (cors === 'allowed-preflight' || cors === 'refused-preflight') {
+        commonHeaders(req, res);
+        if (cors === 'refused-preflight') return sendError(res, new AppError('forbidden', 'This origin may not call the API from a browser'));
+        res.writeHead(204, { 'Content-Length': 0 });
+        return res.end();
+      }
+    }
+    if (route) proxyRequest(req, res, route);
+    else app(req, res);
   };
 
   function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
