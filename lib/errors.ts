@@ -6,6 +6,10 @@
 export const ERROR_CODES = {
   validation_failed: { status: 400, description: 'The request body, query or path did not match the schema.' },
   malformed_json: { status: 400, description: 'The body is not valid JSON.' },
+  malformed_request: {
+    status: 400,
+    description: 'The request could not be read: not valid HTTP, a URL path that is not valid percent-encoding, or a body its Content-Encoding cannot decode.',
+  },
   unauthorized: { status: 401, description: 'Missing, invalid or expired access token.' },
   invalid_credentials: { status: 401, description: 'Unknown email or wrong password (same answer for both).' },
   invalid_refresh_token: { status: 401, description: 'Refresh token unknown, expired, revoked or already used.' },
@@ -22,6 +26,7 @@ export const ERROR_CODES = {
   seat_type_exists: { status: 409, description: 'The concert already has a seat type with this name.' },
   idempotency_key_reused: { status: 422, description: 'This Idempotency-Key was used for a different request.' },
   payload_too_large: { status: 413, description: 'The request body is larger than allowed.' },
+  headers_too_large: { status: 431, description: 'The request line and headers are larger than allowed (16 KB in all).' },
   unsupported_media_type: { status: 415, description: 'Send the body as application/json.' },
   rate_limited: { status: 429, description: 'Too many requests; retry after the time in Retry-After.' },
   internal_error: { status: 500, description: 'Something went wrong on our side; it has been logged.' },

@@ -1,11 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
 import { AppError, errorBody } from './errors.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { requestContext } from './request-context.js';
-import { securityHeaders } from './security-headers.js';
+import { helmetHeaders, securityHeaders } from './security-headers.js';
 import { requireJsonBody } from './validation.js';
 
 export const JSON_BODY_LIMIT = '64kb';
@@ -39,7 +40,13 @@ export function finishServiceApp(app: Express, logger: Logger) {
     const log = req.log ?? logger;
     let appError: AppError;
     if (err instanceof AppError) appError = err;
+    // The router could not percent-decode a path parameter (e.g. `%E0%A4%A`): the client's URL, not our fault.
+    else if (err instanceof URIError && (err as URIError & { status?: number }).status === 400) appError = new AppError('malformed_request', 'The URL path is not valid percent-encoding');
     else if (err?.type === 'entity.parse.failed') appError = new AppError('malformed_json');
+    // body-parser inflates gzip/deflate/br bodies; a body that fails to decode is passed on as a bare 400 without a type.
+    else if (err?.status === 400 && err.type === undefined && req.headers['content-encoding'] !== undefined) {
+      appError = new AppError('malformed_request', 'The body could not be decoded with its Content-Encoding');
+    } else if (err?.type === 'request.aborted' || err?.type === 'request.size.invalid') appError = new AppError('malformed_request', 'The body ended before its declared length');
     else if (err?.type === 'entity.too.large') appError = new AppError('payload_too_large');
     else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') appError = new AppError('unsupported_media_type');
     else {
@@ -96,6 +103,7 @@ export async function startHttpService(opts: StartOptions): Promise<{ server: ht
 
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server);
   opts.attach?.(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -122,6 +130,27 @@ export async function startHttpService(opts: StartOptions): Promise<{ server: ht
     })());
   installSignalHandlers(opts.logger, stop, opts.shutdownTimeoutMs);
   return { server, port, stop };
+}
+
+/**
+ * Node answers a request it cannot parse (a URL or headers over 16 KB, broken
+ * HTTP) with a bare status line and no body. Answer those in the public error
+ * shape with helmet's headers instead; through the gateway, a service's answer
+ * is what the client sees, so every process does this.
+ */
+export function answerClientErrors(server: http.Server) {
+  const headers = Object.fromEntries(helmetHeaders());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // What node's default handler does with these too: nobody is left to answer.
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+    const error = err.code === 'HPE_HEADER_OVERFLOW' ? new AppError('headers_too_large') : new AppError('malformed_request');
+    const body = JSON.stringify(error.toBody());
+    const head = Object.entries({ ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' })
+      .map(([name, value]) => `${name}: ${value}`)
+      .join('\r\n');
+    socket.end(`HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status]}\r\n${head}\r\n\r\n${body}`);
+  });
 }
 
 export function installSignalHandlers(logger: Logger, stop: () => Promise<void>, timeoutMs: number) {
