@@ -12,20 +12,22 @@ import { createMetrics } from '../../lib/metrics.js';
 import { requestContext, requestIdFromHeader } from '../../lib/request-context.js';
 import { helmetHeaders } from '../../lib/security-headers.js';
 import { createCors } from './cors.js';
+import { clientAddressResolver } from './client-address.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { openApiRoutes } from './openapi.routes.js';
 import { matchRoute, upstreamRoutes, type UpstreamRoute } from './routes.js';
 
 /**
- * The gateway is the public edge: X-Forwarded-* from a client is whatever it chose to
- * write. http-proxy (xfwd) appends to an existing X-Forwarded-For, and the services
- * trust loopback and private hops, so a client on such an address (every test, a
- * Docker host) could name any IP it liked and slip past the per-IP limits (login,
- * waiting-room join). Dropped here, the header the services read holds exactly the
- * address the gateway saw.
+ * The services read the client's IP (per-IP limits: login, waiting-room join) from
+ * X-Forwarded-For and trust private and loopback hops. http-proxy's xfwd appended to
+ * whatever the client sent, so a client on such an address (every test, an intranet)
+ * could name any IP it liked and slip past those limits. The gateway now sends exactly
+ * one address, the one it can vouch for (client-address.ts), and nothing else a client
+ * wrote about forwarding.
  */
-function dropClientForwardingHeaders(req: http.IncomingMessage) {
-  for (const name of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded']) delete req.headers[name];
+function forwardClientAddress(req: http.IncomingMessage, clientAddress: string) {
+  for (const name of ['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded']) delete req.headers[name];
+  req.headers['x-forwarded-for'] = clientAddress;
 }
 
 function sendError(res: http.ServerResponse, error: AppError, headers: Record<string, string> = {}) {
@@ -48,7 +50,8 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
   const targets = new Map(routes.map((r) => [r.target, parseUrl(r.target)]));
   // Keep-alive to the services: a new TCP connection per proxied request costs more than the request.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
-  const proxy = httpProxy.createProxyServer({ xfwd: true, proxyTimeout: config.UPSTREAM_TIMEOUT_MS, ws: true, agent });
+  const clientAddress = clientAddressResolver(config.TRUSTED_PROXIES);
+  const proxy = httpProxy.createProxyServer({ xfwd: false, proxyTimeout: config.UPSTREAM_TIMEOUT_MS, ws: true, agent });
   proxy.on('error', (err, req, target) => {
     logger.warn({ err: err.message, url: (req as http.IncomingMessage).url }, 'upstream error');
     if (target instanceof Object && 'writeHead' in target) {
@@ -115,7 +118,7 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
         }
       });
     }
-    dropClientForwardingHeaders(req);
+    forwardClientAddress(req, clientAddress(req));
     proxy.web(req, res, { target: targets.get(route.target) });
   }
 
@@ -141,7 +144,7 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
   function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
     const route = matchRoute(routes, req.url ?? '');
     if (!route || route.name !== 'realtime') return socket.destroy();
-    dropClientForwardingHeaders(req);
+    forwardClientAddress(req, clientAddress(req));
     proxy.ws(req, socket, head, { target: targets.get(route.target) });
   }
 

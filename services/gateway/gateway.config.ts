@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonEnv, positiveInt } from '../../lib/config.js';
+import { isAddressOrSubnet } from './client-address.js';
 
 const upstream = z.string().url().startsWith('http');
 
@@ -32,6 +33,16 @@ export const gatewayConfigSchema = z.object({
    * cross-origin access. Each must be an exact origin: "https://x.example/" (a path) would never match an
    * Origin header, so it fails at start instead.
    */
+  /**
+   * Load balancers in front of the gateway (IPs or CIDR subnets, comma-separated) whose
+   * X-Forwarded-For it believes; empty = the gateway is the edge and the client is the
+   * address that connected. Per-IP limits key on the result.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every(isAddressOrSubnet), 'must be comma-separated IP addresses or CIDR subnets such as 10.0.0.0/8'),
   CORS_ORIGINS: z
     .string()
     .default('')
