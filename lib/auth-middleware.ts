@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { AppError } from './errors.js';
 import type { AuthenticatedUser } from './request-context.js';
+import type { RevokedUsers } from './revoked-users.js';
 
 export const ACCESS_TOKEN_ISSUER = 'onsale-auth';
 export const ACCESS_TOKEN_AUDIENCE = 'onsale-api';
@@ -15,8 +16,28 @@ const keyObject = (pem: string) => {
   return key;
 };
 
-/** Verifies an RS256 access token with the public key; only Auth holds the private key. */
-export function verifyAccessToken(token: string, publicKey: string): AuthenticatedUser {
+/** What every process that serves users checks an access token with. */
+export interface AccessTokenVerifier {
+  /** The token's user; throws 401 `unauthorized` when the token is bad, expired or revoked. */
+  verify(token: string): AuthenticatedUser;
+}
+
+/**
+ * The signature, claims and lifetime (verifyAccessToken), then the in-memory list of
+ * revoked users (lib/revoked-users.ts): no Redis round trip per request.
+ */
+export function accessTokenVerifier(publicKey: string, revoked: Pick<RevokedUsers, 'isRevoked'>): AccessTokenVerifier {
+  return {
+    verify(token) {
+      const { user, issuedAt } = verifyAccessToken(token, publicKey);
+      if (revoked.isRevoked(user.id, issuedAt)) throw new AppError('unauthorized', 'This session was revoked; sign in again');
+      return user;
+    },
+  };
+}
+
+/** Verifies an RS256 access token with the public key (only Auth holds the private key); no revocation check. */
+export function verifyAccessToken(token: string, publicKey: string): { user: AuthenticatedUser; issuedAt: number | undefined } {
   let claims: jwt.JwtPayload;
   try {
     claims = jwt.verify(token, keyObject(publicKey), {
@@ -27,11 +48,11 @@ export function verifyAccessToken(token: string, publicKey: string): Authenticat
   } catch {
     throw new AppError('unauthorized', 'Invalid or expired access token');
   }
-  const { sub, role, email } = claims;
+  const { sub, role, email, iat } = claims;
   if (typeof sub !== 'string' || (role !== 'fan' && role !== 'admin') || typeof email !== 'string') {
     throw new AppError('unauthorized', 'Malformed access token');
   }
-  return { id: sub, role, email };
+  return { user: { id: sub, role, email }, issuedAt: typeof iat === 'number' ? iat : undefined };
 }
 
 export function bearerToken(req: Request): string | undefined {
@@ -41,12 +62,12 @@ export function bearerToken(req: Request): string | undefined {
   return match?.[1];
 }
 
-export function requireUser(publicKey: string) {
+export function requireUser(tokens: AccessTokenVerifier) {
   return (req: Request, _res: Response, next: NextFunction) => {
     const token = bearerToken(req);
     if (!token) return next(new AppError('unauthorized', 'Send an access token as "Authorization: Bearer <token>"'));
     try {
-      req.user = verifyAccessToken(token, publicKey);
+      req.user = tokens.verify(token);
       next();
     } catch (err) {
       next(err);

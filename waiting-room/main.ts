@@ -1,4 +1,5 @@
 import { Emitter } from '@socket.io/redis-emitter';
+import { accessTokenVerifier } from '../lib/auth-middleware.js';
 import { boot } from '../lib/boot.js';
 import { loadConfig } from '../lib/config.js';
 import { createServiceApp, startHttpService } from '../lib/http-service.js';
@@ -11,6 +12,7 @@ import { createConcertCache } from '../lib/records/concert-cache.js';
 import { concertModel } from '../lib/records/concert.record.js';
 import { createRedisLocks } from '../lib/redis-lock.js';
 import { createRedis, pingRedis } from '../lib/redis.js';
+import { startRevokedUsers } from '../lib/revoked-users.js';
 import { startLineTicker } from './line-ticker.js';
 import { createLineRepository } from './line.repository.js';
 import { waitingRoomConfigSchema } from './waiting-room.config.js';
@@ -23,6 +25,7 @@ boot('waiting-room', async () => {
   const logger = createLogger('waiting-room', config.LOG_LEVEL);
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const redis = createRedis(config.REDIS_URL, logger, 'waiting-room');
+  const revokedUsers = await startRevokedUsers(redis, config.REDIS_URL, logger);
 
   const concerts = createConcertCache(concertModel(mongo), 5000);
   const lines = createLineRepository(redis);
@@ -40,7 +43,7 @@ boot('waiting-room', async () => {
     logger,
   });
 
-  serviceApp.app.use('/api/v1/waiting-room', waitingRoomRoutes(service, config.JWT_PUBLIC_KEY));
+  serviceApp.app.use('/api/v1/waiting-room', waitingRoomRoutes(service, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));
   serviceApp.app.use('/waiting-room', fanPageRoutes());
 
   const ticker = startLineTicker({
@@ -67,7 +70,7 @@ boot('waiting-room', async () => {
     logger,
     serviceApp,
     health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
-    shutdown: [() => ticker.stop(), () => service.stop(), () => inventory.close(), () => redis.quit(), () => mongo.close()],
+    shutdown: [() => ticker.stop(), () => service.stop(), () => inventory.close(), () => revokedUsers.close(), () => redis.quit(), () => mongo.close()],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
 });

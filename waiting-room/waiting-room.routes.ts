@@ -1,6 +1,6 @@
 import path from 'node:path';
 import express, { Router } from 'express';
-import { requireUser } from '../lib/auth-middleware.js';
+import { type AccessTokenVerifier, requireUser } from '../lib/auth-middleware.js';
 import { AppError } from '../lib/errors.js';
 import { objectIdString } from '../lib/validation.js';
 import type { WaitingRoomService } from './waiting-room.service.js';
@@ -17,9 +17,9 @@ function concertIdOf(raw: unknown): string {
 }
 
 /** REST: join and status (ARCHITECTURE.md section 3). */
-export function waitingRoomRoutes(service: WaitingRoomService, publicKey: string): Router {
+export function waitingRoomRoutes(service: WaitingRoomService, tokens: AccessTokenVerifier): Router {
   const router = Router();
-  router.use(requireUser(publicKey));
+  router.use(requireUser(tokens));
   router.post('/:concertId/join', async (req, res) => {
     res.json(await service.join(req.user!.id, concertIdOf(req.params.concertId)));
   });

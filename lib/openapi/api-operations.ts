@@ -1,7 +1,7 @@
 import { z } from './zod-openapi.js';
 import type { ErrorCode } from '../errors.js';
 import { objectIdString, pagination } from '../validation.js';
-import { loginBody, refreshBody, registerBody } from '../../services/auth/auth.schemas.js';
+import { deleteAccountBody, loginBody, refreshBody, registerBody } from '../../services/auth/auth.schemas.js';
 import { createConcertBody, listConcertsQuery, seatTypeBody } from '../../services/concert/concert.schemas.js';
 import { idempotencyKeyHeader, MAX_WAIT_SECONDS, submitBookingBody } from '../../services/booking/booking.schemas.js';
 import {
@@ -108,7 +108,9 @@ export const API_OPERATIONS: ApiOperation[] = [
     operationId: 'logout',
     tag: 'auth',
     summary: 'Sign out everywhere',
-    description: 'Every refresh token of the user stops working; access tokens expire on their own (they are short-lived).',
+    description:
+      'Every refresh token of the user stops working, and so does every access token issued so far, in every service at once ' +
+      '(open Socket.IO connections are closed). Signing in again gives a new pair.',
     access: 'user',
     responses: { 204: { description: 'Signed out.' } },
     errors: ['unauthorized'],
@@ -122,6 +124,21 @@ export const API_OPERATIONS: ApiOperation[] = [
     access: 'user',
     responses: { 200: { description: 'The user.', schema: profileResponse } },
     errors: ['unauthorized'],
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/auth/me',
+    operationId: 'deleteAccount',
+    tag: 'auth',
+    summary: 'Delete your own account',
+    description:
+      'Confirm with your password (wrong passwords count against the same per-email budget as logins). The account goes and every ' +
+      'token of it stops working at once in every service. Your bookings stay in the sales ledger unchanged: a confirmed ticket stays ' +
+      'sold, so cancel first if you want the seat released. The configured admin account cannot be deleted.',
+    access: 'user',
+    request: { body: deleteAccountBody },
+    responses: { 204: { description: 'Deleted.' } },
+    errors: [...BODY_ERRORS, 'unauthorized', 'invalid_credentials', 'forbidden', 'rate_limited'],
   },
   {
     method: 'get',

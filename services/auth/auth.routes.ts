@@ -1,12 +1,12 @@
 import { Router } from 'express';
-import { requireUser } from '../../lib/auth-middleware.js';
+import { type AccessTokenVerifier, requireUser } from '../../lib/auth-middleware.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import type { AuthService } from './auth.service.js';
-import { loginBody, refreshBody, registerBody } from './auth.schemas.js';
+import { deleteAccountBody, loginBody, refreshBody, registerBody } from './auth.schemas.js';
 
-export function authRoutes(auth: AuthService, publicKey: string): Router {
+export function authRoutes(auth: AuthService, tokens: AccessTokenVerifier): Router {
   const router = Router();
-  const user = requireUser(publicKey);
+  const user = requireUser(tokens);
 
   router.post('/register', async (req, res) => {
     res.status(201).json(await auth.register(parseOrThrow(registerBody, req.body)));
@@ -23,6 +23,10 @@ export function authRoutes(auth: AuthService, publicKey: string): Router {
   });
   router.get('/profile', user, async (req, res) => {
     res.json(await auth.profile(req.user!.id));
+  });
+  router.delete('/me', user, async (req, res) => {
+    await auth.deleteAccount(req.user!, parseOrThrow(deleteAccountBody, req.body).password);
+    res.status(204).end();
   });
   return router;
 }

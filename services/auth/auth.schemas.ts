@@ -10,4 +10,6 @@ const password = z
 
 export const registerBody = z.object({ email, password, name: plainText(100) }).strict();
 export const loginBody = z.object({ email, password: z.string().min(1).max(200) }).strict();
+/** Deleting the account asks for the password again: an access token alone is not enough. */
+export const deleteAccountBody = z.object({ password: z.string().min(1).max(200) }).strict();
 export const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) }).strict();

@@ -25,6 +25,7 @@ export interface AuthSettings {
   loginLimitPerEmail: number;
   loginLimitPerIp: number;
   loginLimitWindowMs: number;
+  accessTokenTtlMs: number;
 }
 
 export function createAuthService(users: UserRepository, tokens: TokenService, limiter: RateLimiter, settings: AuthSettings) {
@@ -34,10 +35,14 @@ export function createAuthService(users: UserRepository, tokens: TokenService, l
   async function session(user: UserRecord) {
     return {
       user: toPublicUser(user),
-      accessToken: tokens.signAccessToken(user),
+      accessToken: await tokens.accessTokenFor(user),
       refreshToken: await tokens.issueRefreshToken(user.id),
     };
   }
+
+  /** Counts a password attempt against the email's login budget, so every place that checks a password shares it. */
+  const hitEmailLimit = (email: string) =>
+    limiter.hit({ name: 'login-email', limit: settings.loginLimitPerEmail, windowMs: settings.loginLimitWindowMs }, email);
 
   return {
     async register(input: { email: string; password: string; name: string }) {
@@ -54,7 +59,7 @@ export function createAuthService(users: UserRepository, tokens: TokenService, l
     async login(input: { email: string; password: string }, ip: string) {
       const windowMs = settings.loginLimitWindowMs;
       await limiter.hit({ name: 'login-ip', limit: settings.loginLimitPerIp, windowMs }, ip);
-      await limiter.hit({ name: 'login-email', limit: settings.loginLimitPerEmail, windowMs }, input.email);
+      await hitEmailLimit(input.email);
       const user = await users.findByEmail(input.email);
       const ok = await bcrypt.compare(input.password, user?.passwordHash ?? dummyHash);
       if (!user || !ok) throw new AppError('invalid_credentials', 'Wrong email or password');
@@ -68,11 +73,34 @@ export function createAuthService(users: UserRepository, tokens: TokenService, l
         await tokens.revokeAll(userId);
         throw new AppError('invalid_refresh_token');
       }
-      return { accessToken: tokens.signAccessToken(user), refreshToken: next };
+      return { accessToken: await tokens.accessTokenFor(user), refreshToken: next };
     },
 
+    /** Signs out everywhere: the refresh tokens and the access tokens issued so far stop working. */
     async logout(userId: string) {
       await tokens.revokeAll(userId);
+      await tokens.revokeAccessTokens(userId, Date.now());
+    },
+
+    /**
+     * A fan deletes their own account, confirming with the password (a stolen access
+     * token alone must not be enough). The user record goes; the bookings stay as they
+     * are, because they are the sales ledger (a confirmed ticket stays sold, under the
+     * user id and email it was bought with; cancel first to free the seat). Every
+     * token stops working at once: the access-token revocation reaches one lifetime
+     * into the future, so a login that raced the deletion cannot mint a usable token.
+     * Repeating the call after a partial failure finishes it.
+     */
+    async deleteAccount(requester: { id: string; email: string; role: string }, password: string) {
+      if (requester.role === 'admin') throw new AppError('forbidden', 'The configured admin account cannot be deleted (it is recreated at start)');
+      const user = await users.findById(requester.id);
+      if (user) {
+        await hitEmailLimit(user.email);
+        if (!(await bcrypt.compare(password, user.passwordHash))) throw new AppError('invalid_credentials', 'Wrong password');
+        await users.deleteById(user.id);
+      }
+      await tokens.revokeAll(requester.id);
+      await tokens.revokeAccessTokens(requester.id, Date.now() + settings.accessTokenTtlMs);
     },
 
     async profile(userId: string) {

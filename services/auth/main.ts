@@ -1,3 +1,4 @@
+import { accessTokenVerifier } from '../../lib/auth-middleware.js';
 import { boot } from '../../lib/boot.js';
 import { loadConfig } from '../../lib/config.js';
 import { createServiceApp, startHttpService } from '../../lib/http-service.js';
@@ -5,6 +6,7 @@ import { createLogger } from '../../lib/logger.js';
 import { connectMongo, pingMongo } from '../../lib/mongo.js';
 import { createRateLimiter } from '../../lib/rate-limiter.js';
 import { createRedis, pingRedis } from '../../lib/redis.js';
+import { startRevokedUsers } from '../../lib/revoked-users.js';
 import { authConfigSchema } from './auth.config.js';
 import { authRoutes } from './auth.routes.js';
 import { createAuthService } from './auth.service.js';
@@ -16,10 +18,11 @@ boot('auth', async () => {
   const logger = createLogger('auth', config.LOG_LEVEL);
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const redis = createRedis(config.REDIS_URL, logger, 'auth');
+  const revokedUsers = await startRevokedUsers(redis, config.REDIS_URL, logger);
 
   const users = createUserRepository(mongo);
   await users.ensureIndexes();
-  const tokens = createTokenService(redis, {
+  const tokens = createTokenService(redis, revokedUsers, {
     privateKey: config.JWT_PRIVATE_KEY,
     accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
@@ -29,11 +32,12 @@ boot('auth', async () => {
     loginLimitPerEmail: config.LOGIN_LIMIT_PER_EMAIL,
     loginLimitPerIp: config.LOGIN_LIMIT_PER_IP,
     loginLimitWindowMs: config.LOGIN_LIMIT_WINDOW_SECONDS * 1000,
+    accessTokenTtlMs: config.ACCESS_TOKEN_TTL_SECONDS * 1000,
   });
   await auth.ensureAdmin({ email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD, name: config.ADMIN_NAME });
 
   const serviceApp = createServiceApp('auth', logger);
-  serviceApp.app.use('/api/v1/auth', authRoutes(auth, config.JWT_PUBLIC_KEY));
+  serviceApp.app.use('/api/v1/auth', authRoutes(auth, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));
   await startHttpService({
     name: 'auth',
     port: config.PORT,
@@ -41,7 +45,7 @@ boot('auth', async () => {
     logger,
     serviceApp,
     health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
-    shutdown: [() => redis.quit(), () => mongo.close()],
+    shutdown: [() => revokedUsers.close(), () => redis.quit(), () => mongo.close()],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
 });

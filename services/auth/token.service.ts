@@ -5,6 +5,7 @@ import jwt from 'jsonwebtoken';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../../lib/auth-middleware.js';
 import { AppError } from '../../lib/errors.js';
 import { defineLuaCommands } from '../../lib/lua-scripts.js';
+import { revokeUser, type RevokedUsers } from '../../lib/revoked-users.js';
 import type { Role } from './user.repository.js';
 
 const LUA_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), 'lua');
@@ -35,7 +36,7 @@ export interface TokenSettings {
   refreshTtlSeconds: number;
 }
 
-export function createTokenService(redis: Redis, settings: TokenSettings) {
+export function createTokenService(redis: Redis, revokedUsers: RevokedUsers, settings: TokenSettings) {
   defineLuaCommands(redis, LUA_DIR, ['rotate-refresh-token-3.lua']);
   const commands = redis as unknown as TokenCommands;
   // Parsed once: re-reading the PEM on every sign costs more than the signature.
@@ -57,8 +58,20 @@ export function createTokenService(redis: Redis, settings: TokenSettings) {
     return { token: `${userId}.${familyId}.${tokenId}.${secret}`, key: tokenKey(userId, tokenId), hash: sha256(secret) };
   }
 
+  /** Access tokens of the user issued up to `throughMs` stop working in every process. */
+  async function revokeAccessTokens(userId: string, throughMs: number): Promise<void> {
+    await revokeUser(redis, userId, throughMs, settings.accessTtlSeconds * 1000);
+    revokedUsers.note(userId, throughMs);
+  }
+
   return {
-    signAccessToken,
+    /** Signs an access token, once a revocation of the user in this second is past (iat has whole seconds). */
+    async accessTokenFor(user: { id: string; role: Role; email: string }): Promise<string> {
+      await revokedUsers.waitUntilPast(user.id);
+      return signAccessToken(user);
+    },
+
+    revokeAccessTokens,
 
     /** Starts a new refresh-token family (a login or a registration). */
     async issueRefreshToken(userId: string): Promise<string> {
@@ -93,6 +106,9 @@ export function createTokenService(redis: Redis, settings: TokenSettings) {
         case RotateResult.Rotated:
           return { userId, refreshToken: fresh.token };
         case RotateResult.Reused:
+          // Someone holds a copy: the access tokens it may have been swapped for go too
+          // (they carry no family, so all of the user's; other sessions simply refresh).
+          await revokeAccessTokens(userId, Date.now());
           throw new AppError('invalid_refresh_token', 'Refresh token already used; every session of this login was revoked');
         case RotateResult.Invalid:
         case RotateResult.FamilyRevoked:
@@ -102,7 +118,7 @@ export function createTokenService(redis: Redis, settings: TokenSettings) {
       }
     },
 
-    /** Logout: every refresh token of the user stops working. */
+    /** Every refresh token of the user stops working. */
     async revokeAll(userId: string): Promise<void> {
       await redis.del(familiesKey(userId));
     },

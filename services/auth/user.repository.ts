@@ -64,6 +64,11 @@ export function createUserRepository(conn: Connection) {
       const doc = await Users.findOne({ email }).lean();
       return doc ? toRecord(doc) : null;
     },
+    /** Deletes the user; false when there was none. */
+    async deleteById(id: string): Promise<boolean> {
+      if (!/^[a-f0-9]{24}$/.test(id)) return false;
+      return (await Users.deleteOne({ _id: id })).deletedCount === 1;
+    },
     async findById(id: string): Promise<UserRecord | null> {
       if (!/^[a-f0-9]{24}$/.test(id)) return null;
       const doc = await Users.findById(id).lean();

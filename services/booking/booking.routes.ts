@@ -1,12 +1,12 @@
 import { Router } from 'express';
-import { requireUser } from '../../lib/auth-middleware.js';
+import { type AccessTokenVerifier, requireUser } from '../../lib/auth-middleware.js';
 import { pagination, parseOrThrow } from '../../lib/validation.js';
 import { idempotencyKeyHeader, parsePreferWait, submitBookingBody } from './booking.schemas.js';
 import type { BookingService } from './booking.service.js';
 
-export function bookingRoutes(bookings: BookingService, publicKey: string): Router {
+export function bookingRoutes(bookings: BookingService, tokens: AccessTokenVerifier): Router {
   const router = Router();
-  router.use(requireUser(publicKey));
+  router.use(requireUser(tokens));
 
   router.post('/', async (req, res) => {
     const body = parseOrThrow(submitBookingBody, req.body);

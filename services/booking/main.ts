@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { createAdmissionGate } from '../../lib/admission-token.js';
+import { accessTokenVerifier } from '../../lib/auth-middleware.js';
 import { boot } from '../../lib/boot.js';
 import { loadConfig } from '../../lib/config.js';
 import { createServiceApp, startHttpService } from '../../lib/http-service.js';
@@ -12,6 +13,7 @@ import { QUEUES } from '../../lib/queues.js';
 import { createConcertCache } from '../../lib/records/concert-cache.js';
 import { concertModel } from '../../lib/records/concert.record.js';
 import { createRedis, pingRedis } from '../../lib/redis.js';
+import { startRevokedUsers } from '../../lib/revoked-users.js';
 import { bookingConfigSchema } from './booking.config.js';
 import { createBookingRepository } from './booking.repository.js';
 import { bookingRoutes } from './booking.routes.js';
@@ -29,6 +31,8 @@ boot('booking', async () => {
   const subscriber = createRedis(config.REDIS_URL, logger, 'booking-decisions', { subscriber: true });
   const socketPub = createRedis(config.REDIS_URL, logger, 'booking-socket-pub');
   const socketSub = createRedis(config.REDIS_URL, logger, 'booking-socket-sub', { subscriber: true });
+  const revokedUsers = await startRevokedUsers(redis, config.REDIS_URL, logger);
+  const tokens = accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers);
 
   const bookings = createBookingRepository(mongo);
   await bookings.ensureIndexes();
@@ -52,7 +56,7 @@ boot('booking', async () => {
     jobBackoffMs: config.BOOKING_JOB_BACKOFF_MS,
   });
 
-  serviceApp.app.use('/api/v1/bookings', bookingRoutes(service, config.JWT_PUBLIC_KEY));
+  serviceApp.app.use('/api/v1/bookings', bookingRoutes(service, tokens));
   let io: ReturnType<typeof attachRealtime> | undefined;
   registerRealtimeMetrics(serviceApp.metrics.registry, () => io);
   await startHttpService({
@@ -67,12 +71,13 @@ boot('booking', async () => {
       () => queue.close(),
       () => notifications.close(),
       () => inventory.close(),
+      () => revokedUsers.close(),
       ...[subscriber, socketSub, socketPub, redis].map((c) => () => c.quit()),
       () => mongo.close(),
     ],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     attach: (server) => {
-      io = attachRealtime(server, socketPub, socketSub, config.JWT_PUBLIC_KEY, config.CORS_ORIGINS, logger);
+      io = attachRealtime(server, socketPub, socketSub, { tokens, revokedUsers }, config.CORS_ORIGINS, logger);
     },
   });
 });

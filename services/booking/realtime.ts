@@ -2,17 +2,26 @@ import type http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { verifyAccessToken } from '../../lib/auth-middleware.js';
+import type { AccessTokenVerifier } from '../../lib/auth-middleware.js';
 import { concertRoom, fanRoom } from '../../lib/booking-requests.js';
 import type { Logger } from '../../lib/logger.js';
+import type { RevokedUsers } from '../../lib/revoked-users.js';
 import { lineRoom, PRESENCE_HEARTBEAT_MS, waitingRoomKeys } from '../../lib/waiting-room-keys.js';
 
 /**
  * A Socket.IO node. Fans authenticate with their access token and join a private
  * room; the Redis adapter delivers events raised by any node or emitter (the
- * booking workers) to the node the fan is connected to.
+ * booking workers) to the node the fan is connected to. A revoked user's token is
+ * refused at the handshake, and the sockets the user already has are closed.
  */
-export function attachRealtime(server: http.Server, pub: Redis, sub: Redis, publicKey: string, corsOrigins: string[], logger: Logger) {
+export function attachRealtime(
+  server: http.Server,
+  pub: Redis,
+  sub: Redis,
+  auth: { tokens: AccessTokenVerifier; revokedUsers: Pick<RevokedUsers, 'onRevoked'> },
+  corsOrigins: string[],
+  logger: Logger,
+) {
   const io = new Server(server, {
     path: '/socket.io',
     adapter: createAdapter(pub, sub),
@@ -23,12 +32,14 @@ export function attachRealtime(server: http.Server, pub: Redis, sub: Redis, publ
     const token = socket.handshake.auth?.token;
     try {
       if (typeof token !== 'string') throw new Error('missing token');
-      socket.data.user = verifyAccessToken(token, publicKey);
+      socket.data.user = auth.tokens.verify(token);
       next();
     } catch {
       next(new Error('unauthorized'));
     }
   });
+  // Every node learns of each revocation itself, so each closes only its own sockets.
+  auth.revokedUsers.onRevoked((userId) => io.local.in(fanRoom(userId)).disconnectSockets(true));
   const presence = createLinePresence(pub, logger);
   io.on('connection', (socket) => {
     void socket.join(fanRoom(socket.data.user.id));

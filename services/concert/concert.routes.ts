@@ -1,12 +1,12 @@
 import { Router } from 'express';
-import { requireAdmin, requireUser } from '../../lib/auth-middleware.js';
+import { type AccessTokenVerifier, requireAdmin, requireUser } from '../../lib/auth-middleware.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import { createConcertBody, listConcertsQuery, seatTypeBody } from './concert.schemas.js';
 import type { ConcertService } from './concert.service.js';
 
-export function concertRoutes(concerts: ConcertService, publicKey: string): Router {
+export function concertRoutes(concerts: ConcertService, tokens: AccessTokenVerifier): Router {
   const router = Router();
-  const admin = [requireUser(publicKey), requireAdmin];
+  const admin = [requireUser(tokens), requireAdmin];
 
   router.get('/', async (req, res) => {
     const q = parseOrThrow(listConcertsQuery, req.query, 'query');

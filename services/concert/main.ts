@@ -1,3 +1,4 @@
+import { accessTokenVerifier } from '../../lib/auth-middleware.js';
 import { boot } from '../../lib/boot.js';
 import { loadConfig } from '../../lib/config.js';
 import { createServiceApp, startHttpService } from '../../lib/http-service.js';
@@ -8,6 +9,7 @@ import { connectMongo, pingMongo } from '../../lib/mongo.js';
 import { bookingModel } from '../../lib/records/booking.record.js';
 import { createRedisLocks } from '../../lib/redis-lock.js';
 import { createRedis, pingRedis } from '../../lib/redis.js';
+import { startRevokedUsers } from '../../lib/revoked-users.js';
 import { concertConfigSchema } from './concert.config.js';
 import { createConcertRepository } from './concert.repository.js';
 import { concertRoutes } from './concert.routes.js';
@@ -18,6 +20,7 @@ boot('concert', async () => {
   const logger = createLogger('concert', config.LOG_LEVEL);
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const redis = createRedis(config.REDIS_URL, logger, 'concert');
+  const revokedUsers = await startRevokedUsers(redis, config.REDIS_URL, logger);
 
   const concerts = createConcertRepository(mongo);
   await concerts.ensureIndexes();
@@ -26,7 +29,7 @@ boot('concert', async () => {
   const service = createConcertService(concerts, inventory, loader, createRedisLocks(redis));
 
   const serviceApp = createServiceApp('concert', logger);
-  serviceApp.app.use('/api/v1/concerts', concertRoutes(service, config.JWT_PUBLIC_KEY));
+  serviceApp.app.use('/api/v1/concerts', concertRoutes(service, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));
   await startHttpService({
     name: 'concert',
     port: config.PORT,
@@ -34,7 +37,7 @@ boot('concert', async () => {
     logger,
     serviceApp,
     health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
-    shutdown: [() => inventory.close(), () => redis.quit(), () => mongo.close()],
+    shutdown: [() => inventory.close(), () => revokedUsers.close(), () => redis.quit(), () => mongo.close()],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
 });

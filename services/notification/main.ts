@@ -1,3 +1,4 @@
+import { accessTokenVerifier } from '../../lib/auth-middleware.js';
 import { boot } from '../../lib/boot.js';
 import { loadConfig } from '../../lib/config.js';
 import { createServiceApp, startHttpService } from '../../lib/http-service.js';
@@ -5,6 +6,7 @@ import { createLogger } from '../../lib/logger.js';
 import { connectMongo, pingMongo } from '../../lib/mongo.js';
 import { registerQueueMetrics } from '../../lib/queue-metrics.js';
 import { createRedis, pingRedis } from '../../lib/redis.js';
+import { startRevokedUsers } from '../../lib/revoked-users.js';
 import { createEmailRepository } from './email.repository.js';
 import { createMailTransport } from './mail.transport.js';
 import { notificationConfigSchema, senderDomain } from './notification.config.js';
@@ -18,6 +20,7 @@ boot('notification', async () => {
   const logger = createLogger('notification', config.LOG_LEVEL);
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const redis = createRedis(config.REDIS_URL, logger, 'notification-worker', { blocking: true });
+  const revokedUsers = await startRevokedUsers(redis, config.REDIS_URL, logger);
 
   const emails = createEmailRepository(mongo);
   await emails.ensureIndexes();
@@ -41,7 +44,7 @@ boot('notification', async () => {
     logger,
   });
 
-  serviceApp.app.use('/api/v1/notifications', notificationRoutes(notifications, config.JWT_PUBLIC_KEY));
+  serviceApp.app.use('/api/v1/notifications', notificationRoutes(notifications, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));
   await startHttpService({
     name: 'notification',
     port: config.PORT,
@@ -50,7 +53,7 @@ boot('notification', async () => {
     serviceApp,
     health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
     // The worker first: it stops taking jobs and lets in-flight emails finish.
-    shutdown: [() => worker.close(), async () => transport.close(), () => queueMetrics.close(), () => redis.quit(), () => mongo.close()],
+    shutdown: [() => worker.close(), async () => transport.close(), () => queueMetrics.close(), () => revokedUsers.close(), () => redis.quit(), () => mongo.close()],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
   // Take jobs only once the HTTP side is up, so a failed start never leaves jobs half done.

@@ -1,11 +1,11 @@
 import { Router } from 'express';
-import { requireUser } from '../../lib/auth-middleware.js';
+import { type AccessTokenVerifier, requireUser } from '../../lib/auth-middleware.js';
 import { pagination, parseOrThrow } from '../../lib/validation.js';
 import type { NotificationService } from './notification.service.js';
 
-export function notificationRoutes(notifications: NotificationService, publicKey: string): Router {
+export function notificationRoutes(notifications: NotificationService, tokens: AccessTokenVerifier): Router {
   const router = Router();
-  router.get('/', requireUser(publicKey), async (req, res) => {
+  router.get('/', requireUser(tokens), async (req, res) => {
     res.json(await notifications.listForUser(req.user!.id, parseOrThrow(pagination, req.query, 'query')));
   });
   return router;
