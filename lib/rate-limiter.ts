@@ -13,6 +13,12 @@ export interface RateLimitRule {
   windowMs: number;
 }
 
+/** The 429 every limit answers with: the public error shape and Retry-After in whole seconds. */
+export function rateLimitedError(retryAfterMs: number): AppError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new AppError('rate_limited', `Too many attempts; retry in ${seconds} s`, undefined, { 'Retry-After': String(seconds) });
+}
+
 /** Redis-backed fixed-window limiter shared by every process that limits anything. */
 export function createRateLimiter(redis: Redis) {
   defineLuaCommands(redis, KERNEL_LUA_DIR, ['rate-limit-1.lua']);
@@ -22,10 +28,7 @@ export function createRateLimiter(redis: Redis) {
     async hit(rule: RateLimitRule, subject: string): Promise<void> {
       const key = `{ratelimit:${rule.name}:${subject}}`;
       const [allowed, retryAfterMs] = await commands.rateLimit(key, rule.windowMs, rule.limit);
-      if (allowed !== 1) {
-        const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-        throw new AppError('rate_limited', `Too many attempts; retry in ${seconds} s`, undefined, { 'Retry-After': String(seconds) });
-      }
+      if (allowed !== 1) throw rateLimitedError(retryAfterMs);
     },
   };
 }

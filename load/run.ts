@@ -39,6 +39,12 @@ export interface LoadResult {
 
 const K6 = path.join(ROOT, '.tools/bin/k6');
 const DEFAULT_FANS: Record<Scenario, number> = { storm: 1000, duplicates: 200, ramp: 1000, journey: 200 };
+/**
+ * k6 sends every fan from this one machine, and the ramp has each fan submit dozens of
+ * bookings a minute (across its concerts): a stack started here raises the per-IP join
+ * and per-fan submission limits, which would otherwise stop the measurement, not a flood.
+ */
+const LOAD_LIMITS = { WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000', BOOKING_SUBMIT_LIMIT: '1000000' };
 
 async function healthy(url: string) {
   try {
@@ -138,7 +144,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   if (!(await healthy(baseUrl))) {
     log(`no stack answers at ${baseUrl}: starting one`);
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'onsale-load-'));
-    platform = await startPlatform({ dataDir, gatewayPort: await freePort(), output: () => ({ kind: 'ignore' }), env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' } });
+    platform = await startPlatform({ dataDir, gatewayPort: await freePort(), output: () => ({ kind: 'ignore' }), env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...LOAD_LIMITS } });
     baseUrl = platform.gatewayUrl;
   }
   try {

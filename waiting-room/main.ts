@@ -11,6 +11,7 @@ import { bookingModel } from '../lib/records/booking.record.js';
 import { createConcertCache } from '../lib/records/concert-cache.js';
 import { concertModel } from '../lib/records/concert.record.js';
 import { createRedisLocks } from '../lib/redis-lock.js';
+import { createRateLimiter } from '../lib/rate-limiter.js';
 import { createRedis, pingRedis } from '../lib/redis.js';
 import { startRevokedUsers } from '../lib/revoked-users.js';
 import { startLineTicker } from './line-ticker.js';
@@ -39,6 +40,8 @@ boot('waiting-room', async () => {
     tokenSecret: config.ADMISSION_TOKEN_SECRET,
     defaults,
     statusCacheMs: config.STATUS_CACHE_MS,
+    joinLimiter: createRateLimiter(redis),
+    joinLimitPerIp: { limit: config.WAITING_ROOM_JOIN_LIMIT_PER_IP, windowMs: config.WAITING_ROOM_JOIN_WINDOW_MS },
     metrics,
     logger,
   });

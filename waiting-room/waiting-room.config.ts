@@ -19,6 +19,13 @@ export const waitingRoomConfigSchema = z.object({
     .refine((v) => v > PRESENCE_HEARTBEAT_MS * 2, `must be well above the socket presence heartbeat (${PRESENCE_HEARTBEAT_MS} ms)`),
   /** Status answers are computed from a per-process snapshot of each line this old at most. */
   STATUS_CACHE_MS: positiveInt.default(250),
+  /**
+   * Joins one client IP may make per window before `429 rate_limited`: a flood of
+   * accounts from one machine. Fans behind one NAT share an IP, so this is far above
+   * what a household needs; the IP is the one the gateway vouches for (never a client-written X-Forwarded-For).
+   */
+  WAITING_ROOM_JOIN_LIMIT_PER_IP: positiveInt.default(300),
+  WAITING_ROOM_JOIN_WINDOW_MS: positiveInt.default(60_000),
   /** Defaults for concerts whose waiting-room settings leave them out. */
   DEFAULT_ADMIT_PER_SECOND: positiveInt.default(10),
   DEFAULT_TOKEN_TTL_SECONDS: positiveInt.default(300),

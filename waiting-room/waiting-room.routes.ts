@@ -21,7 +21,7 @@ export function waitingRoomRoutes(service: WaitingRoomService, tokens: AccessTok
   const router = Router();
   router.use(requireUser(tokens));
   router.post('/:concertId/join', async (req, res) => {
-    res.json(await service.join(req.user!.id, concertIdOf(req.params.concertId)));
+    res.json(await service.join(req.user!.id, concertIdOf(req.params.concertId), req.ip ?? 'unknown'));
   });
   router.get('/:concertId/status', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');

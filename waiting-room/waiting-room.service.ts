@@ -1,6 +1,7 @@
 import { signAdmissionToken } from '../lib/admission-token.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { RateLimiter, RateLimitRule } from '../lib/rate-limiter.js';
 import type { ConcertCache } from '../lib/records/concert-cache.js';
 import type { FanPlace, LineRepository, LineSnapshot } from './line.repository.js';
 import type { WaitingRoomMetrics } from './waiting-room.metrics.js';
@@ -28,6 +29,9 @@ export interface WaitingRoomServiceOptions {
   tokenSecret: string;
   defaults: { admitPerSecond: number; tokenTtlSeconds: number };
   statusCacheMs: number;
+  /** Joins per client IP (a flood of accounts from one machine). */
+  joinLimiter: RateLimiter;
+  joinLimitPerIp: Omit<RateLimitRule, 'name'>;
   metrics: WaitingRoomMetrics;
   logger: Logger;
 }
@@ -45,6 +49,7 @@ const PRESENCE_FLUSH_MS = 1_000;
  */
 export function createWaitingRoomService(opts: WaitingRoomServiceOptions) {
   const { lines, concerts } = opts;
+  const joinRule: RateLimitRule = { name: 'waiting-room-join-ip', ...opts.joinLimitPerIp };
   const snapshots = new Map<string, { at: number; value: Promise<LineSnapshot> }>();
   const places = new Map<string, { at: number; place: FanPlace }>();
   let seen = new Map<string, Set<string>>();
@@ -123,7 +128,8 @@ export function createWaitingRoomService(opts: WaitingRoomServiceOptions) {
   }
 
   return {
-    async join(fanId: string, concertId: string): Promise<LineStatus> {
+    async join(fanId: string, concertId: string, clientIp: string): Promise<LineStatus> {
+      await opts.joinLimiter.hit(joinRule, clientIp);
       const settings = await settingsOf(concertId);
       if (Date.now() >= settings.startsAtMs) throw new AppError('concert_started');
       await lines.join(concertId, fanId, settings.opensAtMs);

@@ -16,16 +16,7 @@ local counterKey = KEYS[1]
 local windowMs = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 
-local hits = redis.call('INCR', counterKey)
-if hits == 1 then
-  redis.call('PEXPIRE', counterKey, windowMs)
-end
-if hits <= limit then
-  return { 1, 0 }
-end
-local ttl = redis.call('PTTL', counterKey)
-if ttl < 0 then
-  redis.call('PEXPIRE', counterKey, windowMs)
-  ttl = windowMs
-end
-return { 0, ttl }
+--- @include "includes/fixed-window-hit"
+
+local allowed, retryAfterMs = fixedWindowHit(counterKey, windowMs, limit)
+return { allowed, retryAfterMs }

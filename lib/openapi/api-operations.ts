@@ -216,14 +216,26 @@ export const API_OPERATIONS: ApiOperation[] = [
     description:
       'Queues the request and answers 202 at once; the decision arrives as the Socket.IO event `booking:result` and at ' +
       '`GET /api/v1/bookings/requests/{requestId}`. With `Prefer: wait=N` the answer waits for the decision (201 or the 409 reason; ' +
-      '202 if it takes longer than N seconds). Refusals known without the queue (sold out, already booked, started) answer 409 at once.',
+      '202 if it takes longer than N seconds). Refusals known without the queue (sold out, already booked, started) answer 409 at once. ' +
+      'Each fan may submit `BOOKING_SUBMIT_LIMIT` times per `BOOKING_SUBMIT_WINDOW_MS` (20 a minute by default); a retry that gets the ' +
+      'stored answer of its Idempotency-Key back is not counted.',
     access: 'user',
     request: { body: submitBookingBody, headers: bookingHeaders },
     responses: {
       201: { description: 'Confirmed (only with `Prefer: wait`).', schema: bookingResponse, headers: { 'Preference-Applied': 'Echoes `wait=N`.' } },
       202: { description: 'Queued.', schema: queuedBookingResponse, headers: { Location: 'Where to poll the decision.' } },
     },
-    errors: [...BODY_ERRORS, 'unauthorized', 'admission_required', 'not_found', 'already_booked', 'sold_out', 'concert_started', 'idempotency_key_reused'],
+    errors: [
+      ...BODY_ERRORS,
+      'unauthorized',
+      'admission_required',
+      'not_found',
+      'already_booked',
+      'sold_out',
+      'concert_started',
+      'idempotency_key_reused',
+      'rate_limited',
+    ],
   },
   {
     method: 'get',
@@ -290,11 +302,11 @@ export const API_OPERATIONS: ApiOperation[] = [
     description:
       'Joining twice keeps the same place. Before `opensAt` fans join the pre-queue and get their places drawn at random when the line opens. ' +
       'Once admitted the answer carries the admission token (also pushed as the Socket.IO event `waiting-room:admitted`). ' +
-      'Concerts without a waiting room answer 404.',
+      'Concerts without a waiting room answer 404. Joins are limited per client IP (`WAITING_ROOM_JOIN_LIMIT_PER_IP`).',
     access: 'user',
     request: { params: idParam('concertId', 'Concert') },
     responses: { 200: { description: 'Your place in the line.', schema: lineStatusResponse } },
-    errors: ['unauthorized', 'not_found', 'concert_started'],
+    errors: ['unauthorized', 'not_found', 'concert_started', 'rate_limited'],
   },
   {
     method: 'get',

@@ -6,6 +6,12 @@ export const bookingConfigSchema = z.object({
   /** Tries per booking job before the seat is released and the fan told no (MongoDB down too long). */
   BOOKING_JOB_ATTEMPTS: positiveInt.default(6),
   BOOKING_JOB_BACKOFF_MS: positiveInt.default(500),
+  /**
+   * Booking submissions one fan may make per window before `429 rate_limited`. A fan
+   * needs one seat per concert; a retry that replays an Idempotency-Key's answer is free.
+   */
+  BOOKING_SUBMIT_LIMIT: positiveInt.default(20),
+  BOOKING_SUBMIT_WINDOW_MS: positiveInt.default(60_000),
   /** HS256 secret shared with the waiting room, which signs the admission tokens. */
   ADMISSION_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
   /** Origins allowed to open Socket.IO connections from a browser; comma-separated, empty = same origin only. */

@@ -73,15 +73,14 @@ export function createBookingService(deps: BookingServiceDeps) {
   return {
     async submit(user: AuthenticatedUser, body: { concertId: string; seatTypeId: string }, opts: { idempotencyKey?: string; waitSeconds?: number; admissionToken?: string }): Promise<SubmitAnswer> {
       let requestId = new Types.ObjectId().toHexString();
-      if (opts.idempotencyKey) {
-        const earlier = await requests.claimIdempotencyKey(user.id, opts.idempotencyKey, requestId, body);
-        if (earlier) {
-          if (!earlier.sameBody) throw new AppError('idempotency_key_reused');
-          const stored = await requests.get(earlier.requestId);
-          if (stored) return awaitAnswer(earlier.requestId, opts.waitSeconds);
-          // Claimed by a try that died before queueing: finish it under the same id.
-          requestId = earlier.requestId;
-        }
+      // The fan's flood limit and the Idempotency-Key's claim: one round trip; a replay is not counted.
+      const earlier = await requests.admitSubmission(user.id, opts.idempotencyKey, requestId, body);
+      if (earlier) {
+        if (!earlier.sameBody) throw new AppError('idempotency_key_reused');
+        const stored = await requests.get(earlier.requestId);
+        if (stored) return awaitAnswer(earlier.requestId, opts.waitSeconds);
+        // Claimed by a try that died before queueing: finish it under the same id.
+        requestId = earlier.requestId;
       }
       const request = { requestId, userId: user.id, concertId: body.concertId, seatTypeId: body.seatTypeId };
 

@@ -43,7 +43,7 @@ boot('booking', async () => {
   const notifications = new Queue(QUEUES.notifications.name, { connection: redis, prefix: QUEUES.notifications.prefix });
   const service = createBookingService({
     bookings,
-    requests: createRequestStore(redis),
+    requests: createRequestStore(redis, { limit: config.BOOKING_SUBMIT_LIMIT, windowMs: config.BOOKING_SUBMIT_WINDOW_MS }),
     waiter: createDecisionWaiter(subscriber, logger),
     inventory,
     loader: createInventoryLoader(redis, inventory, concerts, bookings.model, logger),

@@ -1,6 +1,28 @@
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { REQUEST_TTL_SECONDS, requestKey, type Decision, type RejectionReason } from '../../lib/booking-requests.js';
+import { defineLuaCommands } from '../../lib/lua-scripts.js';
+import { rateLimitedError } from '../../lib/rate-limiter.js';
+
+const LUA_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), 'lua');
+
+/** Return codes of claim-submission-2.lua. */
+export enum ClaimSubmissionCode {
+  RateLimited = 0,
+  Admitted = 1,
+  Replay = 2,
+}
+
+interface RequestStoreCommands {
+  claimSubmission(counterKey: string, claimKey: string, windowMs: number, limit: number, claimValue: string, claimTtlSeconds: number): Promise<[ClaimSubmissionCode, string]>;
+}
+
+/** How many submissions one fan may make per window (replays of an Idempotency-Key are free). */
+export interface SubmitLimit {
+  limit: number;
+  windowMs: number;
+}
 
 export interface StoredRequest {
   requestId: string;
@@ -12,10 +34,14 @@ export interface StoredRequest {
   booking?: Decision['booking'];
 }
 
-const idempotencyKey = (userId: string, key: string) => `{idempotency:${userId}}:${key}`;
+// One hash tag per fan, so the counter and the key's claim sit in one Cluster slot.
+const submitCounterKey = (userId: string) => `{fan:${userId}}:submits`;
+const idempotencyKey = (userId: string, key: string) => `{fan:${userId}}:idempotency:${key}`;
 
 /** Booking requests' status in Redis (they expire; confirmed bookings stay in MongoDB). */
-export function createRequestStore(redis: Redis) {
+export function createRequestStore(redis: Redis, submitLimit: SubmitLimit) {
+  defineLuaCommands(redis, LUA_DIR, ['claim-submission-2.lua']);
+  const commands = redis as unknown as RequestStoreCommands;
   return {
     async create(req: Omit<StoredRequest, 'status'>, submittedAt: number) {
       const key = requestKey(req.requestId);
@@ -52,15 +78,33 @@ export function createRequestStore(redis: Redis) {
     },
 
     /**
-     * Claims an Idempotency-Key for a new request id. Returns the request id the
-     * key already stands for (and whether it was for the same body), or null when claimed now.
+     * Admits a new submission under the fan's rate limit and claims its
+     * Idempotency-Key (if any) for `requestId`, in one round trip. Returns the
+     * request id the key already stands for (and whether it was for the same body),
+     * uncounted, or null when admitted now; throws 429 `rate_limited` over the limit.
      */
-    async claimIdempotencyKey(userId: string, key: string, requestId: string, body: object): Promise<{ requestId: string; sameBody: boolean } | null> {
+    async admitSubmission(userId: string, key: string | undefined, requestId: string, body: object): Promise<{ requestId: string; sameBody: boolean } | null> {
       const fingerprint = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-      const previous = await redis.set(idempotencyKey(userId, key), `${requestId}|${fingerprint}`, 'EX', REQUEST_TTL_SECONDS, 'NX', 'GET');
-      if (previous === null) return null;
-      const [previousId, previousFingerprint] = previous.split('|');
-      return { requestId: previousId, sameBody: previousFingerprint === fingerprint };
+      const [code, value] = await commands.claimSubmission(
+        submitCounterKey(userId),
+        key ? idempotencyKey(userId, key) : submitCounterKey(userId),
+        submitLimit.windowMs,
+        submitLimit.limit,
+        key ? `${requestId}|${fingerprint}` : '',
+        REQUEST_TTL_SECONDS,
+      );
+      switch (code) {
+        case ClaimSubmissionCode.Admitted:
+          return null;
+        case ClaimSubmissionCode.Replay: {
+          const [previousId, previousFingerprint] = value.split('|');
+          return { requestId: previousId, sameBody: previousFingerprint === fingerprint };
+        }
+        case ClaimSubmissionCode.RateLimited:
+          throw rateLimitedError(Number(value));
+        default:
+          throw new Error(`claim-submission returned unknown code ${code}`);
+      }
     },
   };
 }
