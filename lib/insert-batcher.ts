@@ -37,11 +37,17 @@ export function createInsertBatcher<T>(insertMany: (docs: T[]) => Promise<unknow
       for (const p of batch) p.resolve('inserted');
     } catch (err) {
       const writeErrors = (err as { writeErrors?: WriteErrorLike[] | WriteErrorLike }).writeErrors;
-      if (!writeErrors) {
+      const perDocument = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+      // Only a server reply naming the documents it refused says the others were
+      // written. The driver's bulk error for an unreachable server, a lost connection
+      // or a write-concern failure has an empty list: nothing is known to be written
+      // and every caller must retry (reading it as "none failed" confirmed bookings
+      // that never reached MongoDB while it was down).
+      if (!perDocument.length) {
         for (const p of batch) p.reject(err);
         return;
       }
-      const failed = new Map((Array.isArray(writeErrors) ? writeErrors : [writeErrors]).map((w) => [w.index, w.code ?? w.err?.code]));
+      const failed = new Map(perDocument.map((w) => [w.index, w.code ?? w.err?.code]));
       batch.forEach((p, index) => {
         if (!failed.has(index)) p.resolve('inserted');
         else if (failed.get(index) === 11000) p.resolve('duplicate');
