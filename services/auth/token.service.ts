@@ -60,8 +60,9 @@ export function createTokenService(redis: Redis, revokedUsers: RevokedUsers, set
 
   /** Access tokens of the user issued up to `throughMs` stop working in every process. */
   async function revokeAccessTokens(userId: string, throughMs: number): Promise<void> {
-    await revokeUser(redis, userId, throughMs, settings.accessTtlSeconds * 1000);
+    // This process refuses them before the write even starts; the others hear it over pub/sub.
     revokedUsers.note(userId, throughMs);
+    await revokeUser(redis, userId, throughMs, settings.accessTtlSeconds * 1000);
   }
 
   return {
