@@ -12,6 +12,8 @@ import type { AnswerBook, StormRequest } from './answers.js';
 export class SocketFans {
   disconnects = 0;
   reconnects = 0;
+  /** booking:result events received, whatever they said. */
+  events = 0;
   private readonly sockets: Socket[] = [];
   private readonly requestOfFan = new Map<string, StormRequest>();
 
@@ -49,6 +51,7 @@ export class SocketFans {
     });
     this.sockets.push(socket);
     socket.on('booking:result', (event: { requestId: string; status: 'confirmed' | 'rejected'; reason?: string; booking?: { id: string } }) => {
+      this.events++;
       this.book.record(event.requestId, { status: event.status, reason: event.reason, bookingId: event.booking?.id, via: 'socket' });
     });
     socket.on('disconnect', () => this.disconnects++);

@@ -80,6 +80,8 @@ export interface ReliabilityReport {
   decisionsPerSecond: number | null;
   decisionLatencyMs: { p50: number | null; p95: number | null; max: number | null };
   answeredVia: Record<string, number>;
+  decidedAfterFault: number;
+  answeredViaAfterFault: Record<string, number>;
   faultWindow: { startedAtMs: number; endedAtMs: number; details: Record<string, unknown> } | null;
   invariants: 'hold' | string;
   [extra: string]: unknown;
@@ -232,6 +234,12 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
     for (const a of book.first.values()) if (a.status === 'rejected') rejected[a.reason ?? '?'] = (rejected[a.reason ?? '?'] ?? 0) + 1;
     const answeredVia: Record<string, number> = {};
     for (const a of book.first.values()) answeredVia[a.via] = (answeredVia[a.via] ?? 0) + 1;
+    const decidedAfterFault = faultWindow ? [...decided].filter(([, d]) => d.decidedAt >= faultWindow!.endedAt) : [];
+    const answeredViaAfterFault: Record<string, number> = {};
+    for (const [id] of decidedAfterFault) {
+      const via = book.first.get(id)?.via ?? 'none';
+      answeredViaAfterFault[via] = (answeredViaAfterFault[via] ?? 0) + 1;
+    }
 
     const report: ReliabilityReport = {
       scenario: scenario.name,
@@ -252,13 +260,23 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
       decisionsPerSecond: decisionTimes.length > 1 ? Math.round((decisionTimes.length / Math.max(1, decisionTimes.at(-1)! - decisionTimes[0])) * 1000) : null,
       decisionLatencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.at(-1) ?? null },
       answeredVia,
+      decidedAfterFault: decidedAfterFault.length,
+      answeredViaAfterFault,
       faultWindow: faultWindow
         ? { startedAtMs: faultWindow.startedAt - stormStartedAt, endedAtMs: faultWindow.endedAt - stormStartedAt, details: faultWindow.details ?? {} }
         : null,
       invariants: invariantsVerdict,
       seats: { capacity, seatTypes: Object.fromEntries(seatTypes.map((s) => [s.name, s.capacity])) },
       ...(sockets
-        ? { sockets: { fans: fans.length, disconnects: sockets.disconnects, reconnects: sockets.reconnects, connectedAtEnd: sockets.connected } }
+        ? {
+            sockets: {
+              fans: fans.length,
+              resultEvents: sockets.events,
+              disconnects: sockets.disconnects,
+              reconnects: sockets.reconnects,
+              connectedAtEnd: sockets.connected,
+            },
+          }
         : {}),
       restReads: { unknown: book.unknownReads, failed: book.failedReads },
     };
