@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -27,8 +28,16 @@ export function createServiceApp(service: string, logger: Logger): ServiceApp {
   app.use(requestContext(logger));
   app.use(metrics.httpMiddleware);
   app.use(requireJsonBody);
-  app.use(express.json({ limit: JSON_BODY_LIMIT, strict: true }));
+  app.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, verify: requireUtf8 }));
   return { app, metrics };
+}
+
+/**
+ * JSON travels as UTF-8 (RFC 8259). body-parser would decode invalid bytes to
+ * U+FFFD and carry on, so `{"name":"\xff"}` would be stored as "\ufffd": refuse it.
+ */
+function requireUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: string) {
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(buf)) throw new AppError('malformed_json', 'The body is not valid UTF-8');
 }
 
 export type HealthCheck = () => Promise<unknown>;

@@ -25,18 +25,33 @@ export function requireJsonBody(req: Request, _res: Response, next: NextFunction
 /** Object ids are 24 hex chars; anything else is a 404 for path params, never a cast error. */
 export const objectIdString = z.string().regex(/^[a-f0-9]{24}$/i, 'must be a 24-character hex id').transform((v) => v.toLowerCase());
 
-/** Human text: trimmed, no control characters. */
+// A surrogate half without its partner: not text, and stored it would silently become U+FFFD.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Human text: trimmed, no control characters (C0, DEL and C1 alike: \p{Cc}), well-formed UTF-16. */
 export const plainText = (max: number) =>
   z
     .string()
     .trim()
     .min(1)
     .max(max)
-    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+    .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters')
+    .refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed Unicode');
+
+/**
+ * An integer query parameter in decimal digits. z.coerce.number() would read ''
+ * and ' ' as 0, '0x10' as 16, '1e3' as 1000 and '10\n' as 10: a typo or a probe
+ * must be a 400, not a different page.
+ */
+export const queryInteger = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : v),
+    z.number({ invalid_type_error: 'must be a whole number in decimal digits' }).int().min(min).max(max),
+  );
 
 export const pagination = z
   .object({
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    offset: z.coerce.number().int().min(0).max(100_000).default(0),
+    limit: queryInteger(1, 100).default(20),
+    offset: queryInteger(0, 100_000).default(0),
   })
   .strict();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { plainText } from '../../lib/validation.js';
+import { plainText, queryInteger } from '../../lib/validation.js';
 
 /** Largest seat type we initialise in one go (a stadium block); bigger venues use several seat types. */
 export const MAX_CAPACITY = 100_000;
@@ -46,8 +46,8 @@ export const createConcertBody = z
 
 export const listConcertsQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    offset: z.coerce.number().int().min(0).max(100_000).default(0),
+    limit: queryInteger(1, 100).default(20),
+    offset: queryInteger(0, 100_000).default(0),
     when: z.enum(['upcoming', 'past', 'all']).default('upcoming'),
   })
   .strict();
