@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { parse as parseUrl } from 'node:url';
 import express from 'express';
 import helmet from 'helmet';
@@ -108,10 +108,20 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
     }
     // A chunked body has no declared length: count it as it streams. (A declared
     // length is enforced by node's parser; no length and no chunking means no body.)
-    if (declared === undefined && req.headers['transfer-encoding'] !== undefined) {
+    const chunked = declared === undefined && req.headers['transfer-encoding'] !== undefined;
+    const parts: Buffer[] = [];
+    // http-proxy turns a DELETE or OPTIONS without Content-Length into one with
+    // "Content-Length: 0" and no Transfer-Encoding, yet still streams the chunked
+    // body after it: the service would read those bytes as a second request on the
+    // shared keep-alive connection (request smuggling past every check above; a
+    // DELETE answered 413 was even carried out). Such a body is read here and
+    // forwarded with its length.
+    const bufferBody = chunked && (req.method === 'DELETE' || req.method === 'OPTIONS');
+    if (chunked) {
       let received = 0;
       req.on('data', (chunk: Buffer) => {
         received += chunk.length;
+        if (bufferBody) parts.push(chunk);
         if (received > limit && !res.headersSent) {
           sendError(res, new AppError('payload_too_large'), { Connection: 'close' });
           req.destroy();
@@ -119,7 +129,14 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
       });
     }
     forwardClientAddress(req, clientAddress(req));
-    proxy.web(req, res, { target: targets.get(route.target) });
+    if (!bufferBody) return proxy.web(req, res, { target: targets.get(route.target) });
+    req.on('end', () => {
+      if (res.headersSent) return;
+      const body = Buffer.concat(parts);
+      delete req.headers['transfer-encoding'];
+      req.headers['content-length'] = String(body.length);
+      proxy.web(req, res, { target: targets.get(route.target), buffer: Readable.from([body]) });
+    });
   }
 
   /**
