@@ -50,12 +50,14 @@ export function finishServiceApp(app: Express, logger: Logger) {
     let appError: AppError;
     if (err instanceof AppError) appError = err;
     // The router could not percent-decode a path parameter (e.g. `%E0%A4%A`): the client's URL, not our fault.
-    else if (err instanceof URIError && (err as URIError & { status?: number }).status === 400) appError = new AppError('malformed_request', 'The URL path is not valid percent-encoding');
+    else if (err instanceof URIError && (err as URIError & { status?: number }).status === 400)
+      appError = new AppError('malformed_request', 'The URL path is not valid percent-encoding');
     else if (err?.type === 'entity.parse.failed') appError = new AppError('malformed_json');
     // body-parser inflates gzip/deflate/br bodies; a body that fails to decode is passed on as a bare 400 without a type.
     else if (err?.status === 400 && err.type === undefined && req.headers['content-encoding'] !== undefined) {
       appError = new AppError('malformed_request', 'The body could not be decoded with its Content-Encoding');
-    } else if (err?.type === 'request.aborted' || err?.type === 'request.size.invalid') appError = new AppError('malformed_request', 'The body ended before its declared length');
+    } else if (err?.type === 'request.aborted' || err?.type === 'request.size.invalid')
+      appError = new AppError('malformed_request', 'The body ended before its declared length');
     else if (err?.type === 'entity.too.large') appError = new AppError('payload_too_large');
     else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') appError = new AppError('unsupported_media_type');
     else {
@@ -155,7 +157,12 @@ export function answerClientErrors(server: http.Server) {
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
     const error = err.code === 'HPE_HEADER_OVERFLOW' ? new AppError('headers_too_large') : new AppError('malformed_request');
     const body = JSON.stringify(error.toBody());
-    const head = Object.entries({ ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' })
+    const head = Object.entries({
+      ...headers,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+    })
       .map(([name, value]) => `${name}: ${value}`)
       .join('\r\n');
     socket.end(`HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status]}\r\n${head}\r\n\r\n${body}`);
