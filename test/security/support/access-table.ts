@@ -1,0 +1,222 @@
+import jwt from 'jsonwebtoken';
+import { ADMISSION_TOKEN_AUDIENCE, ADMISSION_TOKEN_ISSUER, signAdmissionToken } from '../../../lib/admission-token.js';
+import type { BadCase } from './bad-inputs.js';
+import type { Account, World } from './world.js';
+
+/** Who calls: nobody, the fan who owns the resources, another fan, the admin. */
+export type Caller = 'anonymous' | 'fan' | 'otherFan' | 'admin';
+export const CALLERS: Caller[] = ['anonymous', 'fan', 'otherFan', 'admin'];
+
+/** A request a caller could validly send; the suites fill the path template and add the caller's token. */
+export interface ValidRequest {
+  params?: Record<string, string>;
+  /** Raw query string without `?`. */
+  query?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Replaces the caller's own token (a fresh session for calls that end it); null sends none. */
+  token?: string | null;
+}
+
+export interface AccessRow {
+  /** The status each caller gets for a valid request: 2xx allowed, 401/403/404 denied. */
+  expect: Record<Caller, number>;
+  /** The error code of each denial, when it is not the usual one for its status (401 unauthorized, 403 forbidden, 404 not_found). */
+  deniedCode?: Partial<Record<Caller, string>>;
+  /** Why the row looks the way it does, when it is not obvious. */
+  note?: string;
+  /** A valid request as `caller` would send it; creates fresh resources when the call consumes them. */
+  request(world: World, caller: Caller): Promise<ValidRequest> | ValidRequest;
+  /** Bad inputs this endpoint needs beyond what its OpenAPI description implies. */
+  extraBadInputs?(world: World): BadCase[];
+  /**
+   * What an id that exists nowhere answers in each path parameter, when not 404.
+   * Only for pages that are static shells (the page's own API calls answer 404).
+   */
+  nonexistentIdStatus?: number;
+  /** Runs after every other row: the call ends the caller's sessions. */
+  last?: boolean;
+}
+
+const ALL_OK = (status: number): Record<Caller, number> => ({ anonymous: status, fan: status, otherFan: status, admin: status });
+const USERS_ONLY = (status: number): Record<Caller, number> => ({ anonymous: 401, fan: status, otherFan: status, admin: status });
+const ADMIN_ONLY = (status: number): Record<Caller, number> => ({ anonymous: 401, fan: 403, otherFan: 403, admin: status });
+/** The fan owns the resource; another fan is told it does not exist; the admin sees everything. */
+const OWNER_OR_ADMIN = (status: number): Record<Caller, number> => ({ anonymous: 401, fan: status, otherFan: 404, admin: status });
+
+const accountOf = (world: World, caller: Caller): Account | undefined =>
+  caller === 'anonymous' ? undefined : caller === 'fan' ? world.fan : caller === 'otherFan' ? world.otherFan : world.admin;
+
+let seatTypeCounter = 0;
+
+/**
+ * THE table: every public endpoint (the OpenAPI operations the gateway serves,
+ * and the gateway's own routes) with what each caller gets. The authorisation
+ * matrix checks every cell; the bad-input suite sends its bad inputs with the
+ * token of a caller allowed here, so validation is reached, not a 401. Both
+ * fail when an endpoint is served that this table does not list.
+ */
+export const ACCESS_TABLE: Record<string, AccessRow> = {
+  'POST /api/v1/auth/register': {
+    expect: ALL_OK(201),
+    request: () => ({ body: { email: `new-${Date.now()}-${++seatTypeCounter}@security.test`, password: 'correct-horse-battery', name: 'New Fan' } }),
+  },
+  'POST /api/v1/auth/login': {
+    expect: ALL_OK(200),
+    note: 'the credentials are the body; anonymous signs in as the fan',
+    request: (world, caller) => {
+      const account = accountOf(world, caller) ?? world.fan;
+      return { body: { email: account.email, password: account.password } };
+    },
+  },
+  'POST /api/v1/auth/refresh': {
+    expect: ALL_OK(200),
+    note: 'the refresh token is the credential; each call spends a fresh one',
+    request: async (world, caller) => {
+      const account = caller === 'admin' ? await world.freshAdminSession() : await world.freshAccount(caller);
+      return { body: { refreshToken: account.refreshToken } };
+    },
+    extraBadInputs: () =>
+      ['\u0000', '{"$ne":null}', 'a.b.c.d', `${'a'.repeat(24)}.${'b'.repeat(16)}.${'c'.repeat(16)}.${'d'.repeat(43)}`].map((refreshToken) => ({
+        category: 'credentials',
+        name: `refresh token ${JSON.stringify(refreshToken).slice(0, 40)}`,
+        mutate: (req) => ({ ...req, body: { refreshToken } }),
+        expect: { status: 401, code: 'invalid_refresh_token' },
+      })),
+  },
+  'POST /api/v1/auth/logout': {
+    expect: USERS_ONLY(204),
+    note: 'ends every session of the caller, so each call uses a session of its own',
+    last: true,
+    request: async (world, caller) => {
+      if (caller === 'anonymous') return {};
+      const account = caller === 'admin' ? await world.freshAdminSession() : await world.freshAccount(caller);
+      return { token: account.token };
+    },
+  },
+  'GET /api/v1/auth/profile': { expect: USERS_ONLY(200), request: () => ({}) },
+  'DELETE /api/v1/auth/me': {
+    expect: { anonymous: 401, fan: 204, otherFan: 204, admin: 403 },
+    note: 'deletes the caller (a fresh account each time); the configured admin cannot be deleted',
+    last: true,
+    request: async (world, caller) => {
+      if (caller === 'anonymous') return { body: { password: world.fan.password } };
+      const account = caller === 'admin' ? await world.freshAdminSession() : await world.freshAccount(caller);
+      return { token: account.token, body: { password: account.password } };
+    },
+  },
+  'GET /api/v1/concerts': { expect: ALL_OK(200), request: () => ({ query: 'limit=5&offset=0&when=upcoming' }) },
+  'POST /api/v1/concerts': {
+    expect: ADMIN_ONLY(201),
+    request: () => ({
+      body: {
+        name: 'Matrix Night',
+        venue: 'Test Hall',
+        startsAt: new Date(Date.now() + 30 * 24 * 3600_000).toISOString(),
+        // Every optional part present, so the bad-input suite reaches the nested fields too.
+        seatTypes: [{ name: 'Floor', description: 'Standing', price: 25.5, capacity: 10 }],
+        waitingRoom: { enabled: true, opensAt: new Date(Date.now() + 24 * 3600_000).toISOString(), admitPerSecond: 5, maxActive: 100, tokenTtlSeconds: 300 },
+      },
+    }),
+  },
+  'GET /api/v1/concerts/{id}': { expect: ALL_OK(200), request: (world) => ({ params: { id: world.concert.id } }) },
+  'GET /api/v1/concerts/{id}/seat-types': { expect: ALL_OK(200), request: (world) => ({ params: { id: world.concert.id } }) },
+  'POST /api/v1/concerts/{id}/seat-types': {
+    expect: ADMIN_ONLY(201),
+    request: (world) => ({
+      params: { id: world.concert.id },
+      body: { name: `Balcony ${++seatTypeCounter}`, description: 'Seated', price: 40, capacity: 20 },
+    }),
+  },
+  'GET /api/v1/concerts/{id}/seat-types/{seatTypeId}': {
+    expect: ALL_OK(200),
+    request: (world) => ({ params: { id: world.concert.id, seatTypeId: world.concert.seatTypeId } }),
+  },
+  'POST /api/v1/bookings': {
+    expect: USERS_ONLY(202),
+    note: 'any signed-in user may book (admins too); each caller submits once for a concert nobody else booked',
+    request: (world) => ({ body: { concertId: world.openConcert.id, seatTypeId: world.openConcert.seatTypeId } }),
+    extraBadInputs: (world) => {
+      // The waiting-room concert needs the fan's own admission token: anything else is refused before the queue.
+      const secret = world.platform.services.get('booking')?.env.ADMISSION_TOKEN_SECRET;
+      if (!secret) throw new Error('the booking service has no ADMISSION_TOKEN_SECRET');
+      const now = Date.now();
+      const admission = { fanId: world.fan.id, concertId: world.roomConcert.id, admittedAtMs: now, expiresAtMs: now + 300_000 };
+      const claims = { sub: world.fan.id, cid: world.roomConcert.id, iss: ADMISSION_TOKEN_ISSUER, aud: ADMISSION_TOKEN_AUDIENCE };
+      const forged = [
+        ['garbage', 'not-a-token'],
+        ['operator', '{"$ne":null}'],
+        ['huge', 'a'.repeat(8000)],
+        ['alg none', jwt.sign(claims, '', { algorithm: 'none' })],
+        ['wrong secret', jwt.sign(claims, 'x'.repeat(40), { algorithm: 'HS256' })],
+        ['issued to another fan', signAdmissionToken(secret, { ...admission, fanId: world.otherFan.id })],
+        ['for another concert', signAdmissionToken(secret, { ...admission, concertId: world.joinConcert.id })],
+        ['expired', signAdmissionToken(secret, { ...admission, admittedAtMs: now - 600_000, expiresAtMs: now - 300_000 })],
+      ];
+      return forged.map(([what, token]) => ({
+        category: 'credentials',
+        name: `X-Admission-Token: ${what}`,
+        mutate: (req) => ({
+          ...req,
+          body: { concertId: world.roomConcert.id, seatTypeId: world.roomConcert.seatTypeId },
+          headers: { ...req.headers, 'X-Admission-Token': token },
+        }),
+        expect: { status: 403, code: 'admission_required' },
+      }));
+    },
+  },
+  'GET /api/v1/bookings/requests/{requestId}': { expect: OWNER_OR_ADMIN(200), request: (world) => ({ params: { requestId: world.booking.requestId } }) },
+  'GET /api/v1/bookings/my-bookings': {
+    expect: USERS_ONLY(200),
+    note: "owner-scoped list: another fan's answer must not contain the fan's bookings",
+    request: () => ({ query: 'limit=10&offset=0' }),
+  },
+  'GET /api/v1/bookings/{id}': { expect: OWNER_OR_ADMIN(200), request: (world) => ({ params: { id: world.booking.id } }) },
+  'DELETE /api/v1/bookings/{id}': {
+    expect: { anonymous: 401, fan: 200, otherFan: 403, admin: 200 },
+    note: "another fan's cancel is refused with 403 (ARCHITECTURE.md); each call cancels a fresh booking of the fan",
+    request: async (world) => ({ params: { id: await world.freshBooking(world.fan) } }),
+  },
+  'GET /api/v1/notifications': {
+    expect: USERS_ONLY(200),
+    note: "owner-scoped list: another fan's answer must not contain the fan's emails",
+    request: () => ({ query: 'limit=10&offset=0' }),
+  },
+  'POST /api/v1/waiting-room/{concertId}/join': { expect: USERS_ONLY(200), request: (world) => ({ params: { concertId: world.joinConcert.id } }) },
+  'GET /api/v1/waiting-room/{concertId}/status': {
+    expect: { anonymous: 401, fan: 200, otherFan: 404, admin: 404 },
+    deniedCode: { otherFan: 'not_in_line', admin: 'not_in_line' },
+    note: "the caller's own place only: whoever has not joined (another fan, the admin) is not in line",
+    request: (world) => ({ params: { concertId: world.roomConcert.id } }),
+  },
+  'GET /waiting-room/{concertId}': {
+    expect: ALL_OK(200),
+    nonexistentIdStatus: 200,
+    note: 'a static page shell: a well-formed id of no concert still gets the page, whose join call answers 404',
+    request: (world) => ({ params: { concertId: world.roomConcert.id } }),
+  },
+  'GET /waiting-room/assets/socket.io.min.js': { expect: ALL_OK(200), request: () => ({}) },
+  // The gateway's own routes (not in the OpenAPI document).
+  'GET /health': { expect: ALL_OK(200), request: () => ({}) },
+  'GET /metrics': { expect: ALL_OK(200), note: "Prometheus scrapes it; it is on the gateway's public port", request: () => ({}) },
+  'GET /api/openapi.json': { expect: ALL_OK(200), request: () => ({}) },
+  'GET /api/docs': { expect: ALL_OK(200), request: () => ({}) },
+  'GET /api/docs/viewer.js': { expect: ALL_OK(200), request: () => ({}) },
+};
+
+/** The usual error code of a denial. */
+export function deniedCodeOf(row: AccessRow, caller: Caller): string {
+  const status = row.expect[caller];
+  return row.deniedCode?.[caller] ?? (status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'not_found');
+}
+
+/** The caller whose token the bad inputs are sent with: nobody when anyone may call, else the fan, else the admin. */
+export function badInputCaller(row: AccessRow): Caller {
+  const allowed = (caller: Caller) => row.expect[caller] >= 200 && row.expect[caller] < 300;
+  return allowed('anonymous') ? 'anonymous' : allowed('fan') ? 'fan' : 'admin';
+}
+
+export function tokenFor(world: World, caller: Caller, request: ValidRequest): string | undefined {
+  if (request.token !== undefined) return request.token ?? undefined;
+  return accountOf(world, caller)?.token;
+}
