@@ -34,8 +34,8 @@ export interface AccessRow {
    * Only for pages that are static shells (the page's own API calls answer 404).
    */
   nonexistentIdStatus?: number;
-  /** Runs after every other row: the call ends the caller's sessions. */
-  last?: boolean;
+  /** Runs after every other row, in this order: the call ends sessions (logout revokes every token the admin holds). */
+  last?: number;
 }
 
 const ALL_OK = (status: number): Record<Caller, number> => ({ anonymous: status, fan: status, otherFan: status, admin: status });
@@ -87,7 +87,7 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
   'POST /api/v1/auth/logout': {
     expect: USERS_ONLY(204),
     note: 'ends every session of the caller, so each call uses a session of its own',
-    last: true,
+    last: 2,
     request: async (world, caller) => {
       if (caller === 'anonymous') return {};
       const account = caller === 'admin' ? await world.freshAdminSession() : await world.freshAccount(caller);
@@ -98,7 +98,7 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
   'DELETE /api/v1/auth/me': {
     expect: { anonymous: 401, fan: 204, otherFan: 204, admin: 403 },
     note: 'deletes the caller (a fresh account each time); the configured admin cannot be deleted',
-    last: true,
+    last: 1,
     request: async (world, caller) => {
       if (caller === 'anonymous') return { body: { password: world.fan.password } };
       const account = caller === 'admin' ? await world.freshAdminSession() : await world.freshAccount(caller);
