@@ -26,6 +26,7 @@ import { fingerprintDiff, fingerprintStores, quiescentFingerprint, REDIS_EXCLUSI
 import { buildWorld, GENEROUS_LIMITS, type World } from './support/world.js';
 
 const BODY_LIMIT = 64 * 1024;
+const CASES_AT_ONCE = 4;
 
 let platform: TestPlatform;
 let world: World;
@@ -138,7 +139,8 @@ describe('bad input on every public endpoint', () => {
         const cases = casesFor(endpoint, shape);
         const before = await quiescentFingerprint(db, redis);
         const problems: string[] = [];
-        for (const badCase of cases) {
+        // A few at a time: they are independent, and none may change anything.
+        const runCase = async (badCase: BadCase) => {
           const request = toRawRequest(endpoint.method, endpoint.path, badCase.mutate(shape));
           const res = await rawRequest(platform.gatewayUrl, request);
           figures.cases += 1;
@@ -149,8 +151,10 @@ describe('bad input on every public endpoint', () => {
           if (badCase.expect.status < 400) {
             // Ignored query keys, and the documented exceptions of the access table.
             caseProblems = res.status === badCase.expect.status ? [] : [`status ${res.status}, expected ${badCase.expect.status}: ${res.text.slice(0, 200)}`];
-            if (badCase.category === 'ignored-query') figures.ignoredQueriesAnswered2xx += 1;
-            else figures.exceptionsAnswered2xx += 1;
+            if (res.status >= 200 && res.status < 300) {
+              if (badCase.category === 'ignored-query') figures.ignoredQueriesAnswered2xx += 1;
+              else figures.exceptionsAnswered2xx += 1;
+            }
           } else {
             caseProblems = errorAnswerProblems(res, badCase.expect);
             if (res.status >= 400 && res.status < 500) figures.answered4xx += 1;
@@ -160,7 +164,8 @@ describe('bad input on every public endpoint', () => {
             figures.wrongAnswers += 1;
             problems.push(`[${badCase.category}] ${badCase.name}: ${caseProblems.join('; ')}`);
           }
-        }
+        };
+        for (let i = 0; i < cases.length; i += CASES_AT_ONCE) await Promise.all(cases.slice(i, i + CASES_AT_ONCE).map(runCase));
         const after = await fingerprintStores(db, redis);
         const written = fingerprintDiff(before, after);
         if (written.length) {
