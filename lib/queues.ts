@@ -28,6 +28,8 @@ export interface ReserveJobData {
   userEmail: string;
   /** When the fan submitted (ms since epoch), for submit→decision latency. */
   submittedAt: number;
+  /** Queued again by the booking service after Redis lost the job: it may have been decided before. */
+  requeued?: boolean;
 }
 
 /** `booking.confirmed` / `booking.cancelled`: everything the email needs, so the sender reads nothing else. */

@@ -43,8 +43,52 @@ export function createBookingDecider(deps: DecisionDeps) {
 
   const reject = (data: ReserveJobData, reason: RejectionReason) => answer(data, { requestId: data.requestId, status: 'rejected', reason });
 
+  /** Queues the confirmation email (a deterministic job id: at most one per booking), then tells the fan. */
+  async function confirm(data: ReserveJobData, doc: BookingDoc, concert: { name: string; venue: string; startsAt: Date }): Promise<Decision> {
+    const booking = toPublicBooking(doc);
+    await enqueueBookingNotification(deps.notifications, NOTIFICATION_JOBS.bookingConfirmed, {
+      bookingId: booking.id,
+      userId: data.userId,
+      userEmail: data.userEmail,
+      concertId: data.concertId,
+      concertName: concert.name,
+      venue: concert.venue,
+      startsAt: concert.startsAt.toISOString(),
+      seatTypeId: data.seatTypeId,
+      seatTypeName: doc.seatTypeName,
+      price: doc.price,
+      occurredAt: booking.createdAt,
+    });
+    return answer(data, { requestId: data.requestId, status: 'confirmed', booking });
+  }
+
+  /**
+   * An earlier attempt of this request recorded its booking, but Redis no longer
+   * shows that hold (Redis lost writes, and this attempt was refused or took
+   * another seat): the record wins. Redis is made to agree (hold on the recorded
+   * seat, that seat off the free list) and the fan is told confirmed, as before.
+   */
+  async function confirmRecorded(data: ReserveJobData, record: BookingDoc): Promise<Decision> {
+    logger.warn({ requestId: data.requestId, seatNo: record.seatNo }, 'this request is already booked in the record; Redis made to agree');
+    if (record.status === 'confirmed') {
+      // epoch '' never matches the load's, so the hold is restored if it is missing.
+      await inventory.settle(data.concertId, data.userId, data.requestId, { code: ReserveCode.Reserved, seatNo: record.seatNo, decidedAt: record.createdAt, seatTypeId: record.seatTypeId, epoch: '' });
+    }
+    const concert = await concerts.get(data.concertId, data.seatTypeId);
+    if (!concert) return answer(data, { requestId: data.requestId, status: 'confirmed', booking: toPublicBooking(record) });
+    return confirm(data, record, concert);
+  }
+
   return {
-    async decide(data: ReserveJobData): Promise<Decision> {
+    /**
+     * `mayRepeat`: this job may have run before (a retry, a stalled job, or one
+     * queued again after Redis lost it), so a refusal is checked against the record.
+     */
+    async decide(data: ReserveJobData, opts: { mayRepeat?: boolean } = {}): Promise<Decision> {
+      // Answered already: a retry after the answer went out, or a job the booking
+      // service queued again because Redis lost it (request-journal.ts). Never twice.
+      const earlier = await publisher.published(data.requestId);
+      if (earlier) return earlier;
       for (let conflicts = 0; conflicts <= MAX_SEAT_CONFLICTS; ) {
         const outcome = await inventory.reserve(data.concertId, data.seatTypeId, data.userId, data.requestId);
         if (outcome.code === ReserveCode.NotLoaded) {
@@ -52,7 +96,11 @@ export function createBookingDecider(deps: DecisionDeps) {
           continue;
         }
         const rejection = REJECTION_BY_CODE[outcome.code];
-        if (rejection) return reject(data, rejection);
+        if (rejection) {
+          const record = opts.mayRepeat ? await recorder.find(data.requestId) : null;
+          if (record) return confirmRecorded(data, record);
+          return reject(data, rejection);
+        }
 
         const concert = await concerts.get(data.concertId, data.seatTypeId);
         const seatType = concert?.seatTypes.find((s) => String(s._id) === data.seatTypeId);
@@ -88,24 +136,18 @@ export function createBookingDecider(deps: DecisionDeps) {
           conflicts++;
           continue;
         }
+        if (recorded === 'already_recorded') {
+          const record = await recorder.find(data.requestId);
+          if (record && (record.seatNo !== doc.seatNo || record.status !== 'confirmed')) {
+            // Another attempt recorded a different seat: give back the one taken now.
+            await inventory.release(data.concertId, data.seatTypeId, data.userId, data.requestId);
+            return confirmRecorded(data, record);
+          }
+        }
         if ((await inventory.settle(data.concertId, data.userId, data.requestId, outcome)) === SettleCode.Repaired) {
           logger.warn({ requestId: data.requestId }, 'hold restored after a rebuild raced this booking');
         }
-        const booking = toPublicBooking(doc);
-        await enqueueBookingNotification(deps.notifications, NOTIFICATION_JOBS.bookingConfirmed, {
-          bookingId: booking.id,
-          userId: data.userId,
-          userEmail: data.userEmail,
-          concertId: data.concertId,
-          concertName: concert.name,
-          venue: concert.venue,
-          startsAt: concert.startsAt.toISOString(),
-          seatTypeId: data.seatTypeId,
-          seatTypeName: seatType.name,
-          price: seatType.price,
-          occurredAt: booking.createdAt,
-        });
-        return answer(data, { requestId: data.requestId, status: 'confirmed', booking });
+        return confirm(data, doc, concert);
       }
       return reject(data, 'service_unavailable');
     },

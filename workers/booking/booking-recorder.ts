@@ -29,6 +29,10 @@ export function createBookingRecorder(bookings: BookingModel, logger: Logger, op
     async record(doc: BookingDoc): Promise<RecordOutcome> {
       return (await batcher.insert(doc)) === 'inserted' ? 'recorded' : classifyDuplicate(doc);
     },
+    /** The booking a request produced, if it is in the record. */
+    async find(requestId: string): Promise<BookingDoc | null> {
+      return bookings.findById(requestId).lean<BookingDoc>().exec();
+    },
     /** Writes what is pending and waits for every write in flight (graceful shutdown). */
     async drain() {
       await batcher.drain();

@@ -20,7 +20,7 @@ export function startBookingWorker(connection: Redis, decider: BookingDecider, f
   const handlers: Record<(typeof BOOKING_JOBS)[keyof typeof BOOKING_JOBS], Handler> = {
     [BOOKING_JOBS.reserve]: async (job: Job<ReserveJobData>): Promise<Decision> => {
       try {
-        return await decider.decide(job.data);
+        return await decider.decide(job.data, { mayRepeat: job.attemptsMade > 0 || job.stalledCounter > 0 || job.data.requeued === true });
       } catch (err) {
         if (!isLastAttempt(job)) throw err;
         logger.error({ err, requestId: job.data.requestId }, 'booking could not be recorded after every retry; releasing the seat');

@@ -1,6 +1,6 @@
 import type { Emitter } from '@socket.io/redis-emitter';
 import type { Redis } from 'ioredis';
-import { DECISIONS_CHANNEL, fanRoom, REQUEST_TTL_SECONDS, requestKey, type Decision } from '../../lib/booking-requests.js';
+import { DECISIONS_CHANNEL, fanRoom, REQUEST_TTL_SECONDS, requestKey, type Decision, type RejectionReason } from '../../lib/booking-requests.js';
 
 /**
  * Tells everyone who may be waiting for a decision: the request's status key
@@ -23,6 +23,13 @@ export function createDecisionPublisher(redis: Redis, emitter: Emitter) {
         .publish(DECISIONS_CHANNEL, JSON.stringify(decision))
         .exec();
       emitter.to(fanRoom(userId)).emit('booking:result', decision);
+    },
+
+    /** The answer this request already has, if any. */
+    async published(requestId: string): Promise<Decision | undefined> {
+      const [status, reason, booking] = await redis.hmget(requestKey(requestId), 'status', 'reason', 'booking');
+      if (status !== 'confirmed' && status !== 'rejected') return undefined;
+      return { requestId, status, ...(reason ? { reason: reason as RejectionReason } : {}), ...(booking ? { booking: JSON.parse(booking) } : {}) };
     },
   };
 }
