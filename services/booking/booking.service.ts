@@ -7,13 +7,14 @@ import { BeginCancelCode } from '../../lib/inventory/inventory-codes.js';
 import type { Inventory } from '../../lib/inventory/inventory.js';
 import type { InventoryLoader } from '../../lib/inventory/inventory-loader.js';
 import type { Logger } from '../../lib/logger.js';
-import { BOOKING_JOBS, NOTIFICATION_JOBS, type ReserveJobData } from '../../lib/queues.js';
+import { NOTIFICATION_JOBS, type ReserveJobData } from '../../lib/queues.js';
 import { toPublicBooking, type PublicBooking } from '../../lib/records/booking.record.js';
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
 import type { AuthenticatedUser } from '../../lib/request-context.js';
 import { enqueueBookingNotification } from '../notification/notification.jobs.js';
 import type { BookingRepository } from './booking.repository.js';
 import type { DecisionWaiter } from './decision-waiter.js';
+import type { RequestJournal } from './request-journal.js';
 import type { RequestStore, StoredRequest } from './request-store.js';
 
 export interface BookingServiceDeps {
@@ -24,11 +25,10 @@ export interface BookingServiceDeps {
   loader: InventoryLoader;
   concerts: ConcertCache;
   admission: AdmissionGate;
-  queue: Pick<Queue, 'add'>;
+  /** Queues the decision job, and queues it again if Redis loses it. */
+  journal: Pick<RequestJournal, 'enqueue' | 'lookup'>;
   notifications: Pick<Queue, 'add'>;
   logger: Logger;
-  jobAttempts: number;
-  jobBackoffMs: number;
 }
 
 /** What POST /bookings answers: 202 while queued, 201 with the booking, or an error. */
@@ -104,13 +104,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       await requests.create(request, submittedAt);
       const pending = opts.waitSeconds ? waiter.register(requestId, opts.waitSeconds * 1000) : undefined;
       const job: ReserveJobData = { ...request, userEmail: user.email, submittedAt };
-      await deps.queue.add(BOOKING_JOBS.reserve, job, {
-        jobId: requestId,
-        attempts: deps.jobAttempts,
-        backoff: { type: 'exponential', delay: deps.jobBackoffMs },
-        removeOnComplete: { age: 3600, count: 100_000 },
-        removeOnFail: { age: 7 * 24 * 3600 },
-      });
+      await deps.journal.enqueue(job);
       return awaitAnswer(requestId, opts.waitSeconds, pending);
     },
 
@@ -122,6 +116,9 @@ export function createBookingService(deps: BookingServiceDeps) {
       // The status expired, but a confirmed request lives on as its booking.
       const booking = stored ? null : await bookings.findById(requestId);
       if (booking && (booking.userId === user.id || user.role === 'admin')) return { requestId: String(booking._id), status: 'confirmed', booking: toPublicBooking(booking) };
+      // Redis lost the status (restarted empty) and the journal has not written it back yet.
+      const known = stored ? undefined : deps.journal.lookup(requestId.toLowerCase());
+      if (known && (known.userId === user.id || user.role === 'admin')) return { requestId: requestId.toLowerCase(), status: known.status, ...(known.reason ? { reason: known.reason } : {}) };
       throw new AppError('not_found', 'No such booking request');
     },
 

@@ -21,6 +21,7 @@ import { createBookingService } from './booking.service.js';
 import { createDecisionWaiter } from './decision-waiter.js';
 import { attachRealtime } from './realtime.js';
 import { registerRealtimeMetrics } from './realtime.metrics.js';
+import { createRequestJournal } from './request-journal.js';
 import { createRequestStore } from './request-store.js';
 
 boot('booking', async () => {
@@ -41,19 +42,22 @@ boot('booking', async () => {
   const inventory = timeInventoryScripts(createInventory(redis), serviceApp.metrics.registry);
   const queue = new Queue(QUEUES.bookings.name, { connection: redis, prefix: QUEUES.bookings.prefix });
   const notifications = new Queue(QUEUES.notifications.name, { connection: redis, prefix: QUEUES.notifications.prefix });
+  const requests = createRequestStore(redis, { limit: config.BOOKING_SUBMIT_LIMIT, windowMs: config.BOOKING_SUBMIT_WINDOW_MS });
+  const journal = createRequestJournal(redis, queue, requests, logger, {
+    jobAttempts: config.BOOKING_JOB_ATTEMPTS,
+    jobBackoffMs: config.BOOKING_JOB_BACKOFF_MS,
+  });
   const service = createBookingService({
     bookings,
-    requests: createRequestStore(redis, { limit: config.BOOKING_SUBMIT_LIMIT, windowMs: config.BOOKING_SUBMIT_WINDOW_MS }),
+    requests,
     waiter: createDecisionWaiter(subscriber, logger),
     inventory,
     loader: createInventoryLoader(redis, inventory, concerts, bookings.model, logger),
     concerts: createConcertCache(concerts, 2000),
     admission: createAdmissionGate(redis, config.ADMISSION_TOKEN_SECRET),
-    queue,
+    journal,
     notifications,
     logger,
-    jobAttempts: config.BOOKING_JOB_ATTEMPTS,
-    jobBackoffMs: config.BOOKING_JOB_BACKOFF_MS,
   });
 
   serviceApp.app.use('/api/v1/bookings', bookingRoutes(service, tokens));
@@ -68,6 +72,7 @@ boot('booking', async () => {
     health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
     shutdown: [
       async () => void (await io?.close()),
+      () => journal.stop(),
       () => queue.close(),
       () => notifications.close(),
       () => inventory.close(),

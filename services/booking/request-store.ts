@@ -34,6 +34,12 @@ export interface StoredRequest {
   booking?: Decision['booking'];
 }
 
+/** A rejection as stored in a request's status. */
+export interface StoredAnswer {
+  status: 'rejected';
+  reason: RejectionReason;
+}
+
 // One hash tag per fan, so the counter and the key's claim sit in one Cluster slot.
 const submitCounterKey = (userId: string) => `{fan:${userId}}:submits`;
 const idempotencyKey = (userId: string, key: string) => `{fan:${userId}}:idempotency:${key}`;
@@ -49,6 +55,23 @@ export function createRequestStore(redis: Redis, submitLimit: SubmitLimit) {
         .multi()
         .hset(key, { userId: req.userId, concertId: req.concertId, seatTypeId: req.seatTypeId, submittedAt: String(submittedAt) })
         .hsetnx(key, 'status', 'queued')
+        .expire(key, REQUEST_TTL_SECONDS)
+        .exec();
+    },
+
+    /** Writes a request and its rejection back after Redis lost them (see request-journal.ts). */
+    async restore(req: Omit<StoredRequest, 'status'>, submittedAt: number, answer: StoredAnswer) {
+      const key = requestKey(req.requestId);
+      await redis
+        .multi()
+        .hset(key, {
+          userId: req.userId,
+          concertId: req.concertId,
+          seatTypeId: req.seatTypeId,
+          submittedAt: String(submittedAt),
+          status: answer.status,
+          reason: answer.reason,
+        })
         .expire(key, REQUEST_TTL_SECONDS)
         .exec();
     },

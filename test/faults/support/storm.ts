@@ -59,6 +59,8 @@ export interface StormResult {
   invariants?: InvariantReport;
   fans: Fan[];
   concertId: string;
+  /** When each request's answer was published (its decidedAt in Redis), for scenario-specific figures. */
+  decidedAt: Map<string, number>;
 }
 
 export interface ReliabilityReport {
@@ -295,7 +297,7 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
       ...(report.confirmed === capacity ? [] : [`${report.confirmed} confirmed, expected every one of the ${capacity} seats sold to ${fans.length} fans`]),
       ...(invariantsVerdict === 'hold' ? [] : [`invariants: ${invariantsVerdict}`]),
     ];
-    return { report, problems, invariants, fans, concertId: concert.id };
+    return { report, problems, invariants, fans, concertId: concert.id, decidedAt: new Map([...decided].map(([id, d]) => [id, d.decidedAt])) };
   } finally {
     sockets?.close();
     await queue.close();

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { requestKey, type RejectionReason } from '../../lib/booking-requests.js';
+import type { Logger } from '../../lib/logger.js';
+import { BOOKING_JOBS, type ReserveJobData } from '../../lib/queues.js';
+import type { RequestStore, StoredAnswer } from './request-store.js';
+
+/** A request is looked at once it is this old, then at every sweep until it is decided. */
+const SWEEP_EVERY_MS = 2000;
+/** A rejection is kept this long after it was seen, to write it back if Redis loses it. */
+const KEEP_REJECTIONS_MS = 120_000;
+
+interface Entry {
+  job: ReserveJobData;
+  trackedAt: number;
+  /** The rejection, once seen in Redis (a confirmation lives on as its booking in MongoDB). */
+  rejection?: StoredAnswer;
+  seenAt?: number;
+}
+
+export interface JournalOptions {
+  jobAttempts: number;
+  jobBackoffMs: number;
+  sweepEveryMs?: number;
+  keepRejectionsMs?: number;
+}
+
+export interface SweepOutcome {
+  checked: number;
+  /** The job was gone from the queue (Redis restarted empty or lost its last writes): queued again. */
+  requeued: number;
+  /** The request's status was gone: written again (as queued, or with the rejection seen before). */
+  rewritten: number;
+  /** Redis went back in time since the last sweep. */
+  redisLostWrites: boolean;
+}
+
+/**
+ * Queues booking requests and remembers the ones this process accepted until
+ * they are decided. The queue, the request statuses and the answers live in
+ * Redis; if Redis restarts empty (or without its last second of writes), the
+ * requests still waiting would have no job, no status and never an answer, and
+ * a fan would poll a 404. So every few seconds an undecided request is checked:
+ * a lost status is written again and a lost job queued again (same job id, so a
+ * job that still exists is not added twice; the worker does not decide a
+ * request that already has an answer). Rejections are kept a little longer and
+ * written back if Redis forgets them; a confirmation needs nothing, its booking
+ * in MongoDB answers for it. A booking process that dies loses its journal:
+ * only both failing together leaves a request unanswered.
+ */
+export function createRequestJournal(redis: Redis, queue: Queue, requests: RequestStore, logger: Logger, opts: JournalOptions) {
+  const sweepEveryMs = opts.sweepEveryMs ?? SWEEP_EVERY_MS;
+  const keepRejectionsMs = opts.keepRejectionsMs ?? KEEP_REJECTIONS_MS;
+  const entries = new Map<string, Entry>();
+  // A counter this process writes at every sweep: reading back an older value
+  // (or none) means Redis lost writes, so even answered requests are checked.
+  const clockKey = `{booking-journal:${randomUUID()}}:clock`;
+  let clock = 0;
+  let sweeping: Promise<SweepOutcome> | undefined;
+
+  const addJob = (job: ReserveJobData) =>
+    queue.add(BOOKING_JOBS.reserve, job, {
+      jobId: job.requestId,
+      attempts: opts.jobAttempts,
+      backoff: { type: 'exponential', delay: opts.jobBackoffMs },
+      removeOnComplete: { age: 3600, count: 100_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+
+  async function redisWentBack(): Promise<boolean> {
+    const seen = await redis.get(clockKey);
+    const wentBack = clock > 0 && Number(seen ?? 0) < clock;
+    await redis.set(clockKey, String(clock + 1), 'EX', 3600);
+    clock++;
+    return wentBack;
+  }
+
+  async function check(entry: Entry, outcome: SweepOutcome) {
+    const { job } = entry;
+    const [[userId, status, reason], jobExists] = await Promise.all([
+      redis.hmget(requestKey(job.requestId), 'userId', 'status', 'reason'),
+      redis.exists(queue.toKey(job.requestId)),
+    ]);
+    const request = { requestId: job.requestId, userId: job.userId, concertId: job.concertId, seatTypeId: job.seatTypeId };
+    if (status === 'confirmed' || status === 'rejected') {
+      // Decided after Redis lost the request: the worker wrote the answer alone (create keeps it).
+      if (!userId) await requests.create(request, job.submittedAt);
+      if (status === 'confirmed') entries.delete(job.requestId);
+      else if (!entry.rejection) Object.assign(entry, { rejection: { status, reason: reason as RejectionReason }, seenAt: Date.now() });
+      return;
+    }
+    if (entry.rejection) {
+      await requests.restore(request, job.submittedAt, entry.rejection);
+      outcome.rewritten++;
+      return;
+    }
+    if (!userId) {
+      await requests.create(request, job.submittedAt);
+      outcome.rewritten++;
+    }
+    if (!jobExists) {
+      await addJob({ ...job, requeued: true });
+      outcome.requeued++;
+    }
+  }
+
+  async function sweep(): Promise<SweepOutcome> {
+    const outcome: SweepOutcome = { checked: 0, requeued: 0, rewritten: 0, redisLostWrites: await redisWentBack() };
+    const now = Date.now();
+    for (const [id, entry] of entries) if (entry.seenAt && now - entry.seenAt > keepRejectionsMs) entries.delete(id);
+    const due = [...entries.values()].filter((e) => (e.rejection ? outcome.redisLostWrites : now - e.trackedAt >= sweepEveryMs));
+    for (let i = 0; i < due.length; i += 200) {
+      await Promise.all(due.slice(i, i + 200).map((entry) => check(entry, outcome)));
+      outcome.checked += Math.min(200, due.length - i);
+    }
+    if (outcome.requeued || outcome.rewritten || outcome.redisLostWrites) logger.warn(outcome, 'booking requests lost by Redis were restored');
+    return outcome;
+  }
+
+  const timer = setInterval(() => {
+    sweeping ??= sweep()
+      .catch((err) => {
+        logger.warn({ err: (err as Error).message }, 'booking request sweep failed; next one in a moment');
+        return { checked: 0, requeued: 0, rewritten: 0, redisLostWrites: false };
+      })
+      .finally(() => (sweeping = undefined));
+  }, sweepEveryMs);
+  timer.unref();
+
+  return {
+    /** Queues the request's job and keeps an eye on it until it is decided. */
+    async enqueue(job: ReserveJobData) {
+      await addJob(job);
+      entries.set(job.requestId, { job, trackedAt: Date.now() });
+    },
+    /**
+     * What this process knows of a request Redis has no status for: still queued,
+     * or its rejection. Between Redis losing a status and the next sweep writing it
+     * back, the fan is told this rather than 404.
+     */
+    lookup(requestId: string): { userId: string; status: 'queued' | 'rejected'; reason?: RejectionReason } | undefined {
+      const entry = entries.get(requestId);
+      if (!entry) return undefined;
+      return entry.rejection ? { userId: entry.job.userId, ...entry.rejection } : { userId: entry.job.userId, status: 'queued' };
+    },
+    /** One sweep now (tests); the timer runs one every few seconds. */
+    sweep,
+    get size() {
+      return entries.size;
+    },
+    async stop() {
+      clearInterval(timer);
+      await sweeping;
+    },
+  };
+}
+
+export type RequestJournal = ReturnType<typeof createRequestJournal>;

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { adminToken } from '../support/fans.js';
+import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { loggedEntries } from './support/service-logs.js';
+import { runStormWithFault, writeReliabilityReport } from './support/storm.js';
+
+let platform: TestPlatform;
+let admin: string;
+
+before(async () => {
+  platform = await startTestPlatform('faults-redis-restart-empty');
+  admin = await adminToken(platform);
+});
+after(() => platform?.stop());
+
+/** The redis-server's data folder (its --dir). */
+function redisDataDir(): string {
+  const args = platform.redis!.process.args;
+  return args[args.indexOf('--dir') + 1];
+}
+
+let lostJobs: string[] = [];
+let redisBackAt = 0;
+
+test('Redis restarted empty mid-storm: stock and holders come back from MongoDB, and every queued request still gets exactly one final answer', async () => {
+  const { report, problems, decidedAt } = await runStormWithFault({
+    name: 'redis-restart-empty',
+    fault:
+      'once 30 bookings are confirmed Redis is stopped, its data folder emptied (the append-only files deleted) and started again: stock, holders, the bookings queue with every queued request, request statuses and the notifications queue are all gone',
+    platform,
+    admin,
+    async injectFault({ queue, confirmedCount }) {
+      const startedAt = Date.now();
+      const [confirmedBefore, counts, waiting] = await Promise.all([
+        confirmedCount(),
+        queue.getJobCounts('waiting', 'active', 'delayed'),
+        queue.getWaiting(0, -1),
+      ]);
+      lostJobs = waiting.map((job) => job.id!);
+      await platform.redis!.stop();
+      const dir = redisDataDir();
+      const deleted = readdirSync(dir);
+      for (const entry of deleted) rmSync(path.join(dir, entry), { recursive: true, force: true });
+      await platform.redis!.restart();
+      redisBackAt = Date.now();
+      return {
+        startedAt,
+        endedAt: redisBackAt,
+        details: { confirmedBefore, jobsInQueueBefore: counts, deleted, endedWhen: 'the empty Redis answered PING' },
+      };
+    },
+  });
+  // The queued requests Redis lost come back through the booking service's journal.
+  const restored = loggedEntries(platform, 'booking', 'booking requests lost by Redis were restored');
+  const sum = (field: string) => restored.reduce((n, e) => n + Number(e[field] ?? 0), 0);
+  const requeuedAt = Math.min(...restored.filter((e) => Number(e.requeued) > 0).map((e) => Date.parse(String(e.time))));
+  const firstLostAnswered = Math.min(...lostJobs.map((id) => decidedAt.get(id) ?? 0).filter((t) => t >= requeuedAt));
+  writeReliabilityReport({
+    ...report,
+    definitions: {
+      ...report.definitions,
+      recoverMs:
+        'from the empty Redis answering PING to the first decision of a request whose job was waiting in the queue Redis lost (queued again by the booking service)',
+      lostJobs: 'jobs waiting in the bookings queue when Redis was emptied',
+      requeuedByBookingService: 'jobs the booking service queued again because they were gone from Redis (its request journal)',
+      statusesRewritten: 'request statuses the booking service wrote back (queued, or a rejection already given)',
+    },
+    recoverMs: Number.isFinite(firstLostAnswered) ? firstLostAnswered - redisBackAt : null,
+    requeuedAfterMs: Number.isFinite(requeuedAt) ? requeuedAt - redisBackAt : null,
+    lostJobs: lostJobs.length,
+    requeuedByBookingService: sum('requeued'),
+    statusesRewritten: sum('rewritten'),
+  });
+  assert.deepEqual(problems, []);
+  assert.ok(lostJobs.length > 0, 'requests were still queued when Redis lost them');
+  assert.ok(sum('requeued') >= lostJobs.length, `every lost job was queued again (${sum('requeued')} of ${lostJobs.length})`);
+});
