@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Queue } from 'bullmq';
 import mongoose from 'mongoose';
@@ -8,6 +6,7 @@ import { QUEUES } from '../../lib/queues.js';
 import { openRedis } from '../../lib/redis.js';
 import { adminToken } from '../support/fans.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { loggedEntries } from './support/service-logs.js';
 import { runStormWithFault, writeReliabilityReport } from './support/storm.js';
 
 let platform: TestPlatform;
@@ -22,11 +21,9 @@ after(() => platform?.stop());
 /** bookingId -> how many times the notification service logged "email sent" for its confirmation. */
 function confirmationSends(bookingIds: Set<string>): Map<string, number> {
   const sends = new Map<string, number>();
-  for (const line of readFileSync(path.join(platform.outputDir, 'notification.log'), 'utf8').split('\n')) {
-    if (!line.includes('"email sent"')) continue;
-    const entry = JSON.parse(line) as { bookingId?: string; event?: string };
-    if (entry.event === 'booking.confirmed' && entry.bookingId && bookingIds.has(entry.bookingId))
-      sends.set(entry.bookingId, (sends.get(entry.bookingId) ?? 0) + 1);
+  for (const entry of loggedEntries(platform, 'notification', 'email sent')) {
+    const bookingId = String(entry.bookingId);
+    if (entry.event === 'booking.confirmed' && bookingIds.has(bookingId)) sends.set(bookingId, (sends.get(bookingId) ?? 0) + 1);
   }
   return sends;
 }
