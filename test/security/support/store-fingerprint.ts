@@ -4,26 +4,24 @@ import type mongoose from 'mongoose';
 
 /**
  * Redis state that changes without any request, or that counts requests by
- * design. Everything else in Redis, and every document of every MongoDB
- * collection, is compared byte for byte.
+ * design; each was seen to change in a run. Everything else in Redis, and every
+ * document of every MongoDB collection, is compared byte for byte.
  */
-export const REDIS_EXCLUSIONS: Array<{ match: RegExp; fields?: string[]; membersOnly?: boolean; why: string }> = [
+export const REDIS_EXCLUSIONS: Array<{ match: RegExp; fields?: string[]; why: string }> = [
   {
-    match: /^\{ratelimit:/,
-    why: 'rate-limit counters count attempts, bad ones included, by design (login per email and IP, booking submissions per fan, waiting-room joins per IP); they hold no data and expire on their own',
+    match: /^\{ratelimit:waiting-room-join-ip:/,
+    why: 'the waiting-room join counter per client IP (WAITING_ROOM_JOIN_LIMIT_PER_IP) counts every join attempt, a malformed one too, by design: it is there to stop floods',
   },
   {
     match: /^\{fan:[^}]+\}:submits$/,
     why: "the per-fan booking-submission counter (BOOKING_SUBMIT_LIMIT): a submission that passes validation counts even when it is then refused (a concert that does not exist, no admission token), by design; the fan's Idempotency-Key claims next to it are compared",
   },
   { match: /:stalled-check$/, why: 'BullMQ workers rewrite this key on their own schedule to detect stalled jobs' },
-  { match: /:wr:ticker$/, why: "the waiting room's ticker lease, renewed every tick whether or not anyone calls the API" },
   {
     match: /:wr:state$/,
     fields: ['lastTickMs', 'credits', 'rate'],
-    why: "the ticker's clock, admission credits and measured rate move with time; the line itself (seq, serving, waiting, opened, soldOut) is compared",
+    why: "the waiting-room ticker's clock, admission credits and measured rate move with time; the line itself (seq, serving, waiting, opened, soldOut) is compared",
   },
-  { match: /:wr:seen$/, membersOnly: true, why: "a waiting fan's last sign of life is refreshed by the ticker's presence batch; who is in line is compared" },
 ];
 
 export interface StoreFingerprint {
@@ -38,7 +36,7 @@ const sha = (value: string) => createHash('sha256').update(value).digest('hex').
 
 async function redisValue(redis: Redis, key: string): Promise<string | undefined> {
   const rule = REDIS_EXCLUSIONS.find((r) => r.match.test(key));
-  if (rule && !rule.fields && !rule.membersOnly) return undefined;
+  if (rule && !rule.fields) return undefined;
   const type = await redis.type(key);
   switch (type) {
     case 'string':
@@ -53,7 +51,6 @@ async function redisValue(redis: Redis, key: string): Promise<string | undefined
     case 'set':
       return `set:${JSON.stringify((await redis.smembers(key)).sort())}`;
     case 'zset':
-      if (rule?.membersOnly) return `zset-members:${JSON.stringify((await redis.zrange(key, 0, -1)).sort())}`;
       return `zset:${JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES'))}`;
     case 'stream':
       return `stream:${JSON.stringify(await redis.xrange(key, '-', '+'))}`;
