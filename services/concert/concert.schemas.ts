@@ -36,6 +36,10 @@ export const createConcertBody = z
   })
   .strict()
   .superRefine((body, ctx) => {
+    // A line that opens at or after the start would hold its pre-queue until sales close.
+    if (body.waitingRoom?.opensAt && Date.parse(body.waitingRoom.opensAt) >= Date.parse(body.startsAt)) {
+      ctx.addIssue({ code: 'custom', path: ['waitingRoom', 'opensAt'], message: 'must be before startsAt' });
+    }
     const seen = new Set<string>();
     body.seatTypes?.forEach((s, i) => {
       const key = s.name.toLowerCase();
