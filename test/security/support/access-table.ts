@@ -118,6 +118,32 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
         waitingRoom: { enabled: true, opensAt: new Date(Date.now() + 24 * 3600_000).toISOString(), admitPerSecond: 5, maxActive: 100, tokenTtlSeconds: 300 },
       },
     }),
+    extraBadInputs: () => {
+      const concertCase = (name: string, change: (body: any) => void, detailsPath: string): BadCase => ({
+        category: 'out-of-range',
+        name,
+        mutate: (shape) => {
+          const body = JSON.parse(JSON.stringify(shape.body));
+          change(body);
+          return { ...shape, body };
+        },
+        expect: { status: 400, code: 'validation_failed', detailsPath },
+      });
+      return [
+        concertCase(
+          'waiting room opening after the start',
+          (b) => (b.waitingRoom.opensAt = new Date(Date.parse(b.startsAt) + 3600_000).toISOString()),
+          'body.waitingRoom.opensAt',
+        ),
+        concertCase('starting in the past', (b) => (b.startsAt = new Date(Date.now() - 60_000).toISOString()), 'body.startsAt'),
+        concertCase('a date that does not exist', (b) => (b.startsAt = '2031-02-30T20:00:00Z'), 'body.startsAt'),
+        concertCase(
+          'two seat types of one name',
+          (b) => b.seatTypes.push({ ...b.seatTypes[0], name: b.seatTypes[0].name.toUpperCase() }),
+          'body.seatTypes.1.name',
+        ),
+      ];
+    },
   },
   'GET /api/v1/concerts/{id}': { expect: ALL_OK(200), request: (world) => ({ params: { id: world.concert.id } }) },
   'GET /api/v1/concerts/{id}/seat-types': { expect: ALL_OK(200), request: (world) => ({ params: { id: world.concert.id } }) },

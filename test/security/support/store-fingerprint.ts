@@ -18,6 +18,10 @@ export const REDIS_EXCLUSIONS: Array<{ match: RegExp; fields?: string[]; why: st
   },
   { match: /:stalled-check$/, why: 'BullMQ workers rewrite this key on their own schedule to detect stalled jobs' },
   {
+    match: /^\{booking-journal:[^}]+\}:clock$/,
+    why: "the booking service's request journal bumps this counter at every sweep (every few seconds) to notice a Redis that lost writes",
+  },
+  {
     match: /:wr:state$/,
     fields: ['lastTickMs', 'credits', 'rate'],
     why: "the waiting-room ticker's clock, admission credits and measured rate move with time; the line itself (seq, serving, waiting, opened, soldOut) is compared",
