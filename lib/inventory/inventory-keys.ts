@@ -5,7 +5,7 @@
 export function concertKeys(concertId: string) {
   const tag = `{concert:${concertId}}`;
   return {
-    /** hash: loaded ("1" once complete), startsAtMs, capacity:<seatTypeId> */
+    /** hash: loaded ("1" once complete), startsAtMs, capacity:<seatTypeId>, epoch (one per load), runId (the Redis server run that loaded it) */
     meta: `${tag}:meta`,
     /** hash: userId -> hold ("<requestId>|<seatTypeId>|<seatNo>|<decidedAtMs>", "x|" prefix while cancelling) */
     holders: `${tag}:fans`,

@@ -9,7 +9,7 @@ import { concertKeys } from './inventory-keys.js';
 const LUA_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), 'lua');
 /** Long enough for the record update; short enough that a cancel that died can be retried soon. */
 const CANCEL_LEASE_MS = 15_000;
-const SCRIPTS = ['reserve-seat-3.lua', 'settle-hold-3.lua', 'begin-cancel-3.lua', 'release-seat-3.lua', 'abort-cancel-3.lua'];
+const SCRIPTS = ['reserve-seat-3.lua', 'settle-hold-3.lua', 'begin-cancel-3.lua', 'release-seat-3.lua', 'abort-cancel-3.lua', 'server-run-id-1.lua'];
 
 interface InventoryCommands {
   reserveSeat(
@@ -34,6 +34,7 @@ interface InventoryCommands {
   beginCancel(meta: string, holders: string, lease: string, userId: string, bookingId: string, leaseMs: number): Promise<[number, number]>;
   releaseSeat(meta: string, holders: string, freeSeats: string, userId: string, requestId: string, returnSeat: '1' | '0'): Promise<number>;
   abortCancel(meta: string, holders: string, lease: string, userId: string, bookingId: string): Promise<number>;
+  serverRunId(meta: string): Promise<string>;
 }
 
 export interface ReserveOutcome {
@@ -134,7 +135,8 @@ export function createInventory(redis: Redis) {
      * Returns false when someone else's load won.
      */
     load(snapshot: InventorySnapshot, opts: { onlyIfMissing: boolean }): Promise<boolean> {
-      return serialized((redis) => loadInto(redis, snapshot, opts));
+      // Which run of the Redis server holds the keys: a restart since makes them stale (stale-after-restart.lua).
+      return serialized(async (conn) => loadInto(conn, snapshot, opts, await lua.serverRunId(concertKeys(snapshot.concertId).meta)));
     },
 
     /** Adds a seat type to a loaded concert (a no-op when not loaded: the next rebuild includes it). */
@@ -148,7 +150,7 @@ export function createInventory(redis: Redis) {
   };
 }
 
-async function loadInto(redis: Redis, snapshot: InventorySnapshot, opts: { onlyIfMissing: boolean }): Promise<boolean> {
+async function loadInto(redis: Redis, snapshot: InventorySnapshot, opts: { onlyIfMissing: boolean }, runId: string): Promise<boolean> {
   const k = concertKeys(snapshot.concertId);
   await redis.watch(k.meta);
   if (opts.onlyIfMissing && (await redis.hget(k.meta, 'loaded')) === '1') {
@@ -156,7 +158,7 @@ async function loadInto(redis: Redis, snapshot: InventorySnapshot, opts: { onlyI
     return false;
   }
   const tx = redis.multi().del(k.meta, k.holders);
-  const metaFields: Record<string, string> = { startsAtMs: String(snapshot.startsAt.getTime()), epoch: randomUUID() };
+  const metaFields: Record<string, string> = { startsAtMs: String(snapshot.startsAt.getTime()), epoch: randomUUID(), runId };
   for (const seatType of snapshot.seatTypes) {
     metaFields[`capacity:${seatType.id}`] = String(seatType.capacity);
     const taken = new Set(snapshot.held.filter((h) => h.seatTypeId === seatType.id).map((h) => h.seatNo));

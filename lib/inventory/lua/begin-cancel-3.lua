@@ -7,7 +7,7 @@
   half-way can be retried once it lapses).
 
   Input:
-    KEYS[1] concert meta   {concert:<id>}:meta
+    KEYS[1] concert meta   {concert:<id>}:meta   (loaded, startsAtMs, runId)
     KEYS[2] holders        {concert:<id>}:fans
     KEYS[3] cancel lease   {concert:<id>}:cancelling:<bookingId>
 
@@ -18,7 +18,7 @@
   Output:
     { code, decidedAtMs }
       code  1 Ok              marked (or already marked by an earlier try of this cancel)
-           -1 NotLoaded       rebuild from MongoDB, then retry
+           -1 NotLoaded       keys missing, or loaded before Redis restarted: rebuild from MongoDB, then retry
            -2 ConcertStarted
            -3 NotHeld         the fan's hold is not this booking (already cancelled?)
            -4 InProgress      another cancel of this booking holds the lease
@@ -32,9 +32,10 @@ local leaseMs = tonumber(ARGV[3])
 
 --- @include "includes/now-ms"
 --- @include "includes/parse-hold"
+--- @include "includes/stale-after-restart"
 
-local meta = redis.call('HMGET', metaKey, 'loaded', 'startsAtMs')
-if meta[1] ~= '1' then
+local meta = redis.call('HMGET', metaKey, 'loaded', 'startsAtMs', 'runId')
+if meta[1] ~= '1' or staleAfterRestart(metaKey, meta[3]) then
   return { -1, 0 }
 end
 local now = nowMs()

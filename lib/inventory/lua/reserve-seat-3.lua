@@ -7,7 +7,7 @@
   the same seat back instead of being refused as a duplicate.
 
   Input:
-    KEYS[1] concert meta      {concert:<id>}:meta    hash: loaded, startsAtMs, capacity:<seatTypeId>
+    KEYS[1] concert meta      {concert:<id>}:meta    hash: loaded, startsAtMs, capacity:<seatTypeId>, epoch, runId
     KEYS[2] holders           {concert:<id>}:fans    hash: userId -> hold
     KEYS[3] free seats        {concert:<id>}:seats:<seatTypeId>   list of free seat numbers
 
@@ -19,7 +19,8 @@
     { code, seatNo, decidedAtMs, heldSeatTypeId, epoch }
       code  1 Reserved             a seat was taken now
             2 AlreadyReservedHere  this request reserved before (a retry); same seat
-           -1 NotLoaded            the concert's keys are missing: rebuild from MongoDB, then retry
+           -1 NotLoaded            the concert's keys are missing, or were loaded before Redis
+                                   restarted (they may lack its last writes): rebuild from MongoDB, then retry
            -2 ConcertStarted
            -3 AlreadyBooked        the fan holds (or is cancelling) another booking
            -4 SoldOut
@@ -35,10 +36,11 @@ local seatTypeId = ARGV[3]
 
 --- @include "includes/now-ms"
 --- @include "includes/parse-hold"
+--- @include "includes/stale-after-restart"
 
-local meta = redis.call('HMGET', metaKey, 'loaded', 'startsAtMs', 'capacity:' .. seatTypeId, 'epoch')
+local meta = redis.call('HMGET', metaKey, 'loaded', 'startsAtMs', 'capacity:' .. seatTypeId, 'epoch', 'runId')
 local epoch = meta[4] or ''
-if meta[1] ~= '1' then
+if meta[1] ~= '1' or staleAfterRestart(metaKey, meta[5]) then
   return { -1, 0, 0, '', '' }
 end
 

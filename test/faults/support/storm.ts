@@ -22,6 +22,8 @@ export interface FaultContext {
   /** The bookings queue (for counting what was in flight). */
   queue: Queue;
   confirmedCount(): Promise<number>;
+  /** When the paused queue was resumed (the decisions began). */
+  resumedAt: number;
 }
 
 /** When the fault began and when the failed part was back (ms since epoch), and facts worth keeping. */
@@ -162,6 +164,7 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
     );
     for (const r of submitted) requests.set(r.requestId, r);
     await queue.resume();
+    const resumedAt = Date.now();
 
     // Fans learn their answers while the fault happens.
     let faultWindow: FaultWindow | undefined;
@@ -184,7 +187,7 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
     if (scenario.injectFault) {
       const after = scenario.faultAfterConfirmed ?? 30;
       await waitUntil(`${after} confirmed bookings`, async () => (await confirmedCount()) >= after, 60_000);
-      faultWindow = await scenario.injectFault({ platform, concertId: concert.id, queue, confirmedCount });
+      faultWindow = await scenario.injectFault({ platform, concertId: concert.id, queue, confirmedCount, resumedAt });
     }
     faultDone = true;
     await listening;
