@@ -10,7 +10,9 @@ let platform: TestPlatform;
 let admin: string;
 
 before(async () => {
-  platform = await startTestPlatform('faults-mongo-outage');
+  // Ten jobs at a time, so bookings are recorded a few at a time: the outage catches
+  // most of the 300 still to be written (with 100 at a time two batches sell out).
+  platform = await startTestPlatform('faults-mongo-outage', { serviceEnv: { 'booking-worker': { WORKER_CONCURRENCY: '10' } } });
   admin = await adminToken(platform);
 });
 after(() => platform?.stop());
@@ -46,6 +48,5 @@ test('the MongoDB-wire server stopped for 10 s mid-storm: nothing is confirmed w
   });
   writeReliabilityReport(report);
   assert.deepEqual(problems, []);
-  const { confirmedAtStop } = report.faultWindow!.details as { confirmedAtStop: number };
-  assert.ok(confirmedAtStop < report.confirmed, `the outage came too late to prove anything (${confirmedAtStop} already confirmed)`);
+  assert.ok(report.confirmedAfterFault > 0, 'bookings were still to be recorded when MongoDB came back (else the outage proved nothing)');
 });

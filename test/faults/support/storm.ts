@@ -85,6 +85,7 @@ export interface ReliabilityReport {
   decisionLatencyMs: { p50: number | null; p95: number | null; max: number | null };
   answeredVia: Record<string, number>;
   decidedAfterFault: number;
+  confirmedAfterFault: number;
   answeredViaAfterFault: Record<string, number>;
   faultWindow: { startedAtMs: number; endedAtMs: number; details: Record<string, unknown> } | null;
   invariants: 'hold' | string;
@@ -240,6 +241,7 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
     const answeredVia: Record<string, number> = {};
     for (const a of book.first.values()) answeredVia[a.via] = (answeredVia[a.via] ?? 0) + 1;
     const decidedAfterFault = faultWindow ? [...decided].filter(([, d]) => d.decidedAt >= faultWindow!.endedAt) : [];
+    const confirmedAfterFault = decidedAfterFault.filter(([id]) => book.first.get(id)?.status === 'confirmed').length;
     const answeredViaAfterFault: Record<string, number> = {};
     for (const [id] of decidedAfterFault) {
       const via = book.first.get(id)?.via ?? 'none';
@@ -266,6 +268,7 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
       decisionLatencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.at(-1) ?? null },
       answeredVia,
       decidedAfterFault: decidedAfterFault.length,
+      confirmedAfterFault,
       answeredViaAfterFault,
       faultWindow: faultWindow
         ? { startedAtMs: faultWindow.startedAt - stormStartedAt, endedAtMs: faultWindow.endedAt - stormStartedAt, details: faultWindow.details ?? {} }
