@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import mongoose from 'mongoose';
 import { adminToken } from '../support/fans.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { loggedEntries } from './support/service-logs.js';
@@ -22,11 +23,31 @@ function redisDataDir(): string {
   return args[args.indexOf('--dir') + 1];
 }
 
+/** Confirmed bookings of the concert without a confirmation email, once emails have had time to go out. */
+async function confirmationEmailsMissing(concertId: string): Promise<number> {
+  const db = await mongoose.createConnection(platform.mongoUrl).asPromise();
+  try {
+    const bookings = await db
+      .collection('bookings')
+      .find({ concertId, status: 'confirmed' }, { projection: { _id: 1 } })
+      .toArray();
+    const ids = bookings.map((b) => `booking.confirmed:${String(b._id)}`);
+    const until = Date.now() + 15_000;
+    for (;;) {
+      const sent = await db.collection('emails').countDocuments({ _id: { $in: ids } } as never);
+      if (sent === ids.length || Date.now() > until) return ids.length - sent;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await db.close();
+  }
+}
+
 let lostJobs: string[] = [];
 let redisBackAt = 0;
 
 test('Redis restarted empty mid-storm: stock and holders come back from MongoDB, and every queued request still gets exactly one final answer', async () => {
-  const { report, problems, decidedAt } = await runStormWithFault({
+  const { report, problems, decidedAt, concertId } = await runStormWithFault({
     name: 'redis-restart-empty',
     fault:
       'once 30 bookings are confirmed Redis is stopped, its data folder emptied (the append-only files deleted) and started again: stock, holders, the bookings queue with every queued request, request statuses and the notifications queue are all gone',
@@ -58,6 +79,7 @@ test('Redis restarted empty mid-storm: stock and holders come back from MongoDB,
   const sum = (field: string) => restored.reduce((n, e) => n + Number(e[field] ?? 0), 0);
   const requeuedAt = Math.min(...restored.filter((e) => Number(e.requeued) > 0).map((e) => Date.parse(String(e.time))));
   const firstLostAnswered = Math.min(...lostJobs.map((id) => decidedAt.get(id) ?? 0).filter((t) => t >= requeuedAt));
+  const emailsMissing = await confirmationEmailsMissing(concertId);
   writeReliabilityReport({
     ...report,
     definitions: {
@@ -65,12 +87,15 @@ test('Redis restarted empty mid-storm: stock and holders come back from MongoDB,
       recoverMs:
         'from the empty Redis answering PING to the first decision of a request whose job was waiting in the queue Redis lost (queued again by the booking service)',
       lostJobs: 'jobs waiting in the bookings queue when Redis was emptied',
+      confirmationEmailsMissing:
+        'confirmed bookings with no confirmation email 15 s after the last answer. Not asserted: a booking whose email job was still queued when Redis was emptied, and whose request the booking service had already seen answered, gets no email (jobs decided again re-queue theirs)',
       requeuedByBookingService: 'jobs the booking service queued again because they were gone from Redis (its request journal)',
       statusesRewritten: 'request statuses the booking service wrote back (queued, or a rejection already given)',
     },
     recoverMs: Number.isFinite(firstLostAnswered) ? firstLostAnswered - redisBackAt : null,
     requeuedAfterMs: Number.isFinite(requeuedAt) ? requeuedAt - redisBackAt : null,
     lostJobs: lostJobs.length,
+    confirmationEmailsMissing: emailsMissing,
     requeuedByBookingService: sum('requeued'),
     statusesRewritten: sum('rewritten'),
   });
