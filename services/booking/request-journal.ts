@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { requestKey, type RejectionReason } from '../../lib/booking-requests.js';
+import { REQUEST_TTL_SECONDS, requestKey, type RejectionReason } from '../../lib/booking-requests.js';
 import type { Logger } from '../../lib/logger.js';
 import { BOOKING_JOBS, type ReserveJobData } from '../../lib/queues.js';
 import type { RequestStore, StoredAnswer } from './request-store.js';
@@ -108,7 +108,10 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
   async function sweep(): Promise<SweepOutcome> {
     const outcome: SweepOutcome = { checked: 0, requeued: 0, rewritten: 0, redisLostWrites: await redisWentBack() };
     const now = Date.now();
-    for (const [id, entry] of entries) if (entry.seenAt && now - entry.seenAt > keepRejectionsMs) entries.delete(id);
+    for (const [id, entry] of entries) {
+      // A rejection kept long enough, or a request older than its status would live anyway.
+      if ((entry.seenAt && now - entry.seenAt > keepRejectionsMs) || now - entry.trackedAt > REQUEST_TTL_SECONDS * 1000) entries.delete(id);
+    }
     const due = [...entries.values()].filter((e) => (e.rejection ? outcome.redisLostWrites : now - e.trackedAt >= sweepEveryMs));
     for (let i = 0; i < due.length; i += 200) {
       await Promise.all(due.slice(i, i + 200).map((entry) => check(entry, outcome)));
