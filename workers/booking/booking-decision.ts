@@ -24,6 +24,11 @@ export interface DecisionDeps {
   onDecision?: (data: ReserveJobData, decision: Decision) => void;
 }
 
+/** Giving up needs the record: whether an earlier try wrote the booking is unknown until it can be read. */
+export class RecordUnreadableError extends Error {
+  override name = 'RecordUnreadableError';
+}
+
 /** A seat lost to a record/Redis disagreement is retried this often before giving up. */
 const MAX_SEAT_CONFLICTS = 5;
 
@@ -155,9 +160,16 @@ export function createBookingDecider(deps: DecisionDeps) {
     /**
      * The last try failed (MongoDB down for longer than the retries): if the
      * record has the booking, confirm it; otherwise give the seat back and say no.
+     * Throws RecordUnreadableError, deciding nothing, while the record cannot be read.
      */
     async giveUp(data: ReserveJobData, findRecorded: () => Promise<BookingDoc | null>): Promise<Decision> {
-      const recorded = await findRecorded().catch(() => null);
+      let recorded: BookingDoc | null;
+      try {
+        recorded = await findRecorded();
+      } catch (err) {
+        // A write whose reply was lost may have landed: "no" could contradict the record.
+        throw new RecordUnreadableError(`the record of request ${data.requestId} cannot be read: ${(err as Error).message}`);
+      }
       if (recorded) return answer(data, { requestId: data.requestId, status: 'confirmed', booking: toPublicBooking(recorded) });
       await inventory.release(data.concertId, data.seatTypeId, data.userId, data.requestId);
       return reject(data, 'service_unavailable');

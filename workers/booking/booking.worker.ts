@@ -1,11 +1,14 @@
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Decision } from '../../lib/booking-requests.js';
 import type { Logger } from '../../lib/logger.js';
 import { BOOKING_JOBS, QUEUES, type ReserveJobData } from '../../lib/queues.js';
-import type { BookingDecider } from './booking-decision.js';
+import { RecordUnreadableError, type BookingDecider } from './booking-decision.js';
 
-type Handler = (job: Job) => Promise<unknown>;
+type Handler = (job: Job, token?: string) => Promise<unknown>;
+
+/** How soon a job that could not give up (the record unreadable) looks again. */
+const GIVE_UP_AGAIN_MS = 5000;
 
 export interface BookingWorkerOptions {
   concurrency: number;
@@ -18,13 +21,21 @@ const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?
 /** Consumes the bookings queue; every job name must have a handler, checked at start. */
 export function startBookingWorker(connection: Redis, decider: BookingDecider, findRecorded: (requestId: string) => Promise<any>, logger: Logger, opts: BookingWorkerOptions) {
   const handlers: Record<(typeof BOOKING_JOBS)[keyof typeof BOOKING_JOBS], Handler> = {
-    [BOOKING_JOBS.reserve]: async (job: Job<ReserveJobData>): Promise<Decision> => {
+    [BOOKING_JOBS.reserve]: async (job: Job<ReserveJobData>, token?: string): Promise<Decision> => {
       try {
         return await decider.decide(job.data, { mayRepeat: job.attemptsMade > 0 || job.stalledCounter > 0 || job.data.requeued === true });
       } catch (err) {
         if (!isLastAttempt(job)) throw err;
         logger.error({ err, requestId: job.data.requestId }, 'booking could not be recorded after every retry; releasing the seat');
-        return decider.giveUp(job.data, () => findRecorded(job.data.requestId));
+        try {
+          return await decider.giveUp(job.data, () => findRecorded(job.data.requestId));
+        } catch (giveUpErr) {
+          if (!(giveUpErr instanceof RecordUnreadableError)) throw giveUpErr;
+          // Not failed (that would leave the fan without an answer): the same last try, later.
+          logger.warn({ requestId: job.data.requestId, retryInMs: GIVE_UP_AGAIN_MS }, 'the record cannot be read to give up safely; trying again later');
+          await job.moveToDelayed(Date.now() + GIVE_UP_AGAIN_MS, token);
+          throw new DelayedError();
+        }
       }
     },
   };
@@ -34,10 +45,10 @@ export function startBookingWorker(connection: Redis, decider: BookingDecider, f
 
   const worker = new Worker(
     QUEUES.bookings.name,
-    async (job) => {
+    async (job, token) => {
       const handler = handlers[job.name as keyof typeof handlers];
       if (!handler) throw new Error(`no handler for job "${job.name}" (id ${job.id})`);
-      return handler(job);
+      return handler(job, token);
     },
     {
       connection,

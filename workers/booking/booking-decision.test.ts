@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Types } from 'mongoose';
+import type { Decision } from '../../lib/booking-requests.js';
+import { createLogger } from '../../lib/logger.js';
+import type { ReserveJobData } from '../../lib/queues.js';
+import type { BookingDoc } from '../../lib/records/booking.record.js';
+import { createBookingDecider, RecordUnreadableError, type DecisionDeps } from './booking-decision.js';
+
+const requestId = new Types.ObjectId().toHexString();
+const data: ReserveJobData = {
+  requestId,
+  concertId: new Types.ObjectId().toHexString(),
+  seatTypeId: new Types.ObjectId().toHexString(),
+  userId: new Types.ObjectId().toHexString(),
+  userEmail: 'fan@test.local',
+  submittedAt: Date.now(),
+};
+
+/** A decider whose Redis side only records what giving up does to it. */
+function deciderWithSpies() {
+  const released: string[] = [];
+  const published: Decision[] = [];
+  const deps = {
+    inventory: { release: async (_c: string, _s: string, _u: string, id: string) => void released.push(id) },
+    publisher: { publish: async (_userId: string, decision: Decision) => void published.push(decision), published: async () => undefined },
+    logger: createLogger('booking-decision-test', 'silent'),
+  } as unknown as DecisionDeps;
+  return { decider: createBookingDecider(deps), released, published };
+}
+
+test('giving up while the record cannot be read decides nothing: no seat released, no answer', async () => {
+  const { decider, released, published } = deciderWithSpies();
+  await assert.rejects(
+    decider.giveUp(data, () => Promise.reject(new Error('connect ECONNREFUSED'))),
+    RecordUnreadableError,
+  );
+  assert.deepEqual(released, []);
+  assert.deepEqual(published, []);
+});
+
+test('giving up with the booking in the record confirms it; without it, releases the seat and says service_unavailable', async () => {
+  const booked = deciderWithSpies();
+  const doc = {
+    _id: new Types.ObjectId(requestId),
+    concertId: data.concertId,
+    seatTypeId: data.seatTypeId,
+    seatTypeName: 'Floor',
+    seatNo: 7,
+    price: 10,
+    userId: data.userId,
+    userEmail: data.userEmail,
+    status: 'confirmed',
+    createdAt: new Date(),
+  } as BookingDoc;
+  assert.equal((await booked.decider.giveUp(data, async () => doc)).status, 'confirmed');
+  assert.deepEqual(booked.released, []);
+
+  const notBooked = deciderWithSpies();
+  assert.deepEqual(await notBooked.decider.giveUp(data, async () => null), { requestId, status: 'rejected', reason: 'service_unavailable' });
+  assert.deepEqual(notBooked.released, [requestId]);
+  assert.equal(notBooked.published.length, 1);
+});
