@@ -45,9 +45,9 @@ run_group "suite" "${suite[@]}"
 run_group "fault scenarios" "${faults[@]}"
 
 if [ "$status" -ne 0 ] && [ -d test-output ]; then
-  echo "== warnings and errors logged by the services under test (last 20 per log)"
+  echo "== warnings and errors logged by the services under test (last 8 per log)"
   for f in $(find test-output -name '*.log' -newermt "@$started" | sort); do
-    lines=$(grep -E '"level":(40|50|60)' "$f" | tail -20 | cut -c1-400)
+    lines=$(grep -E '"level":(40|50|60)' "$f" | tail -8 | cut -c1-300)
     [ -n "$lines" ] && printf -- '--- %s\n%s\n' "$f" "$lines"
   done
 fi

@@ -5,8 +5,9 @@ import type { Logger } from '../../lib/logger.js';
 /**
  * Lets `Prefer: wait` submitters await a decision: one subscription to the
  * decisions channel per process, dispatched to whoever waits for that request.
+ * `onDecision` sees every decision (the request journal forgets decided requests).
  */
-export function createDecisionWaiter(subscriber: Redis, logger: Logger) {
+export function createDecisionWaiter(subscriber: Redis, logger: Logger, onDecision?: (d: Decision) => void) {
   const waiting = new Map<string, Array<(d: Decision) => void>>();
   void subscriber.subscribe(DECISIONS_CHANNEL).catch((err) => logger.error({ err }, 'cannot subscribe to decisions'));
   subscriber.on('message', (_channel: string, message: string) => {
@@ -16,6 +17,7 @@ export function createDecisionWaiter(subscriber: Redis, logger: Logger) {
     } catch {
       return;
     }
+    onDecision?.(decision);
     const resolvers = waiting.get(decision.requestId);
     if (!resolvers) return;
     waiting.delete(decision.requestId);

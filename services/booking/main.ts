@@ -50,7 +50,7 @@ boot('booking', async () => {
   const service = createBookingService({
     bookings,
     requests,
-    waiter: createDecisionWaiter(subscriber, logger),
+    waiter: createDecisionWaiter(subscriber, logger, (decision) => journal.decided(decision)),
     inventory,
     loader: createInventoryLoader(redis, inventory, concerts, bookings.model, logger),
     concerts: createConcertCache(concerts, 2000),

@@ -1,19 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { REQUEST_TTL_SECONDS, requestKey, type RejectionReason } from '../../lib/booking-requests.js';
+import { REQUEST_TTL_SECONDS, requestKey, type Decision, type RejectionReason } from '../../lib/booking-requests.js';
 import type { Logger } from '../../lib/logger.js';
 import { BOOKING_JOBS, type ReserveJobData } from '../../lib/queues.js';
 import type { RequestStore, StoredAnswer } from './request-store.js';
 
-/** A request is looked at once it is this old, then at every sweep until it is decided. */
 const SWEEP_EVERY_MS = 2000;
+/**
+ * An undecided request is looked at in Redis this long after it was queued, then
+ * at doubling intervals (capped). Decisions normally arrive on the decisions
+ * channel first, so in a rush with a long queue the journal costs Redis almost
+ * nothing; the checks are the safety net for a missed message.
+ */
+const FIRST_CHECK_AFTER_MS = 15_000;
+const MAX_CHECK_INTERVAL_MS = 60_000;
 /** A rejection is kept this long after it was seen, to write it back if Redis loses it. */
 const KEEP_REJECTIONS_MS = 120_000;
 
 interface Entry {
   job: ReserveJobData;
   trackedAt: number;
+  /** When this entry is next read back from Redis unless its decision arrives first. */
+  checkAt: number;
+  checkEveryMs: number;
   /** The rejection, once seen in Redis (a confirmation lives on as its booking in MongoDB). */
   rejection?: StoredAnswer;
   seenAt?: number;
@@ -32,7 +42,7 @@ export interface SweepOutcome {
   requeued: number;
   /** The request's status was gone: written again (as queued, or with the rejection seen before). */
   rewritten: number;
-  /** Redis went back in time since the last sweep. */
+  /** Redis went back in time, or the connection dropped, since the last sweep: every entry was checked. */
   redisLostWrites: boolean;
 }
 
@@ -41,12 +51,15 @@ export interface SweepOutcome {
  * they are decided. The queue, the request statuses and the answers live in
  * Redis; if Redis restarts empty (or without its last second of writes), the
  * requests still waiting would have no job, no status and never an answer, and
- * a fan would poll a 404. So every few seconds an undecided request is checked:
- * a lost status is written again and a lost job queued again (same job id, so a
+ * a fan would poll a 404. So after the connection to Redis dropped (a restart or
+ * a failover) or Redis is seen to have gone back in time, every request is
+ * checked: a lost status is written again and a lost job queued again (same job id, so a
  * job that still exists is not added twice; the worker does not decide a
  * request that already has an answer). Rejections are kept a little longer and
  * written back if Redis forgets them; a confirmation needs nothing, its booking
- * in MongoDB answers for it. A booking process that dies loses its journal:
+ * in MongoDB answers for it. Decisions reach the journal on the decisions
+ * channel (`decided`); an undecided request is also read back now and then, in
+ * case a message was missed. A booking process that dies loses its journal:
  * only both failing together leaves a request unanswered.
  */
 export function createRequestJournal(redis: Redis, queue: Queue, requests: RequestStore, logger: Logger, opts: JournalOptions) {
@@ -58,6 +71,10 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
   const clockKey = `{booking-journal:${randomUUID()}}:clock`;
   let clock = 0;
   let sweeping: Promise<SweepOutcome> | undefined;
+  // Connection drops seen, and how many of them a successful full sweep has covered.
+  let drops = 0;
+  let dropsCovered = 0;
+  redis.on('close', () => drops++);
 
   const addJob = (job: ReserveJobData) =>
     queue.add(BOOKING_JOBS.reserve, job, {
@@ -78,6 +95,8 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
 
   async function check(entry: Entry, outcome: SweepOutcome) {
     const { job } = entry;
+    entry.checkEveryMs = Math.min(entry.checkEveryMs * 2, MAX_CHECK_INTERVAL_MS);
+    entry.checkAt = Date.now() + entry.checkEveryMs;
     const [[userId, status, reason], jobExists] = await Promise.all([
       redis.hmget(requestKey(job.requestId), 'userId', 'status', 'reason'),
       redis.exists(queue.toKey(job.requestId)),
@@ -106,17 +125,19 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
   }
 
   async function sweep(): Promise<SweepOutcome> {
-    const outcome: SweepOutcome = { checked: 0, requeued: 0, rewritten: 0, redisLostWrites: await redisWentBack() };
+    const dropsNow = drops;
+    const outcome: SweepOutcome = { checked: 0, requeued: 0, rewritten: 0, redisLostWrites: (await redisWentBack()) || dropsNow > dropsCovered };
     const now = Date.now();
     for (const [id, entry] of entries) {
       // A rejection kept long enough, or a request older than its status would live anyway.
       if ((entry.seenAt && now - entry.seenAt > keepRejectionsMs) || now - entry.trackedAt > REQUEST_TTL_SECONDS * 1000) entries.delete(id);
     }
-    const due = [...entries.values()].filter((e) => (e.rejection ? outcome.redisLostWrites : now - e.trackedAt >= sweepEveryMs));
+    const due = [...entries.values()].filter((e) => outcome.redisLostWrites || (!e.rejection && e.checkAt <= now));
     for (let i = 0; i < due.length; i += 200) {
       await Promise.all(due.slice(i, i + 200).map((entry) => check(entry, outcome)));
       outcome.checked += Math.min(200, due.length - i);
     }
+    dropsCovered = dropsNow;
     if (outcome.requeued || outcome.rewritten || outcome.redisLostWrites) logger.warn(outcome, 'booking requests lost by Redis were restored');
     return outcome;
   }
@@ -135,7 +156,17 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
     /** Queues the request's job and keeps an eye on it until it is decided. */
     async enqueue(job: ReserveJobData) {
       await addJob(job);
-      entries.set(job.requestId, { job, trackedAt: Date.now() });
+      const now = Date.now();
+      entries.set(job.requestId, { job, trackedAt: now, checkAt: now + FIRST_CHECK_AFTER_MS, checkEveryMs: FIRST_CHECK_AFTER_MS });
+    },
+    /** A decision seen on the decisions channel: a confirmation ends the entry, a rejection is kept a while. */
+    decided(decision: Decision) {
+      const entry = entries.get(decision.requestId);
+      if (!entry) return;
+      if (decision.status === 'confirmed') entries.delete(decision.requestId);
+      else if (decision.status === 'rejected' && !entry.rejection) {
+        Object.assign(entry, { rejection: { status: 'rejected', reason: decision.reason as RejectionReason }, seenAt: Date.now() });
+      }
     },
     /**
      * What this process knows of a request Redis has no status for: still queued,

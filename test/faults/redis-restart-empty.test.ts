@@ -55,6 +55,11 @@ test('Redis restarted empty mid-storm: stock and holders come back from MongoDB,
     admin,
     async injectFault({ queue, confirmedCount }) {
       const startedAt = Date.now();
+      // Paused for the few milliseconds before the stop, so the jobs read here are
+      // exactly the ones undecided when Redis goes (a worker could otherwise decide a
+      // few in between, and a decided request rightly gets no new job). The pause
+      // itself is lost with Redis: the emptied server has no paused queue.
+      await queue.pause();
       const [confirmedBefore, counts, waiting] = await Promise.all([
         confirmedCount(),
         queue.getJobCounts('waiting', 'active', 'delayed'),
