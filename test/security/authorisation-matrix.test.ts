@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { SERVICES, type ServiceName } from '../../scripts/stack/platform.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
-import { ACCESS_TABLE, CALLERS, deniedCodeOf, tokenFor, type Caller } from './support/access-table.js';
+import { ACCESS_TABLE, CALLERS, deniedCodeOf, shapeFor, type Caller } from './support/access-table.js';
 import { errorAnswerProblems, leaksIn, unhealthyServices, writeFigures } from './support/answers.js';
 import { toRawRequest } from './support/bad-inputs.js';
 import { publicEndpoints, tableCoverage, type Endpoint } from './support/endpoints.js';
@@ -70,13 +70,7 @@ describe('authorisation matrix: every endpoint × {anonymous, fan, other fan, ad
           // A denied call that could write is checked against the stores; reads cannot write by construction.
           const checkWrites = denied && endpoint.method !== 'get';
           const before = checkWrites ? await quiescentFingerprint(db, redis) : undefined;
-          const shape = {
-            params: valid.params ?? {},
-            query: valid.query ?? '',
-            body: valid.body,
-            headers: valid.headers ?? {},
-            token: tokenFor(world, caller, valid),
-          };
+          const shape = shapeFor(world, caller, valid);
           const res = await rawRequest(platform.gatewayUrl, toRawRequest(endpoint.method, endpoint.path, shape));
           got[caller] = res.status;
           figures.cells += 1;

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { SERVICES, type ServiceName } from '../../scripts/stack/platform.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
-import { ACCESS_TABLE, badInputCaller, tokenFor } from './support/access-table.js';
+import { ACCESS_TABLE, badInputCaller, shapeFor } from './support/access-table.js';
 import { errorAnswerProblems, unhealthyServices, writeFigures } from './support/answers.js';
 import {
   bodyCases,
@@ -125,13 +125,7 @@ describe('bad input on every public endpoint', () => {
         assert.ok(row, `${endpoint.key} is not in the access table`);
         const caller = badInputCaller(row);
         const valid = await row.request(world, caller);
-        const shape: RequestShape = {
-          params: valid.params ?? {},
-          query: valid.query ?? '',
-          body: valid.body,
-          headers: valid.headers ?? {},
-          token: tokenFor(world, caller, valid),
-        };
+        const shape = shapeFor(world, caller, valid);
         if (row.nonexistentIdStatus && row.nonexistentIdStatus !== 404)
           figures.exceptions.push(`${endpoint.key}: an id of nothing answers ${row.nonexistentIdStatus} (${row.note})`);
         const cases = casesFor(endpoint, shape);
@@ -217,13 +211,7 @@ describe('bad input on every public endpoint', () => {
       const row = ACCESS_TABLE[endpoint.key];
       const caller = badInputCaller(row);
       const valid = await row.request(world, caller);
-      const shape: RequestShape = {
-        params: valid.params ?? {},
-        query: valid.query ?? '',
-        body: valid.body,
-        headers: valid.headers ?? {},
-        token: tokenFor(world, caller, valid),
-      };
+      const shape = shapeFor(world, caller, valid);
       const res = await rawRequest(platform.gatewayUrl, toRawRequest(endpoint.method, endpoint.path, shape));
       if (res.status !== row.expect[caller]) problems.push(`${endpoint.key}: ${res.status} ${res.text.slice(0, 200)}`);
     }

@@ -9,7 +9,7 @@ import { CORS_ALLOWED_HEADERS } from '../../services/gateway/cors.js';
 import { gatewayConfigSchema } from '../../services/gateway/gateway.config.js';
 import { placeholderGatewayConfig } from '../api-contract/support/served-routes.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
-import { ACCESS_TABLE, badInputCaller, tokenFor, type Caller } from './support/access-table.js';
+import { ACCESS_TABLE, badInputCaller, shapeFor } from './support/access-table.js';
 import { writeFigures } from './support/answers.js';
 import { toRawRequest, type RequestShape } from './support/bad-inputs.js';
 import { publicEndpoints, type Endpoint } from './support/endpoints.js';
@@ -79,10 +79,6 @@ function headerProblems(res: RawResponse): string[] {
   return problems;
 }
 
-function shapeFor(endpoint: Endpoint, caller: Caller, valid: Awaited<ReturnType<(typeof ACCESS_TABLE)[string]['request']>>): RequestShape {
-  return { params: valid.params ?? {}, query: valid.query ?? '', body: valid.body, headers: valid.headers ?? {}, token: tokenFor(world, caller, valid) };
-}
-
 /** One success and one error answer of every public endpoint, and the answers no endpoint owns. */
 async function everyKindOfResponse(): Promise<Array<{ what: string; res: RawResponse }>> {
   const answers: Array<{ what: string; res: RawResponse }> = [];
@@ -93,7 +89,7 @@ async function everyKindOfResponse(): Promise<Array<{ what: string; res: RawResp
     assert.ok(row, `${endpoint.key} is not in the access table`);
     const caller = badInputCaller(row);
     const valid = await row.request(world, caller);
-    const shape = shapeFor(endpoint, caller, valid);
+    const shape = shapeFor(world, caller, valid);
     await send(`${endpoint.key} (valid)`, toRawRequest(endpoint.method, endpoint.path, shape));
     const param = /\{([^}]+)\}/.exec(endpoint.path)?.[1];
     const failing: RequestShape =

@@ -27,7 +27,13 @@ let admin: Fan;
 let loginsFromHere = 0;
 
 const figures = {
-  limits: { loginPerEmail: LOGIN_PER_EMAIL, loginPerIp: LOGIN_PER_IP, bookingSubmitsPerFan: SUBMIT_LIMIT, bookingSubmitWindowMs: SUBMIT_WINDOW_MS, waitingRoomJoinsPerIp: JOIN_PER_IP },
+  limits: {
+    loginPerEmail: LOGIN_PER_EMAIL,
+    loginPerIp: LOGIN_PER_IP,
+    bookingSubmitsPerFan: SUBMIT_LIMIT,
+    bookingSubmitWindowMs: SUBMIT_WINDOW_MS,
+    waitingRoomJoinsPerIp: JOIN_PER_IP,
+  },
   login: { attempts: 0, refused: 0, correctPasswordRefusedWhileLimited: false, retryAfterSeconds: 0 },
   loginSpoofedForwardedFor: { attempts: 0, accepted: 0, refused: 0 },
   bookingFlood: { concurrent: 0, admitted: 0, refused: 0, confirmed: 0, otherFanUnaffected: false },
@@ -132,7 +138,13 @@ describe('booking submissions per fan', () => {
     assert.equal(other.status, 201, JSON.stringify(other.body));
     const report = await checkInvariants(platform.mongoUrl, platform.redisUrl, concert.id);
     assert.equal(report.confirmed.Floor, 2, 'one seat for the flooder, one for the bystander');
-    Object.assign(figures.bookingFlood, { concurrent: answers.length, admitted: through.length, refused: limited.length, confirmed: report.confirmed.Floor, otherFanUnaffected: true });
+    Object.assign(figures.bookingFlood, {
+      concurrent: answers.length,
+      admitted: through.length,
+      refused: limited.length,
+      confirmed: report.confirmed.Floor,
+      otherFanUnaffected: true,
+    });
   });
 
   test('replays of an Idempotency-Key get the stored answer and are not counted; a submission refused 429 claims no key, and is accepted after Retry-After', async () => {
@@ -168,7 +180,10 @@ describe('booking submissions per fan', () => {
 
 describe('waiting-room joins per client IP', () => {
   test(`after ${JOIN_PER_IP} joins from one IP → 429 with Retry-After, whatever X-Forwarded-For the client writes`, async () => {
-    const concert = await createConcert(platform, admin.token, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: { enabled: true, admitPerSecond: 1 } });
+    const concert = await createConcert(platform, admin.token, {
+      seatTypes: [{ name: 'Floor', capacity: 10 }],
+      waitingRoom: { enabled: true, admitPerSecond: 1 },
+    });
     const fans = mintFans(platform, JOIN_PER_IP + 5);
     const statuses: number[] = [];
     for (const fan of fans) {
@@ -187,7 +202,10 @@ describe('waiting-room joins per client IP', () => {
   });
 
   test('behind a balancer listed in TRUSTED_PROXIES, each client it forwards has a budget of its own', async () => {
-    const concert = await createConcert(platform, admin.token, { seatTypes: [{ name: 'Floor', capacity: 10 }], waitingRoom: { enabled: true, admitPerSecond: 1 } });
+    const concert = await createConcert(platform, admin.token, {
+      seatTypes: [{ name: 'Floor', capacity: 10 }],
+      waitingRoom: { enabled: true, admitPerSecond: 1 },
+    });
     // A second gateway that believes 127.0.0.1 (this test, playing the balancer).
     const gateway = await platform.startService('gateway', { TRUSTED_PROXIES: '127.0.0.1' }, 'gateway-behind-balancer');
     try {
@@ -196,7 +214,10 @@ describe('waiting-room joins per client IP', () => {
       for (const client of clients) {
         const statuses: number[] = [];
         for (const fan of mintFans(platform, JOIN_PER_IP + 1)) {
-          const res = await behind.request('POST', `/api/v1/waiting-room/${concert.id}/join`, { token: fan.token, headers: { 'X-Forwarded-For': `spoofed-by-client, ${client}` } });
+          const res = await behind.request('POST', `/api/v1/waiting-room/${concert.id}/join`, {
+            token: fan.token,
+            headers: { 'X-Forwarded-For': `spoofed-by-client, ${client}` },
+          });
           statuses.push(res.status);
           if (res.status === 429) assertRateLimited(res, 300);
         }

@@ -57,7 +57,13 @@ const signAccess = (claims: object, opts: jwt.SignOptions = {}) =>
 
 /** Opens a Socket.IO connection through the gateway: "connected", or the refusal's message. */
 function handshake(token: string | undefined): Promise<{ outcome: string; socket?: ReturnType<typeof connect> }> {
-  const socket = connect(platform.gatewayUrl, { path: '/socket.io', auth: token ? { token } : {}, transports: ['websocket'], reconnection: false, timeout: 10_000 });
+  const socket = connect(platform.gatewayUrl, {
+    path: '/socket.io',
+    auth: token ? { token } : {},
+    transports: ['websocket'],
+    reconnection: false,
+    timeout: 10_000,
+  });
   return new Promise((resolve) => {
     socket.once('connect', () => resolve({ outcome: 'connected', socket }));
     socket.once('connect_error', (err) => {
@@ -129,7 +135,11 @@ before(async () => {
     { service: 'auth', name: 'GET /api/v1/auth/profile', call: (t) => api.get('/api/v1/auth/profile', t) },
     { service: 'concert', name: 'POST /api/v1/concerts', call: (t) => api.post('/api/v1/concerts', { name: 'Forged', venue: 'Nowhere', startsAt }, t) },
     { service: 'booking', name: 'GET /api/v1/bookings/my-bookings', call: (t) => api.get('/api/v1/bookings/my-bookings', t) },
-    { service: 'booking', name: 'POST /api/v1/bookings', call: (t) => api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id }, t) },
+    {
+      service: 'booking',
+      name: 'POST /api/v1/bookings',
+      call: (t) => api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id }, t),
+    },
     { service: 'notification', name: 'GET /api/v1/notifications', call: (t) => api.get('/api/v1/notifications', t) },
     { service: 'waiting-room', name: 'POST /api/v1/waiting-room/:id/join', call: (t) => api.post(`/api/v1/waiting-room/${room.id}/join`, undefined, t) },
     { service: 'waiting-room', name: 'GET /api/v1/waiting-room/:id/status', call: (t) => api.get(`/api/v1/waiting-room/${room.id}/status`, t) },
@@ -172,8 +182,20 @@ describe('forged and stale access tokens are refused by every service', () => {
       ['HS256 signed with the RSA public key', jwt.sign({ ...claims, role: 'admin' }, publicKey, { algorithm: 'HS256' })],
       ['expired (RS256, our key)', signAccess({ role, email, iat: nowSeconds() - 120, exp: nowSeconds() - 60 }, { subject: sub })],
       ['not yet valid: nbf in the future (RS256, our key)', signAccess({ role, email, nbf: nowSeconds() + 600 }, { subject: sub, expiresIn: 3600 })],
-      ['another audience (RS256, our key)', jwt.sign({ role, email }, privateKey, { algorithm: 'RS256', issuer: ACCESS_TOKEN_ISSUER, audience: 'someone-else', subject: sub, expiresIn: 600 })],
-      ['an admission token as an access token', jwt.sign({ cid: room.id }, admissionSecret, { algorithm: 'HS256', subject: sub, issuer: 'onsale-waiting-room', audience: 'onsale-booking', expiresIn: 600 })],
+      [
+        'another audience (RS256, our key)',
+        jwt.sign({ role, email }, privateKey, { algorithm: 'RS256', issuer: ACCESS_TOKEN_ISSUER, audience: 'someone-else', subject: sub, expiresIn: 600 }),
+      ],
+      [
+        'an admission token as an access token',
+        jwt.sign({ cid: room.id }, admissionSecret, {
+          algorithm: 'HS256',
+          subject: sub,
+          issuer: 'onsale-waiting-room',
+          audience: 'onsale-booking',
+          expiresIn: 600,
+        }),
+      ],
     ];
     await assertAcceptedEverywhere('the genuine token', fan.accessToken);
     for (const [name, token] of cases) {
@@ -186,14 +208,20 @@ describe('forged and stale access tokens are refused by every service', () => {
 describe('revoked users: their access tokens stop working at once in every service', () => {
   test('a deleted account: every token refused everywhere within moments, open sockets closed, late processes know too; its bookings stay in the ledger', async () => {
     const fan = await registerFan(platform.api, 'leaver');
-    const booked = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id }, fan.accessToken, { prefer: 'wait=20' });
+    const booked = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id }, fan.accessToken, {
+      prefer: 'wait=20',
+    });
     assert.equal(booked.status, 201, JSON.stringify(booked.body));
     await assertAcceptedEverywhere('before deletion', fan.accessToken);
     const open = await handshake(fan.accessToken);
     assert.equal(open.outcome, 'connected');
     const closed = new Promise<number>((resolve) => open.socket!.once('disconnect', () => resolve(Date.now())));
 
-    assertError(await platform.api.request('DELETE', '/api/v1/auth/me', { token: fan.accessToken, body: { password: 'wrong-password' } }), 401, 'invalid_credentials');
+    assertError(
+      await platform.api.request('DELETE', '/api/v1/auth/me', { token: fan.accessToken, body: { password: 'wrong-password' } }),
+      401,
+      'invalid_credentials',
+    );
     await assertAcceptedEverywhere('after a refused deletion', fan.accessToken);
 
     const started = Date.now();
@@ -216,7 +244,11 @@ describe('revoked users: their access tokens stop working at once in every servi
     const late = await platform.startService('concert', undefined, 'concert-started-late');
     try {
       const lateApi = new ApiClient(`http://127.0.0.1:${late.env.PORT}`);
-      assertError(await lateApi.post('/api/v1/concerts', { name: 'x', venue: 'y', startsAt: new Date(Date.now() + 3600_000).toISOString() }, fan.accessToken), 401, 'unauthorized');
+      assertError(
+        await lateApi.post('/api/v1/concerts', { name: 'x', venue: 'y', startsAt: new Date(Date.now() + 3600_000).toISOString() }, fan.accessToken),
+        401,
+        'unauthorized',
+      );
       figures.lateProcessRefusedDeletedUser = true;
     } finally {
       await late.stop();
@@ -298,8 +330,12 @@ describe('admission tokens are bound to one fan and one concert', () => {
     const claims = jwt.decode(fanToken) as jwt.JwtPayload;
     const [header, , signature] = fanToken.split('.');
     const bookRoom = (who: typeof fan, admission: string | undefined, concertId = room.id, seatTypeId = room.seatTypes[0].id) =>
-      platform.api.post('/api/v1/bookings', { concertId, seatTypeId }, who.token, { prefer: 'wait=20', ...(admission ? { 'x-admission-token': admission } : {}) });
-    const sign = (payload: object, secret = admissionSecret) => jwt.sign(payload, secret, { algorithm: 'HS256', issuer: 'onsale-waiting-room', audience: 'onsale-booking' });
+      platform.api.post('/api/v1/bookings', { concertId, seatTypeId }, who.token, {
+        prefer: 'wait=20',
+        ...(admission ? { 'x-admission-token': admission } : {}),
+      });
+    const sign = (payload: object, secret = admissionSecret) =>
+      jwt.sign(payload, secret, { algorithm: 'HS256', issuer: 'onsale-waiting-room', audience: 'onsale-booking' });
 
     const cases: Array<[string, () => Promise<ApiResponse>]> = [
       ['none', () => bookRoom(fan, undefined)],

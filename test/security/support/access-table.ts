@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { ADMISSION_TOKEN_AUDIENCE, ADMISSION_TOKEN_ISSUER, signAdmissionToken } from '../../../lib/admission-token.js';
-import type { BadCase } from './bad-inputs.js';
+import type { BadCase, RequestShape } from './bad-inputs.js';
 import type { Account, World } from './world.js';
 
 /** Who calls: nobody, the fan who owns the resources, another fan, the admin. */
@@ -245,4 +245,9 @@ export function badInputCaller(row: AccessRow): Caller {
 export function tokenFor(world: World, caller: Caller, request: ValidRequest): string | undefined {
   if (request.token !== undefined) return request.token ?? undefined;
   return accountOf(world, caller)?.token;
+}
+
+/** An endpoint's valid request as `caller` sends it, the shape the suites then send or make bad. */
+export function shapeFor(world: World, caller: Caller, valid: ValidRequest): RequestShape {
+  return { params: valid.params ?? {}, query: valid.query ?? '', body: valid.body, headers: valid.headers ?? {}, token: tokenFor(world, caller, valid) };
 }
