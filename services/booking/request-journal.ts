@@ -15,8 +15,11 @@ const SWEEP_EVERY_MS = 2000;
  */
 const FIRST_CHECK_AFTER_MS = 15_000;
 const MAX_CHECK_INTERVAL_MS = 60_000;
-/** A rejection is kept this long after it was seen, to write it back if Redis loses it. */
-const KEEP_REJECTIONS_MS = 120_000;
+/**
+ * A decided request is kept this long after its answer was seen: a rejection to
+ * write it back, a confirmation to queue it again (see `check`) if Redis loses them.
+ */
+const KEEP_ANSWERS_MS = 120_000;
 
 interface Entry {
   job: ReserveJobData;
@@ -24,8 +27,10 @@ interface Entry {
   /** When this entry is next read back from Redis unless its decision arrives first. */
   checkAt: number;
   checkEveryMs: number;
-  /** The rejection, once seen in Redis (a confirmation lives on as its booking in MongoDB). */
+  /** The rejection, once seen. */
   rejection?: StoredAnswer;
+  /** Confirmed: the answer lives on as the booking in MongoDB, but its email job lives in Redis. */
+  confirmed?: boolean;
   seenAt?: number;
 }
 
@@ -33,7 +38,7 @@ export interface JournalOptions {
   jobAttempts: number;
   jobBackoffMs: number;
   sweepEveryMs?: number;
-  keepRejectionsMs?: number;
+  keepAnswersMs?: number;
 }
 
 export interface SweepOutcome {
@@ -64,7 +69,7 @@ export interface SweepOutcome {
  */
 export function createRequestJournal(redis: Redis, queue: Queue, requests: RequestStore, logger: Logger, opts: JournalOptions) {
   const sweepEveryMs = opts.sweepEveryMs ?? SWEEP_EVERY_MS;
-  const keepRejectionsMs = opts.keepRejectionsMs ?? KEEP_REJECTIONS_MS;
+  const keepAnswersMs = opts.keepAnswersMs ?? KEEP_ANSWERS_MS;
   const entries = new Map<string, Entry>();
   // A counter this process writes at every sweep: reading back an older value
   // (or none) means Redis lost writes, so even answered requests are checked.
@@ -105,10 +110,13 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
     if (status === 'confirmed' || status === 'rejected') {
       // Decided after Redis lost the request: the worker wrote the answer alone (create keeps it).
       if (!userId) await requests.create(request, job.submittedAt);
-      if (status === 'confirmed') entries.delete(job.requestId);
+      if (status === 'confirmed') Object.assign(entry, { confirmed: true, seenAt: entry.seenAt ?? Date.now() });
       else if (!entry.rejection) Object.assign(entry, { rejection: { status, reason: reason as RejectionReason }, seenAt: Date.now() });
       return;
     }
+    // A confirmation Redis forgot falls through: its job is queued again, and the
+    // worker, finding the booking in the record, confirms it once more and queues
+    // its confirmation email again (lost with Redis; the outbox sends it once).
     if (entry.rejection) {
       await requests.restore(request, job.submittedAt, entry.rejection);
       outcome.rewritten++;
@@ -130,9 +138,9 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
     const now = Date.now();
     for (const [id, entry] of entries) {
       // A rejection kept long enough, or a request older than its status would live anyway.
-      if ((entry.seenAt && now - entry.seenAt > keepRejectionsMs) || now - entry.trackedAt > REQUEST_TTL_SECONDS * 1000) entries.delete(id);
+      if ((entry.seenAt && now - entry.seenAt > keepAnswersMs) || now - entry.trackedAt > REQUEST_TTL_SECONDS * 1000) entries.delete(id);
     }
-    const due = [...entries.values()].filter((e) => outcome.redisLostWrites || (!e.rejection && e.checkAt <= now));
+    const due = [...entries.values()].filter((e) => outcome.redisLostWrites || (!e.rejection && !e.confirmed && e.checkAt <= now));
     for (let i = 0; i < due.length; i += 200) {
       await Promise.all(due.slice(i, i + 200).map((entry) => check(entry, outcome)));
       outcome.checked += Math.min(200, due.length - i);
@@ -142,15 +150,18 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
     return outcome;
   }
 
-  const timer = setInterval(() => {
+  const sweepSoon = () => {
     sweeping ??= sweep()
       .catch((err) => {
         logger.warn({ err: (err as Error).message }, 'booking request sweep failed; next one in a moment');
         return { checked: 0, requeued: 0, rewritten: 0, redisLostWrites: false };
       })
       .finally(() => (sweeping = undefined));
-  }, sweepEveryMs);
+  };
+  const timer = setInterval(sweepSoon, sweepEveryMs);
   timer.unref();
+  // Back after a drop: check at once rather than at the next tick, fans are waiting.
+  redis.on('ready', () => drops > dropsCovered && sweepSoon());
 
   return {
     /** Queues the request's job and keeps an eye on it until it is decided. */
@@ -159,11 +170,11 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
       const now = Date.now();
       entries.set(job.requestId, { job, trackedAt: now, checkAt: now + FIRST_CHECK_AFTER_MS, checkEveryMs: FIRST_CHECK_AFTER_MS });
     },
-    /** A decision seen on the decisions channel: a confirmation ends the entry, a rejection is kept a while. */
+    /** A decision seen on the decisions channel: kept a while (KEEP_ANSWERS_MS) in case Redis loses it. */
     decided(decision: Decision) {
       const entry = entries.get(decision.requestId);
       if (!entry) return;
-      if (decision.status === 'confirmed') entries.delete(decision.requestId);
+      if (decision.status === 'confirmed') Object.assign(entry, { confirmed: true, seenAt: entry.seenAt ?? Date.now() });
       else if (decision.status === 'rejected' && !entry.rejection) {
         Object.assign(entry, { rejection: { status: 'rejected', reason: decision.reason as RejectionReason }, seenAt: Date.now() });
       }
@@ -175,7 +186,8 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
      */
     lookup(requestId: string): { userId: string; status: 'queued' | 'rejected'; reason?: RejectionReason } | undefined {
       const entry = entries.get(requestId);
-      if (!entry) return undefined;
+      // A confirmation is answered from its booking in MongoDB.
+      if (!entry || entry.confirmed) return undefined;
       return entry.rejection ? { userId: entry.job.userId, ...entry.rejection } : { userId: entry.job.userId, status: 'queued' };
     },
     /** One sweep now (tests); the timer runs one every few seconds. */
