@@ -98,6 +98,14 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
     return wentBack;
   }
 
+  /** The first answer seen for an entry, from Redis or the decisions channel; kept KEEP_ANSWERS_MS. */
+  function noteAnswer(entry: Entry, status: 'confirmed' | 'rejected', reason: RejectionReason | undefined) {
+    if (entry.confirmed || entry.rejection) return;
+    entry.seenAt = Date.now();
+    if (status === 'confirmed') entry.confirmed = true;
+    else entry.rejection = { status, reason: reason as RejectionReason };
+  }
+
   async function check(entry: Entry, outcome: SweepOutcome) {
     const { job } = entry;
     entry.checkEveryMs = Math.min(entry.checkEveryMs * 2, MAX_CHECK_INTERVAL_MS);
@@ -110,8 +118,7 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
     if (status === 'confirmed' || status === 'rejected') {
       // Decided after Redis lost the request: the worker wrote the answer alone (create keeps it).
       if (!userId) await requests.create(request, job.submittedAt);
-      if (status === 'confirmed') Object.assign(entry, { confirmed: true, seenAt: entry.seenAt ?? Date.now() });
-      else if (!entry.rejection) Object.assign(entry, { rejection: { status, reason: reason as RejectionReason }, seenAt: Date.now() });
+      noteAnswer(entry, status, reason as RejectionReason);
       return;
     }
     // A confirmation Redis forgot falls through: its job is queued again, and the
@@ -173,11 +180,7 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
     /** A decision seen on the decisions channel: kept a while (KEEP_ANSWERS_MS) in case Redis loses it. */
     decided(decision: Decision) {
       const entry = entries.get(decision.requestId);
-      if (!entry) return;
-      if (decision.status === 'confirmed') Object.assign(entry, { confirmed: true, seenAt: entry.seenAt ?? Date.now() });
-      else if (decision.status === 'rejected' && !entry.rejection) {
-        Object.assign(entry, { rejection: { status: 'rejected', reason: decision.reason as RejectionReason }, seenAt: Date.now() });
-      }
+      if (entry) noteAnswer(entry, decision.status, decision.reason);
     },
     /**
      * What this process knows of a request Redis has no status for: still queued,
