@@ -48,6 +48,22 @@ export function createBookingDecider(deps: DecisionDeps) {
 
   const reject = (data: ReserveJobData, reason: RejectionReason) => answer(data, { requestId: data.requestId, status: 'rejected', reason });
 
+  /**
+   * Makes Redis hold a recorded booking. NotLoaded does not mean "the next rebuild
+   * will read it": a rebuild may have read the record before this booking was
+   * written and store its keys just after — the hold would be lost (seen in CI:
+   * 97 confirmed bookings without a holder after the keys vanished mid-sale). So
+   * wait for the keys and settle again; the epoch has changed, so a hold the
+   * rebuild missed is put back.
+   */
+  async function settleRecorded(data: ReserveJobData, reservation: Parameters<typeof inventory.settle>[3]): Promise<SettleCode> {
+    let code = await inventory.settle(data.concertId, data.userId, data.requestId, reservation);
+    while (code === SettleCode.NotLoaded && (await loader.ensureLoaded(data.concertId))) {
+      code = await inventory.settle(data.concertId, data.userId, data.requestId, reservation);
+    }
+    return code;
+  }
+
   /** Queues the confirmation email (a deterministic job id: at most one per booking), then tells the fan. */
   async function confirm(data: ReserveJobData, doc: BookingDoc, concert: { name: string; venue: string; startsAt: Date }): Promise<Decision> {
     const booking = toPublicBooking(doc);
@@ -77,7 +93,7 @@ export function createBookingDecider(deps: DecisionDeps) {
     logger.warn({ requestId: data.requestId, seatNo: record.seatNo }, 'this request is already booked in the record; Redis made to agree');
     if (record.status === 'confirmed') {
       // epoch '' never matches the load's, so the hold is restored if it is missing.
-      await inventory.settle(data.concertId, data.userId, data.requestId, { code: ReserveCode.Reserved, seatNo: record.seatNo, decidedAt: record.createdAt, seatTypeId: record.seatTypeId, epoch: '' });
+      await settleRecorded(data, { code: ReserveCode.Reserved, seatNo: record.seatNo, decidedAt: record.createdAt, seatTypeId: record.seatTypeId, epoch: '' });
     }
     const concert = await concerts.get(data.concertId, data.seatTypeId);
     if (!concert) return answer(data, { requestId: data.requestId, status: 'confirmed', booking: toPublicBooking(record) });
@@ -151,7 +167,7 @@ export function createBookingDecider(deps: DecisionDeps) {
             return confirmRecorded(data, record);
           }
         }
-        if ((await inventory.settle(data.concertId, data.userId, data.requestId, outcome)) === SettleCode.Repaired) {
+        if ((await settleRecorded(data, outcome)) === SettleCode.Repaired) {
           logger.warn({ requestId: data.requestId }, 'hold restored after a rebuild raced this booking');
         }
         return confirm(data, doc, concert);
