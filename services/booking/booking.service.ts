@@ -71,7 +71,11 @@ export function createBookingService(deps: BookingServiceDeps) {
   }
 
   return {
-    async submit(user: AuthenticatedUser, body: { concertId: string; seatTypeId: string }, opts: { idempotencyKey?: string; waitSeconds?: number; admissionToken?: string }): Promise<SubmitAnswer> {
+    async submit(
+      user: AuthenticatedUser,
+      body: { concertId: string; seatTypeId: string },
+      opts: { idempotencyKey?: string; waitSeconds?: number; admissionToken?: string },
+    ): Promise<SubmitAnswer> {
       let requestId = new Types.ObjectId().toHexString();
       // The fan's flood limit and the Idempotency-Key's claim: one round trip; a replay is not counted.
       const earlier = await requests.admitSubmission(user.id, opts.idempotencyKey, requestId, body);
@@ -86,7 +90,8 @@ export function createBookingService(deps: BookingServiceDeps) {
 
       // A concert with a waiting room takes bookings only from admitted fans (this frees the fan's admission slot).
       const concert = await concerts.get(body.concertId);
-      if (concert) await deps.admission.require(user.id, { id: body.concertId, waitingRoomEnabled: Boolean(concert.waitingRoom?.enabled) }, opts.admissionToken);
+      if (concert)
+        await deps.admission.require(user.id, { id: body.concertId, waitingRoomEnabled: Boolean(concert.waitingRoom?.enabled) }, opts.admissionToken);
 
       // Cheap refusals that need no queue; the Lua script stays the one that decides.
       let early: RejectionReason | undefined = await checkBookable(body.concertId, body.seatTypeId);
@@ -109,16 +114,27 @@ export function createBookingService(deps: BookingServiceDeps) {
     },
 
     async requestStatus(user: AuthenticatedUser, requestId: string) {
-      const stored: StoredRequest | null = /^[a-f0-9]{24}$/i.test(requestId) ? await requests.get(requestId.toLowerCase()) : null;
-      if (stored && (stored.userId === user.id || user.role === 'admin')) {
-        return { requestId: stored.requestId, status: stored.status, ...(stored.reason ? { reason: stored.reason } : {}), ...(stored.booking ? { booking: stored.booking } : {}) };
+      const id = requestId.toLowerCase();
+      const stored: StoredRequest | null = /^[a-f0-9]{24}$/.test(id) ? await requests.get(id) : null;
+      const owns = (userId: string) => userId === user.id || user.role === 'admin';
+      if (stored && stored.status !== 'queued' && owns(stored.userId)) {
+        return {
+          requestId: stored.requestId,
+          status: stored.status,
+          ...(stored.reason ? { reason: stored.reason } : {}),
+          ...(stored.booking ? { booking: stored.booking } : {}),
+        };
       }
-      // The status expired, but a confirmed request lives on as its booking.
-      const booking = stored ? null : await bookings.findById(requestId);
-      if (booking && (booking.userId === user.id || user.role === 'admin')) return { requestId: String(booking._id), status: 'confirmed', booking: toPublicBooking(booking) };
-      // Redis lost the status (restarted empty) and the journal has not written it back yet.
-      const known = stored ? undefined : deps.journal.lookup(requestId.toLowerCase());
-      if (known && (known.userId === user.id || user.role === 'admin')) return { requestId: requestId.toLowerCase(), status: known.status, ...(known.reason ? { reason: known.reason } : {}) };
+      // Queued in Redis, or unknown there: Redis may have lost the answer (restarted
+      // empty, or back a second in the past) before the journal's sweep repairs it,
+      // and this process's journal remembers what the fan was told.
+      const known = deps.journal.lookup(id);
+      if (known?.status === 'rejected' && owns(known.userId)) return { requestId: id, status: known.status, ...(known.reason ? { reason: known.reason } : {}) };
+      // A confirmed request lives on as its booking (also after its status expired).
+      const booking = !stored || known?.status === 'confirmed' ? await bookings.findById(requestId) : null;
+      if (booking && owns(booking.userId)) return { requestId: String(booking._id), status: 'confirmed', booking: toPublicBooking(booking) };
+      if (stored && owns(stored.userId)) return { requestId: stored.requestId, status: stored.status };
+      if (known && owns(known.userId)) return { requestId: id, status: known.status };
       throw new AppError('not_found', 'No such booking request');
     },
 

@@ -187,10 +187,10 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
      * or its rejection. Between Redis losing a status and the next sweep writing it
      * back, the fan is told this rather than 404.
      */
-    lookup(requestId: string): { userId: string; status: 'queued' | 'rejected'; reason?: RejectionReason } | undefined {
+    lookup(requestId: string): { userId: string; status: 'queued' | 'confirmed' | 'rejected'; reason?: RejectionReason } | undefined {
       const entry = entries.get(requestId);
-      // A confirmation is answered from its booking in MongoDB.
-      if (!entry || entry.confirmed) return undefined;
+      if (!entry) return undefined;
+      if (entry.confirmed) return { userId: entry.job.userId, status: 'confirmed' };
       return entry.rejection ? { userId: entry.job.userId, ...entry.rejection } : { userId: entry.job.userId, status: 'queued' };
     },
     /** One sweep now (tests); the timer runs one every few seconds. */
