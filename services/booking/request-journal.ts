@@ -61,8 +61,9 @@ export interface SweepOutcome {
  * checked: a lost status is written again and a lost job queued again (same job id, so a
  * job that still exists is not added twice; the worker does not decide a
  * request that already has an answer). Rejections are kept a little longer and
- * written back if Redis forgets them; a confirmation needs nothing, its booking
- * in MongoDB answers for it. Decisions reach the journal on the decisions
+ * written back if Redis forgets them; a confirmation's job is queued again when
+ * it is gone, for its email job may be gone with it (its booking in MongoDB
+ * answers for the decision itself). Decisions reach the journal on the decisions
  * channel (`decided`); an undecided request is also read back now and then, in
  * case a message was missed. A booking process that dies loses its journal:
  * only both failing together leaves a request unanswered.
@@ -106,7 +107,7 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
     else entry.rejection = { status, reason: reason as RejectionReason };
   }
 
-  async function check(entry: Entry, outcome: SweepOutcome) {
+  async function check(entry: Entry, outcome: SweepOutcome, redisLostWrites: boolean) {
     const { job } = entry;
     entry.checkEveryMs = Math.min(entry.checkEveryMs * 2, MAX_CHECK_INTERVAL_MS);
     entry.checkAt = Date.now() + entry.checkEveryMs;
@@ -119,6 +120,13 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
       // Decided after Redis lost the request: the worker wrote the answer alone (create keeps it).
       if (!userId) await requests.create(request, job.submittedAt);
       noteAnswer(entry, status, reason as RejectionReason);
+      // Decided around the loss: the answer may be in this Redis and the email
+      // job it queued in the lost one. The job, queued again, queues the email
+      // again (the worker does not answer twice; the outbox sends once).
+      if (status === 'confirmed' && redisLostWrites && !jobExists) {
+        await addJob({ ...job, requeued: true });
+        outcome.requeued++;
+      }
       return;
     }
     // A confirmation Redis forgot falls through: its job is queued again, and the
@@ -149,7 +157,7 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
     }
     const due = [...entries.values()].filter((e) => outcome.redisLostWrites || (!e.rejection && !e.confirmed && e.checkAt <= now));
     for (let i = 0; i < due.length; i += 200) {
-      await Promise.all(due.slice(i, i + 200).map((entry) => check(entry, outcome)));
+      await Promise.all(due.slice(i, i + 200).map((entry) => check(entry, outcome, outcome.redisLostWrites)));
       outcome.checked += Math.min(200, due.length - i);
     }
     dropsCovered = dropsNow;

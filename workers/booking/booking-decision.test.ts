@@ -61,3 +61,35 @@ test('giving up with the booking in the record confirms it; without it, releases
   assert.deepEqual(notBooked.released, [requestId]);
   assert.equal(notBooked.published.length, 1);
 });
+
+test('a repeated job whose request is already confirmed queues the confirmation email again and does not answer again', async () => {
+  const doc = {
+    _id: new Types.ObjectId(requestId),
+    concertId: data.concertId,
+    seatTypeId: data.seatTypeId,
+    seatTypeName: 'Floor',
+    seatNo: 7,
+    price: 10,
+    userId: data.userId,
+    userEmail: data.userEmail,
+    status: 'confirmed',
+    createdAt: new Date(),
+  } as BookingDoc;
+  const earlier: Decision = { requestId, status: 'confirmed' };
+  const emails: Array<{ name: string; data: { bookingId: string } }> = [];
+  const published: Decision[] = [];
+  const decider = createBookingDecider({
+    publisher: { publish: async (_u: string, d: Decision) => void published.push(d), published: async () => earlier },
+    recorder: { find: async () => doc },
+    concerts: { get: async () => ({ name: 'Night', venue: 'Hall', startsAt: new Date(Date.now() + 3_600_000) }) },
+    notifications: { add: async (name: string, jobData: { bookingId: string }) => void emails.push({ name, data: jobData }) },
+    logger: createLogger('booking-decision-test', 'silent'),
+  } as unknown as DecisionDeps);
+
+  assert.equal(await decider.decide(data, { mayRepeat: true }), earlier);
+  assert.deepEqual(
+    emails.map((e) => [e.name, e.data.bookingId]),
+    [['booking.confirmed', requestId]],
+  );
+  assert.deepEqual(published, [], 'the fan was told once, by the first run');
+});

@@ -64,11 +64,10 @@ export function createBookingDecider(deps: DecisionDeps) {
     return code;
   }
 
-  /** Queues the confirmation email (a deterministic job id: at most one per booking), then tells the fan. */
-  async function confirm(data: ReserveJobData, doc: BookingDoc, concert: { name: string; venue: string; startsAt: Date }): Promise<Decision> {
-    const booking = toPublicBooking(doc);
-    await enqueueBookingNotification(deps.notifications, NOTIFICATION_JOBS.bookingConfirmed, {
-      bookingId: booking.id,
+  /** Queues the confirmation email; its job id is deterministic and the outbox sends once, so queuing again is safe. */
+  function queueConfirmationEmail(data: ReserveJobData, doc: BookingDoc, concert: { name: string; venue: string; startsAt: Date }) {
+    return enqueueBookingNotification(deps.notifications, NOTIFICATION_JOBS.bookingConfirmed, {
+      bookingId: String(doc._id),
       userId: data.userId,
       userEmail: data.userEmail,
       concertId: data.concertId,
@@ -78,9 +77,25 @@ export function createBookingDecider(deps: DecisionDeps) {
       seatTypeId: data.seatTypeId,
       seatTypeName: doc.seatTypeName,
       price: doc.price,
-      occurredAt: booking.createdAt,
+      occurredAt: doc.createdAt.toISOString(),
     });
-    return answer(data, { requestId: data.requestId, status: 'confirmed', booking });
+  }
+
+  /** Queues the confirmation email, then tells the fan. */
+  async function confirm(data: ReserveJobData, doc: BookingDoc, concert: { name: string; venue: string; startsAt: Date }): Promise<Decision> {
+    await queueConfirmationEmail(data, doc, concert);
+    return answer(data, { requestId: data.requestId, status: 'confirmed', booking: toPublicBooking(doc) });
+  }
+
+  /**
+   * A repeated job whose request is already confirmed: the email job queued with
+   * that answer may be the one thing Redis lost (a restart between queuing the
+   * email and writing the answer leaves the answer in the new Redis and the email
+   * in the lost one). Queued again; the fan is not told twice.
+   */
+  async function requeueConfirmationEmail(data: ReserveJobData): Promise<void> {
+    const [record, concert] = await Promise.all([recorder.find(data.requestId), concerts.get(data.concertId, data.seatTypeId)]);
+    if (record?.status === 'confirmed' && concert) await queueConfirmationEmail(data, record, concert);
   }
 
   /**
@@ -111,7 +126,10 @@ export function createBookingDecider(deps: DecisionDeps) {
       // Only a job that may have run before can have an answer: a first run skips
       // the read (one Redis round trip less per decision on the hot path).
       const earlier = opts.mayRepeat ? await publisher.published(data.requestId) : undefined;
-      if (earlier) return earlier;
+      if (earlier) {
+        if (earlier.status === 'confirmed') await requeueConfirmationEmail(data);
+        return earlier;
+      }
       for (let conflicts = 0; conflicts <= MAX_SEAT_CONFLICTS; ) {
         const outcome = await inventory.reserve(data.concertId, data.seatTypeId, data.userId, data.requestId);
         if (outcome.code === ReserveCode.NotLoaded) {
