@@ -4,8 +4,9 @@
 #   bash scripts/run-tests.sh            the suite, then the fault scenarios (test/faults)
 #   bash scripts/run-tests.sh --faults   only the fault scenarios (npm run test:faults)
 #   bash scripts/run-tests.sh FILE...    only these files
-# When something fails, the warnings and errors the services logged (test-output/)
-# are printed too: a failure in CI can be read without the machine.
+# When something fails, the warnings and errors the services logged (test-output/) and
+# then the failing tests with their assertion messages are printed last, so a failure
+# in CI can be read from the tail of the output without the machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 WITH_K6=1 bash scripts/setup-tools.sh || exit 1
@@ -22,6 +23,8 @@ else
 fi
 
 total_pass=0 total_fail=0 status=0
+failures=$(mktemp)
+trap 'rm -f "$failures"' EXIT
 run_group() { # name files...
   local name=$1 log
   shift
@@ -33,6 +36,8 @@ run_group() { # name files...
   local pass fail
   pass=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
   fail=$(grep -E '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  # The spec reporter repeats every failure with its error at the end, after this line.
+  sed -n '/^✖ failing tests:/,/^ℹ tests [0-9]/p' "$log" | grep -v '^ℹ' >> "$failures"
   rm -f "$log"
   echo "$name: ${pass:-0} passed, ${fail:-0} failed"
   total_pass=$((total_pass + ${pass:-0}))
@@ -44,12 +49,17 @@ started=$(date +%s)
 run_group "suite" "${suite[@]}"
 run_group "fault scenarios" "${faults[@]}"
 
-if [ "$status" -ne 0 ] && [ -d test-output ]; then
-  echo "== warnings and errors logged by the services under test (last 8 per log)"
-  for f in $(find test-output -name '*.log' -newermt "@$started" | sort); do
-    lines=$(grep -E '"level":(40|50|60)' "$f" | tail -8 | cut -c1-300)
-    [ -n "$lines" ] && printf -- '--- %s\n%s\n' "$f" "$lines"
-  done
+if [ "$status" -ne 0 ]; then
+  if [ -d test-output ]; then
+    # "mongo disconnected" is every service's own shutdown; the rest is what went wrong.
+    echo "== warnings and errors logged by the services under test (last 6 per log)"
+    for f in $(find test-output -name '*.log' -newermt "@$started" | sort); do
+      lines=$(grep -E '"level":(40|50|60)' "$f" | grep -v '"msg":"mongo disconnected"' | tail -6 | cut -c1-300)
+      [ -n "$lines" ] && printf -- '--- %s\n%s\n' "$f" "$lines"
+    done
+  fi
+  echo "== failing tests"
+  head -c 60000 "$failures"
 fi
 echo "tests: ${total_pass} passed, ${total_fail} failed"
 exit "$status"
