@@ -52,9 +52,10 @@ run_group "fault scenarios" "${faults[@]}"
 if [ "$status" -ne 0 ]; then
   if [ -d test-output ]; then
     # "mongo disconnected" is every service's own shutdown; the rest is what went wrong.
+    # Lines that are not JSON are a service's stderr (a crash) or the stack's own notes.
     echo "== warnings and errors logged by the services under test (last 6 per log)"
-    for f in $(find test-output -name '*.log' -newermt "@$started" | sort); do
-      lines=$(grep -E '"level":(40|50|60)' "$f" | grep -v '"msg":"mongo disconnected"' | tail -6 | cut -c1-300)
+    for f in $(find test-output -name '*.log' -not -name 'redis*.log' -not -name 'ferretdb*.log' -not -name 'prometheus*.log' -newermt "@$started" | sort); do
+      lines=$(grep -E '"level":(40|50|60)|^[^{]' "$f" | grep -v '"msg":"mongo disconnected"' | tail -6 | cut -c1-300)
       [ -n "$lines" ] && printf -- '--- %s\n%s\n' "$f" "$lines"
     done
   fi

@@ -41,6 +41,7 @@ export class ManagedProcess {
   exitSignal: NodeJS.Signals | null = null;
   private lastLines: string[] = [];
   private log?: WriteStream;
+  private stopping = false;
 
   constructor(
     readonly name: string,
@@ -52,6 +53,7 @@ export class ManagedProcess {
 
   start() {
     this.exited = false;
+    this.stopping = false;
     this.lastLines = [];
     const child = spawn(this.command, this.args, { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -63,7 +65,13 @@ export class ManagedProcess {
       if (this.output.kind === 'file') this.log!.write(text);
       else if (this.output.kind === 'console') {
         const prefix = this.output.prefix;
-        process.stdout.write(text.split('\n').filter(Boolean).map((l) => `${prefix} ${l}\n`).join(''));
+        process.stdout.write(
+          text
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => `${prefix} ${l}\n`)
+            .join(''),
+        );
       }
     };
     child.stdout!.on('data', onData);
@@ -72,6 +80,8 @@ export class ManagedProcess {
       this.exited = true;
       this.exitCode = code;
       this.exitSignal = signal;
+      // Said in its log, where a failed test's reader looks (scripts/run-tests.sh prints it).
+      if (!this.stopping && this.log) this.log.write(`[stack] ${this.name} exited on its own (code ${code}, signal ${signal})\n`);
     });
     return this;
   }
@@ -85,6 +95,7 @@ export class ManagedProcess {
     const child = this.child;
     if (!child || this.exited) return;
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.stopping = true;
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await gone;

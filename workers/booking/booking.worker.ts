@@ -9,6 +9,8 @@ type Handler = (job: Job, token?: string) => Promise<unknown>;
 
 /** How soon a job that could not give up (the record unreadable) looks again. */
 const GIVE_UP_AGAIN_MS = 5000;
+/** A decision takes milliseconds; one still running after this is logged (a hung dependency shows in the log). */
+const SLOW_JOB_WARN_MS = 10_000;
 
 export interface BookingWorkerOptions {
   concurrency: number;
@@ -19,7 +21,13 @@ export interface BookingWorkerOptions {
 const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
 /** Consumes the bookings queue; every job name must have a handler, checked at start. */
-export function startBookingWorker(connection: Redis, decider: BookingDecider, findRecorded: (requestId: string) => Promise<any>, logger: Logger, opts: BookingWorkerOptions) {
+export function startBookingWorker(
+  connection: Redis,
+  decider: BookingDecider,
+  findRecorded: (requestId: string) => Promise<any>,
+  logger: Logger,
+  opts: BookingWorkerOptions,
+) {
   const handlers: Record<(typeof BOOKING_JOBS)[keyof typeof BOOKING_JOBS], Handler> = {
     [BOOKING_JOBS.reserve]: async (job: Job<ReserveJobData>, token?: string): Promise<Decision> => {
       try {
@@ -48,7 +56,13 @@ export function startBookingWorker(connection: Redis, decider: BookingDecider, f
     async (job, token) => {
       const handler = handlers[job.name as keyof typeof handlers];
       if (!handler) throw new Error(`no handler for job "${job.name}" (id ${job.id})`);
-      return handler(job, token);
+      const started = Date.now();
+      const slow = setInterval(() => logger.warn({ jobId: job.id, runningMs: Date.now() - started }, 'booking job still running'), SLOW_JOB_WARN_MS);
+      try {
+        return await handler(job, token);
+      } finally {
+        clearInterval(slow);
+      }
     },
     {
       connection,
