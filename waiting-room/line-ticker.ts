@@ -31,6 +31,7 @@ export interface LineTickerOptions {
 
 /** An update goes out when the counters change, and at least this often so late joiners catch up. */
 const KEEPALIVE_UPDATE_MS = 2_000;
+const SLOW_TICK_WARN_MS = 5_000;
 
 /**
  * Advances every open line. Several waiting-room processes may run: each line
@@ -152,12 +153,16 @@ export function startLineTicker(opts: LineTickerOptions) {
 
   async function tick() {
     const started = Date.now();
+    // A tick takes milliseconds; the next one waits for it, so a hung one stops every line (say so in the log).
+    const slow = setInterval(() => logger.warn({ runningMs: Date.now() - started }, 'line tick still running'), SLOW_TICK_WARN_MS);
     try {
       const concertIds = await lines.activeConcerts();
       for (const id of leases.keys()) if (!concertIds.includes(id)) await dropLease(id);
       await Promise.all(concertIds.map((id) => tickConcert(id).catch((err) => logger.error({ err, concertId: id }, 'line tick failed'))));
     } catch (err) {
       logger.error({ err }, 'ticker failed');
+    } finally {
+      clearInterval(slow);
     }
     if (!stopped) timer = setTimeout(() => (running = tick()), Math.max(0, opts.tickMs - (Date.now() - started)));
   }

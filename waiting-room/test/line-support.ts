@@ -19,17 +19,23 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 }
 
 /** Polls a fan's status until admitted; resolves with the status body. */
-export function admitted(platform: TestPlatform, fan: Fan, concertId: string, timeoutMs = 30_000) {
-  return eventually(
-    `fan ${fan.id} admitted`,
-    async () => {
-      const res = await status(platform, fan, concertId);
-      if (res.status !== 200) throw new Error(`status ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body.status === 'admitted' ? res.body : undefined;
-    },
-    timeoutMs,
-    150,
-  );
+export async function admitted(platform: TestPlatform, fan: Fan, concertId: string, timeoutMs = 30_000) {
+  let last: unknown;
+  try {
+    return await eventually(
+      `fan ${fan.id} admitted`,
+      async () => {
+        const res = await status(platform, fan, concertId);
+        if (res.status !== 200) throw new Error(`status ${res.status} ${JSON.stringify(res.body)}`);
+        last = res.body;
+        return res.body.status === 'admitted' ? res.body : undefined;
+      },
+      timeoutMs,
+      150,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last)}`);
+  }
 }
 
 /** A fan's socket through the gateway, watching one concert's line. */

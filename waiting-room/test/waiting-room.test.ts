@@ -234,7 +234,8 @@ describe('admission tokens and the inlet', () => {
       assert.equal((await status(platform, fans[2], concert.id)).body.status, 'waiting');
       await new Promise((r) => setTimeout(r, 250));
     }
-    assert.equal((await book(fans[0], concert.id, concert.seatTypes[0].id, first.admissionToken)).status, 201);
+    const booked = await book(fans[0], concert.id, concert.seatTypes[0].id, first.admissionToken);
+    assert.equal(booked.status, 201, JSON.stringify(booked.body));
     await admitted(platform, fans[2], concert.id);
     assert.equal((await status(platform, fans[3], concert.id)).body.status, 'waiting');
   });
@@ -251,7 +252,8 @@ describe('admission tokens and the inlet', () => {
     const first = await admitted(platform, fans[0], concert.id);
     assert.equal((await status(platform, fans[1], concert.id)).body.status, 'waiting', 'one seat left: one fan in');
 
-    assert.equal((await book(fans[0], concert.id, concert.seatTypes[0].id, first.admissionToken)).status, 201);
+    const booked = await book(fans[0], concert.id, concert.seatTypes[0].id, first.admissionToken);
+    assert.equal(booked.status, 201, JSON.stringify(booked.body));
     assert.deepEqual(await soldOut, { concertId: concert.id });
     const told = await eventually('sold_out status', async () => {
       const res = await status(platform, fans[2], concert.id);
