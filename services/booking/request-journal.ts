@@ -107,7 +107,7 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
     else entry.rejection = { status, reason: reason as RejectionReason };
   }
 
-  async function check(entry: Entry, outcome: SweepOutcome, redisLostWrites: boolean) {
+  async function check(entry: Entry, outcome: SweepOutcome) {
     const { job } = entry;
     entry.checkEveryMs = Math.min(entry.checkEveryMs * 2, MAX_CHECK_INTERVAL_MS);
     entry.checkAt = Date.now() + entry.checkEveryMs;
@@ -123,7 +123,7 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
       // Decided around the loss: the answer may be in this Redis and the email
       // job it queued in the lost one. The job, queued again, queues the email
       // again (the worker does not answer twice; the outbox sends once).
-      if (status === 'confirmed' && redisLostWrites && !jobExists) {
+      if (status === 'confirmed' && outcome.redisLostWrites && !jobExists) {
         await addJob({ ...job, requeued: true });
         outcome.requeued++;
       }
@@ -157,7 +157,7 @@ export function createRequestJournal(redis: Redis, queue: Queue, requests: Reque
     }
     const due = [...entries.values()].filter((e) => outcome.redisLostWrites || (!e.rejection && !e.confirmed && e.checkAt <= now));
     for (let i = 0; i < due.length; i += 200) {
-      await Promise.all(due.slice(i, i + 200).map((entry) => check(entry, outcome, outcome.redisLostWrites)));
+      await Promise.all(due.slice(i, i + 200).map((entry) => check(entry, outcome)));
       outcome.checked += Math.min(200, due.length - i);
     }
     dropsCovered = dropsNow;
