@@ -17,6 +17,20 @@ const data: ReserveJobData = {
   submittedAt: Date.now(),
 };
 
+/** The booking an earlier attempt of the request recorded. */
+const doc = {
+  _id: new Types.ObjectId(requestId),
+  concertId: data.concertId,
+  seatTypeId: data.seatTypeId,
+  seatTypeName: 'Floor',
+  seatNo: 7,
+  price: 10,
+  userId: data.userId,
+  userEmail: data.userEmail,
+  status: 'confirmed',
+  createdAt: new Date(),
+} as BookingDoc;
+
 /** A decider whose Redis side only records what giving up does to it. */
 function deciderWithSpies() {
   const released: string[] = [];
@@ -41,18 +55,6 @@ test('giving up while the record cannot be read decides nothing: no seat release
 
 test('giving up with the booking in the record confirms it; without it, releases the seat and says service_unavailable', async () => {
   const booked = deciderWithSpies();
-  const doc = {
-    _id: new Types.ObjectId(requestId),
-    concertId: data.concertId,
-    seatTypeId: data.seatTypeId,
-    seatTypeName: 'Floor',
-    seatNo: 7,
-    price: 10,
-    userId: data.userId,
-    userEmail: data.userEmail,
-    status: 'confirmed',
-    createdAt: new Date(),
-  } as BookingDoc;
   assert.equal((await booked.decider.giveUp(data, async () => doc)).status, 'confirmed');
   assert.deepEqual(booked.released, []);
 
@@ -63,18 +65,6 @@ test('giving up with the booking in the record confirms it; without it, releases
 });
 
 test('a repeated job whose request is already confirmed queues the confirmation email again and does not answer again', async () => {
-  const doc = {
-    _id: new Types.ObjectId(requestId),
-    concertId: data.concertId,
-    seatTypeId: data.seatTypeId,
-    seatTypeName: 'Floor',
-    seatNo: 7,
-    price: 10,
-    userId: data.userId,
-    userEmail: data.userEmail,
-    status: 'confirmed',
-    createdAt: new Date(),
-  } as BookingDoc;
   const earlier: Decision = { requestId, status: 'confirmed' };
   const emails: Array<{ name: string; data: { bookingId: string } }> = [];
   const published: Decision[] = [];
