@@ -63,9 +63,10 @@ function jwtKeys(dataDir: string) {
   return { privateKey: readFileSync(privatePath, 'utf8'), publicKey: readFileSync(publicPath, 'utf8') };
 }
 
-async function healthy(url: string) {
+/** Healthy, and the service we started: another process answering on that port does not count. */
+async function healthy(url: string, service: ServiceName) {
   const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-  return res.status === 200;
+  return res.status === 200 && ((await res.json()) as { service?: string }).service === service;
 }
 
 /** Starts Redis and FerretDB (unless URLs are given) and every service; resolves when all are healthy. */
@@ -130,12 +131,16 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     const spawnService = async (name: ServiceName, port: number, extra?: Record<string, string>, label: string = name) => {
       const proc = new ManagedProcess(label, process.execPath, ['--import', 'tsx', SERVICES[name]], envFor(name, port, extra), opts.output(label));
       proc.start();
-      await waitFor(label, () => healthy(`http://127.0.0.1:${port}`), 60_000, proc);
+      await waitFor(label, () => healthy(`http://127.0.0.1:${port}`, name), 60_000, proc);
       return proc;
     };
 
     // Auth first: it creates the admin; the rest in parallel; the gateway last.
-    const order: ServiceName[][] = [names.filter((n) => n === 'auth'), names.filter((n) => n !== 'auth' && n !== 'gateway'), names.filter((n) => n === 'gateway')];
+    const order: ServiceName[][] = [
+      names.filter((n) => n === 'auth'),
+      names.filter((n) => n !== 'auth' && n !== 'gateway'),
+      names.filter((n) => n === 'gateway'),
+    ];
     for (const group of order) {
       await Promise.all(
         group.map(async (name) => {

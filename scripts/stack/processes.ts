@@ -1,11 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 
 export const ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 
-/** Asks the OS for a free loopback port (never assumes 6379/27017 are ours). */
-export function freePort(): Promise<number> {
+/**
+ * The first port of the OS's ephemeral range: ports it hands out for outgoing
+ * connections (and for listen(0)). A port from below it cannot be taken by a
+ * client socket between the moment it is chosen and the moment a server binds it.
+ */
+function ephemeralRangeStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+const PORT_FLOOR = 20_000;
+/** Well-known ports in that range that another installation may take at any time (MongoDB). */
+const AVOID = new Set([27017, 27018, 27019]);
+/** Ports this process has handed out already: never twice, even after they are free again. */
+const handedOut = new Set<number>();
+
+function anyPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -15,6 +33,35 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free loopback port for a server we start (never assumes 6379/27017 are ours).
+ * Not listen(0): that port comes from the ephemeral range, and once closed the OS
+ * may give it to any outgoing connection before our server binds it (a booking
+ * worker once failed EADDRINUSE that way while another process answered its
+ * /health), or hand the same port out twice to one stack.
+ */
+export async function freePort(): Promise<number> {
+  const ceiling = ephemeralRangeStart();
+  if (ceiling - PORT_FLOOR < 1000) return anyPort(); // an unusual range: let the OS choose
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_FLOOR + Math.floor(Math.random() * (ceiling - PORT_FLOOR));
+    if (handedOut.has(port) || AVOID.has(port)) continue;
+    if (!(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between ${PORT_FLOOR} and ${ceiling}`);
 }
 
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, child?: ManagedProcess) {
