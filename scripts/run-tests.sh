@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the tests with node's test runner, one file at a time (each starts its own
-# servers), and ends with a pass/fail count line.
+# servers), and ends with a pass/fail count line. A test that hangs fails after 15 min
+# (--test-timeout) instead of holding CI until its own limit.
 #   bash scripts/run-tests.sh            the suite, then the fault scenarios (test/faults)
 #   bash scripts/run-tests.sh --faults   only the fault scenarios (npm run test:faults)
 #   bash scripts/run-tests.sh FILE...    only these files
@@ -31,7 +32,7 @@ run_group() { # name files...
   [ $# -gt 0 ] || return 0
   log=$(mktemp)
   echo "== $name: $# files"
-  node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" 2>&1 | tee "$log"
+  node --import tsx --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   local pass fail
   pass=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3}')

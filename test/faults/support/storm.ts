@@ -147,6 +147,8 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
   const requests = new Map<string, StormRequest>();
   const book = new AnswerBook(requests);
   let sockets: SocketFans | undefined;
+  // Set when the storm ends early (a failed step): the fans stop polling, or the test process would never exit.
+  let abandoned = false;
 
   try {
     if (scenario.listen === 'socket') sockets = await SocketFans.connect(platform.gatewayUrl, platform.api, fans, book);
@@ -175,12 +177,12 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
       if (scenario.listen === 'socket') {
         // REST is the fallback for a fan who has heard nothing for a while.
         const quietFor = (r: StormRequest) => Date.now() - Math.max(r.submittedAt, faultWindow?.endedAt ?? 0) > 15_000;
-        while (book.open.length && (!faultDone || Date.now() < answerDeadline())) {
+        while (!abandoned && book.open.length && (!faultDone || Date.now() < answerDeadline())) {
           await book.pollUntilAnswered(platform.api, Math.min(Date.now() + 1000, answerDeadline()), quietFor);
           await new Promise((r) => setTimeout(r, 500));
         }
       } else {
-        while (book.open.length && (!faultDone || Date.now() < answerDeadline()))
+        while (!abandoned && book.open.length && (!faultDone || Date.now() < answerDeadline()))
           await book.pollUntilAnswered(platform.api, faultDone ? answerDeadline() : Date.now() + 1000);
       }
     })();
@@ -305,6 +307,7 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
     ];
     return { report, problems, invariants, fans, concertId: concert.id, decidedAt: new Map([...decided].map(([id, d]) => [id, d.decidedAt])) };
   } finally {
+    abandoned = true;
     sockets?.close();
     await queue.close();
     queueConnection.disconnect();
