@@ -34,9 +34,12 @@ run_group() { # name files...
   echo "== $name: $# files"
   node --import tsx --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
-  local pass fail
+  local pass fail cancelled
   pass=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
   fail=$(grep -E '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  # Tests that never ran because their hook failed (a stack that did not start) count as failed.
+  cancelled=$(grep -E '^ℹ cancelled [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  fail=$((${fail:-0} + ${cancelled:-0}))
   # The spec reporter repeats every failure with its error at the end, after this line.
   sed -n '/^✖ failing tests:/,/^ℹ tests [0-9]/p' "$log" | grep -v '^ℹ' >> "$failures"
   rm -f "$log"

@@ -26,10 +26,34 @@ async function clusterState(port: number): Promise<string> {
  */
 export async function startRedisCluster(dataDir: string, output: (name: string) => OutputMode, masters = 3): Promise<RedisClusterHandle> {
   const ports = await Promise.all(Array.from({ length: masters }, () => freePort()));
-  const nodes = ports.map((port) => {
+  // The bus port is chosen too: the default (port + 10000) lands in the OS's ephemeral
+  // range, where it was once taken and the node aborted at start.
+  const busPorts = await Promise.all(ports.map(() => freePort()));
+  const nodes = ports.map((port, i) => {
     const dir = path.join(dataDir, `redis-cluster-${port}`);
     mkdirSync(dir, { recursive: true });
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000', '--appendonly', 'no', '--save', '', '--daemonize', 'no'];
+    const args = [
+      '--port',
+      String(port),
+      '--cluster-port',
+      String(busPorts[i]),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      `nodes-${port}.conf`,
+      '--cluster-node-timeout',
+      '5000',
+      '--appendonly',
+      'no',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+    ];
     return new ManagedProcess(`redis-cluster:${port}`, 'redis-server', args, process.env, output(`redis-cluster-${port}`)).start();
   });
   const stop = async () => {
@@ -39,7 +63,12 @@ export async function startRedisCluster(dataDir: string, output: (name: string) 
   try {
     await Promise.all(
       nodes.map((node, i) =>
-        waitFor(`redis cluster node ${ports[i]}`, async () => (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(ports[i]), 'ping'])).stdout.includes('PONG'), 15_000, node),
+        waitFor(
+          `redis cluster node ${ports[i]}`,
+          async () => (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(ports[i]), 'ping'])).stdout.includes('PONG'),
+          15_000,
+          node,
+        ),
       ),
     );
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
