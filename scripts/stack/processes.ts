@@ -57,9 +57,9 @@ export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = PORT_FLOOR + Math.floor(Math.random() * (ceiling - PORT_FLOOR));
     if (handedOut.has(port) || AVOID.has(port)) continue;
-    if (!(await canListen(port))) continue;
+    // Taken before the probe: concurrent calls (Promise.all) never pick the same one.
     handedOut.add(port);
-    return port;
+    if (await canListen(port)) return port;
   }
   throw new Error(`no free port between ${PORT_FLOOR} and ${ceiling}`);
 }
