@@ -40,8 +40,8 @@ run_group() { # name files...
   # Tests that never ran because their hook failed (a stack that did not start) count as failed.
   cancelled=$(grep -E '^ℹ cancelled [0-9]+' "$log" | tail -1 | awk '{print $3}')
   fail=$((${fail:-0} + ${cancelled:-0}))
-  # The spec reporter repeats every failure with its error at the end, after this line.
-  sed -n '/^✖ failing tests:/,/^ℹ tests [0-9]/p' "$log" | grep -v '^ℹ' >> "$failures"
+  # The spec reporter repeats every failure with its error at the very end, from this line on.
+  sed -n '/^✖ failing tests:/,$p' "$log" >> "$failures"
   rm -f "$log"
   echo "$name: ${pass:-0} passed, ${fail:-0} failed"
   total_pass=$((total_pass + ${pass:-0}))
