@@ -101,7 +101,11 @@ async function queueAndLuaAlone(redisUrl: string, platform: TestPlatform, admin:
     },
     { connection: workerConnection, prefix: '{bench}', concurrency: 100, autorun: false },
   );
-  const jobs = fans.map((f, i) => ({ name: 'reserve', data: { userId: f.id, requestId: `r${i}`, seatTypeId: concert.seatTypes[i % 3].id }, opts: { jobId: `r${i}`, removeOnComplete: true } }));
+  const jobs = fans.map((f, i) => ({
+    name: 'reserve',
+    data: { userId: f.id, requestId: `r${i}`, seatTypeId: concert.seatTypes[i % 3].id },
+    opts: { jobId: `r${i}`, removeOnComplete: true },
+  }));
   const started = performance.now();
   for (let i = 0; i < jobs.length; i += 500) await queue.addBulk(jobs.slice(i, i + 500));
   void worker.run();
@@ -140,7 +144,9 @@ try {
   }
   const fullMedian = median(full.map((f) => f.decidedPerSecond));
   const ceilingMedian = median(ceiling);
-  console.log(`median: full path ${fullMedian.toFixed(0)} decided/s, queue + Lua alone ${ceilingMedian.toFixed(0)} jobs/s, ratio ${(fullMedian / ceilingMedian).toFixed(2)}`);
+  console.log(
+    `median: full path ${fullMedian.toFixed(0)} decided/s, queue + Lua alone ${ceilingMedian.toFixed(0)} jobs/s, ratio ${(fullMedian / ceilingMedian).toFixed(2)}`,
+  );
 } finally {
   await platform.stop();
   rmSync(dataDir, { recursive: true, force: true });

@@ -23,7 +23,10 @@ export function requireJsonBody(req: Request, _res: Response, next: NextFunction
 }
 
 /** Object ids are 24 hex chars; anything else is a 404 for path params, never a cast error. */
-export const objectIdString = z.string().regex(/^[a-f0-9]{24}$/i, 'must be a 24-character hex id').transform((v) => v.toLowerCase());
+export const objectIdString = z
+  .string()
+  .regex(/^[a-f0-9]{24}$/i, 'must be a 24-character hex id')
+  .transform((v) => v.toLowerCase());
 
 // A surrogate half without its partner: not text, and stored it would silently become U+FFFD.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

@@ -56,16 +56,28 @@ async function healthy(url: string) {
 
 async function pool<T>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await work(items[i], i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await work(items[i], i);
+      }
+    }),
+  );
 }
 
-async function createConcert(api: ApiClient, admin: string, name: string, seatTypes: Array<{ name: string; capacity: number; price: number }>, waitingRoom?: object) {
-  const res = await api.post('/api/v1/concerts', { name, venue: 'Load Test Arena', startsAt: new Date(Date.now() + 24 * 3600_000).toISOString(), seatTypes, ...(waitingRoom ? { waitingRoom } : {}) }, admin);
+async function createConcert(
+  api: ApiClient,
+  admin: string,
+  name: string,
+  seatTypes: Array<{ name: string; capacity: number; price: number }>,
+  waitingRoom?: object,
+) {
+  const res = await api.post(
+    '/api/v1/concerts',
+    { name, venue: 'Load Test Arena', startsAt: new Date(Date.now() + 24 * 3600_000).toISOString(), seatTypes, ...(waitingRoom ? { waitingRoom } : {}) },
+    admin,
+  );
   if (res.status !== 201) throw new Error(`creating the concert failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { id: string; seatTypes: Array<{ id: string; name: string; capacity: number }> };
 }
@@ -75,11 +87,15 @@ async function seedFans(api: ApiClient, count: number, log: (s: string) => void)
   const started = Date.now();
   const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const fans: Array<{ id: string; token: string }> = new Array(count);
-  await pool(Array.from({ length: count }, (_, i) => i), 16, async (i) => {
-    const res = await api.post('/api/v1/auth/register', { email: `load-${run}-${i}@load.local`, password: 'load-test-password', name: `Fan ${i}` });
-    if (res.status !== 201) throw new Error(`registering fan ${i} failed: ${res.status} ${JSON.stringify(res.body)}`);
-    fans[i] = { id: res.body.user.id, token: res.body.accessToken };
-  });
+  await pool(
+    Array.from({ length: count }, (_, i) => i),
+    16,
+    async (i) => {
+      const res = await api.post('/api/v1/auth/register', { email: `load-${run}-${i}@load.local`, password: 'load-test-password', name: `Fan ${i}` });
+      if (res.status !== 201) throw new Error(`registering fan ${i} failed: ${res.status} ${JSON.stringify(res.body)}`);
+      fans[i] = { id: res.body.user.id, token: res.body.accessToken };
+    },
+  );
   log(`seeded ${count} fans in ${((Date.now() - started) / 1000).toFixed(1)} s (one bcrypt hash each, before the measured phase)`);
   return fans;
 }
@@ -144,12 +160,20 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   if (!(await healthy(baseUrl))) {
     log(`no stack answers at ${baseUrl}: starting one`);
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'onsale-load-'));
-    platform = await startPlatform({ dataDir, gatewayPort: await freePort(), output: () => ({ kind: 'ignore' }), env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...LOAD_LIMITS } });
+    platform = await startPlatform({
+      dataDir,
+      gatewayPort: await freePort(),
+      output: () => ({ kind: 'ignore' }),
+      env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...LOAD_LIMITS },
+    });
     baseUrl = platform.gatewayUrl;
   }
   try {
     const api = new ApiClient(baseUrl);
-    const login = await api.post('/api/v1/auth/login', { email: process.env.ADMIN_EMAIL ?? DEV_ADMIN.email, password: process.env.ADMIN_PASSWORD ?? DEV_ADMIN.password });
+    const login = await api.post('/api/v1/auth/login', {
+      email: process.env.ADMIN_EMAIL ?? DEV_ADMIN.email,
+      password: process.env.ADMIN_PASSWORD ?? DEV_ADMIN.password,
+    });
     if (login.status !== 200) throw new Error(`admin login failed: ${login.status}`);
     const admin = login.body.accessToken as string;
 
@@ -169,25 +193,42 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       scenario === 'journey' ? { enabled: true, admitPerSecond: 50, tokenTtlSeconds: 120 } : undefined,
     );
     const rampConcerts = [];
-    if (scenario === 'ramp') for (let i = 0; i < 60; i++) rampConcerts.push(await createConcert(api, admin, `Load ramp ${stamp} #${i}`, [{ name: 'GA', capacity: fanCount, price: 10 }]));
+    if (scenario === 'ramp')
+      for (let i = 0; i < 60; i++)
+        rampConcerts.push(await createConcert(api, admin, `Load ramp ${stamp} #${i}`, [{ name: 'GA', capacity: fanCount, price: 10 }]));
     // The journey registers its fans itself, inside the measured phase.
     const fans = scenario === 'journey' ? [] : await seedFans(api, fanCount, log);
-    writeFileSync(files.seed, JSON.stringify({ baseUrl, concert, rampConcerts, fans, journeyFans: fanCount, run: stamp.replace(/[^0-9A-Za-z]/g, ''), startAt: Date.now() + 8000 + fanCount * 4 }));
+    writeFileSync(
+      files.seed,
+      JSON.stringify({
+        baseUrl,
+        concert,
+        rampConcerts,
+        fans,
+        journeyFans: fanCount,
+        run: stamp.replace(/[^0-9A-Za-z]/g, ''),
+        startAt: Date.now() + 8000 + fanCount * 4,
+      }),
+    );
 
     log(`running k6 scenario "${scenario}" with ${fanCount} fans`);
     const started = Date.now();
-    const exitCode = await runK6(path.join(ROOT, 'load/scenarios', `${scenario}.js`), {
-      SEED_FILE: files.seed,
-      SUMMARY_FILE: files.summary,
-      ...(scenario === 'ramp' ? { POINTS_FILE: files.points } : {}),
-      P95_TARGET_MS: String(opts.p95TargetMs ?? 5000),
-      K6_WEB_DASHBOARD: 'true',
-      K6_WEB_DASHBOARD_PORT: String(await freePort()),
-      K6_WEB_DASHBOARD_EXPORT: files.html,
-      // The report needs at least one aggregation period inside the run; storms are short.
-      K6_WEB_DASHBOARD_PERIOD: '1s',
-      K6_NO_USAGE_REPORT: 'true',
-    }, Boolean(opts.quiet));
+    const exitCode = await runK6(
+      path.join(ROOT, 'load/scenarios', `${scenario}.js`),
+      {
+        SEED_FILE: files.seed,
+        SUMMARY_FILE: files.summary,
+        ...(scenario === 'ramp' ? { POINTS_FILE: files.points } : {}),
+        P95_TARGET_MS: String(opts.p95TargetMs ?? 5000),
+        K6_WEB_DASHBOARD: 'true',
+        K6_WEB_DASHBOARD_PORT: String(await freePort()),
+        K6_WEB_DASHBOARD_EXPORT: files.html,
+        // The report needs at least one aggregation period inside the run; storms are short.
+        K6_WEB_DASHBOARD_PERIOD: '1s',
+        K6_NO_USAGE_REPORT: 'true',
+      },
+      Boolean(opts.quiet),
+    );
     const k6Seconds = (Date.now() - started) / 1000;
     const metrics = JSON.parse(readFileSync(files.summary, 'utf8')).metrics as Record<string, Record<string, number>>;
 
@@ -213,7 +254,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     }
     // The ramp books dozens of concerts: the record-level checker covers them all.
     if (scenario === 'ramp' && platform) {
-      for (const c of rampConcerts) await checkInvariants(platform.mongoUrl, platform.redisUrl, c.id).catch((err) => problems.push(`invariants of ${c.id}: ${err.message}`));
+      for (const c of rampConcerts)
+        await checkInvariants(platform.mongoUrl, platform.redisUrl, c.id).catch((err) => problems.push(`invariants of ${c.id}: ${err.message}`));
     }
     const trend = metrics.submit_to_result ?? {};
     const decided = (metrics.bookings_confirmed?.count ?? 0) + (metrics.bookings_rejected?.count ?? 0);
@@ -234,7 +276,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     };
     const passed = exitCode === 0 && problems.length === 0;
     log(`summary: ${JSON.stringify(summary)}`);
-    log(`invariants: ${problems.length ? `FAILED\n  ${problems.join('\n  ')}` : 'hold (no oversold seat, no fan with two bookings, remaining = seats − confirmed)'}`);
+    log(
+      `invariants: ${problems.length ? `FAILED\n  ${problems.join('\n  ')}` : 'hold (no oversold seat, no fan with two bookings, remaining = seats − confirmed)'}`,
+    );
     log(`k6 thresholds: ${exitCode === 0 ? 'passed' : `FAILED (exit ${exitCode})`}; report ${path.relative(ROOT, files.html)}`);
     return { passed, k6Passed: exitCode === 0, verified: problems.length === 0, problems, summary, reportHtml: files.html, summaryJson: files.summary };
   } finally {

@@ -12,7 +12,11 @@ import { startPrometheus, writeDashboardIndex, type PrometheusHandle } from './s
 const gatewayPort = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.DATA_DIR ?? path.join(ROOT, '.data');
 const passThrough = Object.fromEntries(
-  Object.entries(process.env).filter(([k, v]) => v !== undefined && /^(LOG_LEVEL|BCRYPT_ROUNDS|ADMIN_[A-Z]+|[A-Z_]+_LIMIT_[A-Z_]+|BOOKING_SUBMIT_[A-Z_]+|WAITING_ROOM_JOIN_[A-Z_]+|WORKER_[A-Z_]+)$/.test(k)),
+  Object.entries(process.env).filter(
+    ([k, v]) =>
+      v !== undefined &&
+      /^(LOG_LEVEL|BCRYPT_ROUNDS|ADMIN_[A-Z]+|[A-Z_]+_LIMIT_[A-Z_]+|BOOKING_SUBMIT_[A-Z_]+|WAITING_ROOM_JOIN_[A-Z_]+|WORKER_[A-Z_]+)$/.test(k),
+  ),
 ) as Record<string, string>;
 
 console.log(`starting the platform (data in ${dataDir})…`);

@@ -53,7 +53,10 @@ const demos = [
 ];
 
 try {
-  const login = await call('POST', '/api/v1/auth/login', { email: process.env.ADMIN_EMAIL ?? DEV_ADMIN.email, password: process.env.ADMIN_PASSWORD ?? DEV_ADMIN.password });
+  const login = await call('POST', '/api/v1/auth/login', {
+    email: process.env.ADMIN_EMAIL ?? DEV_ADMIN.email,
+    password: process.env.ADMIN_PASSWORD ?? DEV_ADMIN.password,
+  });
   for (const demo of demos) {
     const concert = await call('POST', '/api/v1/concerts', demo, login.accessToken);
     const room = concert.waitingRoom.enabled ? `  waiting room: ${baseUrl}/waiting-room/${concert.id}` : '';

@@ -68,7 +68,7 @@ export function createInventory(redis: Redis) {
   let loaderConnection: Redis | undefined;
   let loadQueue: Promise<unknown> = Promise.resolve();
   const serialized = <T>(work: (conn: Redis) => Promise<T>): Promise<T> => {
-    loaderConnection ??= redis.duplicate().on("error", () => undefined);
+    loaderConnection ??= redis.duplicate().on('error', () => undefined);
     const run = loadQueue.then(() => work(loaderConnection!));
     loadQueue = run.catch(() => undefined);
     return run;
@@ -77,14 +77,31 @@ export function createInventory(redis: Redis) {
   return {
     async reserve(concertId: string, seatTypeId: string, userId: string, requestId: string): Promise<ReserveOutcome> {
       const k = concertKeys(concertId);
-      const [code, seatNo, decidedAtMs, heldSeatTypeId, epoch] = await lua.reserveSeat(k.meta, k.holders, k.freeSeats(seatTypeId), userId, requestId, seatTypeId);
+      const [code, seatNo, decidedAtMs, heldSeatTypeId, epoch] = await lua.reserveSeat(
+        k.meta,
+        k.holders,
+        k.freeSeats(seatTypeId),
+        userId,
+        requestId,
+        seatTypeId,
+      );
       return { code, seatNo, decidedAt: new Date(decidedAtMs), seatTypeId: heldSeatTypeId || seatTypeId, epoch };
     },
 
     /** After recording: repairs the hold if the keys were rebuilt since the reservation (see settle-hold-3.lua). */
     async settle(concertId: string, userId: string, requestId: string, reservation: ReserveOutcome): Promise<SettleCode> {
       const k = concertKeys(concertId);
-      return lua.settleHold(k.meta, k.holders, k.freeSeats(reservation.seatTypeId), userId, requestId, reservation.seatTypeId, reservation.seatNo, reservation.decidedAt.getTime(), reservation.epoch);
+      return lua.settleHold(
+        k.meta,
+        k.holders,
+        k.freeSeats(reservation.seatTypeId),
+        userId,
+        requestId,
+        reservation.seatTypeId,
+        reservation.seatNo,
+        reservation.decidedAt.getTime(),
+        reservation.epoch,
+      );
     },
 
     async beginCancel(concertId: string, userId: string, bookingId: string): Promise<{ code: BeginCancelCode; decidedAt: Date }> {
@@ -93,7 +110,13 @@ export function createInventory(redis: Redis) {
       return { code, decidedAt: new Date(decidedAtMs) };
     },
 
-    async release(concertId: string, seatTypeId: string, userId: string, requestId: string, opts: { returnSeat: boolean } = { returnSeat: true }): Promise<ReleaseCode> {
+    async release(
+      concertId: string,
+      seatTypeId: string,
+      userId: string,
+      requestId: string,
+      opts: { returnSeat: boolean } = { returnSeat: true },
+    ): Promise<ReleaseCode> {
       const k = concertKeys(concertId);
       return lua.releaseSeat(k.meta, k.holders, k.freeSeats(seatTypeId), userId, requestId, opts.returnSeat ? '1' : '0');
     },

@@ -45,7 +45,14 @@ export interface ApiOperation {
 }
 
 /** Codes any operation can answer with: the kernel's and the gateway's. */
-export const SHARED_ERRORS: ErrorCode[] = ['malformed_request', 'route_not_found', 'headers_too_large', 'internal_error', 'upstream_unavailable', 'service_unavailable'];
+export const SHARED_ERRORS: ErrorCode[] = [
+  'malformed_request',
+  'route_not_found',
+  'headers_too_large',
+  'internal_error',
+  'upstream_unavailable',
+  'service_unavailable',
+];
 /** Codes of any operation that reads a JSON body. */
 export const BODY_ERRORS: ErrorCode[] = ['validation_failed', 'malformed_json', 'unsupported_media_type', 'payload_too_large'];
 

@@ -75,7 +75,12 @@ export function bookAsFan(baseUrl, fan, concertId, submissions, startAt) {
       if (submitted) return;
       submitted = true;
       const headers = { ...auth, 'Content-Type': 'application/json' };
-      const requests = submissions.map((s) => ({ method: 'POST', url: `${baseUrl}/api/v1/bookings`, body: JSON.stringify({ concertId, seatTypeId: s.seatTypeId }), params: { headers, tags: { name: 'POST /bookings' } } }));
+      const requests = submissions.map((s) => ({
+        method: 'POST',
+        url: `${baseUrl}/api/v1/bookings`,
+        body: JSON.stringify({ concertId, seatTypeId: s.seatTypeId }),
+        params: { headers, tags: { name: 'POST /bookings' } },
+      }));
       const submittedAt = Date.now();
       for (const res of http.batch(requests)) {
         if (res.status === 202) {

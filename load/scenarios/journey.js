@@ -34,7 +34,11 @@ const json = { 'Content-Type': 'application/json' };
 export default async function () {
   const started = Date.now();
   const n = exec.vu.idInTest;
-  const reg = http.post(`${seed.baseUrl}/api/v1/auth/register`, JSON.stringify({ email: `journey-${seed.run}-${n}@load.local`, password: 'load-test-password', name: `Journey ${n}` }), { headers: json });
+  const reg = http.post(
+    `${seed.baseUrl}/api/v1/auth/register`,
+    JSON.stringify({ email: `journey-${seed.run}-${n}@load.local`, password: 'load-test-password', name: `Journey ${n}` }),
+    { headers: json },
+  );
   check(reg, { registered: (r) => r.status === 201 });
   const token = reg.json('accessToken');
   const auth = { Authorization: `Bearer ${token}` };
@@ -90,7 +94,9 @@ export default async function () {
       admittedAt = Date.now();
       const seatTypeId = concert.seatTypes[n % concert.seatTypes.length].id;
       submittedAt = Date.now();
-      const res = http.post(`${seed.baseUrl}/api/v1/bookings`, JSON.stringify({ concertId: concert.id, seatTypeId }), { headers: { ...auth, ...json, 'X-Admission-Token': admissionToken } });
+      const res = http.post(`${seed.baseUrl}/api/v1/bookings`, JSON.stringify({ concertId: concert.id, seatTypeId }), {
+        headers: { ...auth, ...json, 'X-Admission-Token': admissionToken },
+      });
       if (res.status === 202) {
         requestId = res.json('requestId');
         pollTimer = setTimeout(pollResult, 20_000);

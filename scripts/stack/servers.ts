@@ -52,7 +52,26 @@ export interface ServerHandle {
 export async function startRedis(dataDir: string, port: number, output: OutputMode): Promise<ServerHandle> {
   mkdirSync(dataDir, { recursive: true });
   const password = randomBytes(18).toString('base64url');
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--requirepass', password, '--protected-mode', 'yes', '--daemonize', 'no'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dataDir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '',
+    '--requirepass',
+    password,
+    '--protected-mode',
+    'yes',
+    '--daemonize',
+    'no',
+  ];
   const proc = new ManagedProcess(`redis:${port}`, 'redis-server', args, process.env, output);
   const probe = { send: `AUTH ${password}\r\nPING\r\n`, expect: '+PONG' };
   const ready = () => waitFor(`redis-server on ${port}`, () => tcpAnswers(port, probe), 15_000, proc);

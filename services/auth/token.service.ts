@@ -19,7 +19,15 @@ export enum RotateResult {
 }
 
 interface TokenCommands {
-  rotateRefreshToken(presentedKey: string, familiesKey: string, newKey: string, familyId: string, presentedHash: string, newHash: string, ttlSeconds: number): Promise<number>;
+  rotateRefreshToken(
+    presentedKey: string,
+    familiesKey: string,
+    newKey: string,
+    familyId: string,
+    presentedHash: string,
+    newHash: string,
+    ttlSeconds: number,
+  ): Promise<number>;
 }
 
 const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');

@@ -15,7 +15,14 @@ export enum ClaimSubmissionCode {
 }
 
 interface RequestStoreCommands {
-  claimSubmission(counterKey: string, claimKey: string, windowMs: number, limit: number, claimValue: string, claimTtlSeconds: number): Promise<[ClaimSubmissionCode, string]>;
+  claimSubmission(
+    counterKey: string,
+    claimKey: string,
+    windowMs: number,
+    limit: number,
+    claimValue: string,
+    claimTtlSeconds: number,
+  ): Promise<[ClaimSubmissionCode, string]>;
 }
 
 /** How many submissions one fan may make per window (replays of an Idempotency-Key are free). */

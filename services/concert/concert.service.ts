@@ -93,7 +93,12 @@ export function createConcertService(concerts: ConcertRepository, inventory: Inv
         },
       });
       await inventory.load(
-        { concertId: String(concert._id), startsAt: concert.startsAt, seatTypes: concert.seatTypes.map((s) => ({ id: String(s._id), capacity: s.capacity })), held: [] },
+        {
+          concertId: String(concert._id),
+          startsAt: concert.startsAt,
+          seatTypes: concert.seatTypes.map((s) => ({ id: String(s._id), capacity: s.capacity })),
+          held: [],
+        },
         { onlyIfMissing: true },
       );
       return view(concert);

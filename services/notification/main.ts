@@ -53,7 +53,14 @@ boot('notification', async () => {
     serviceApp,
     health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
     // The worker first: it stops taking jobs and lets in-flight emails finish.
-    shutdown: [() => worker.close(), async () => transport.close(), () => queueMetrics.close(), () => revokedUsers.close(), () => redis.quit(), () => mongo.close()],
+    shutdown: [
+      () => worker.close(),
+      async () => transport.close(),
+      () => queueMetrics.close(),
+      () => revokedUsers.close(),
+      () => redis.quit(),
+      () => mongo.close(),
+    ],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
   // Take jobs only once the HTTP side is up, so a failed start never leaves jobs half done.

@@ -101,7 +101,9 @@ describe('docker-compose.yml', () => {
       assert.ok(existsSync(path.join(BUILD, entry)), `${entry} is in the build`);
     }
     // Every Lua script (and any other file the code reads) sits beside the compiled code.
-    const { stdout } = await run('find', ['lib', 'services', 'workers', 'waiting-room', '-type', 'f', '-name', '*.lua', '-not', '-path', '*/test/*'], { cwd: ROOT });
+    const { stdout } = await run('find', ['lib', 'services', 'workers', 'waiting-room', '-type', 'f', '-name', '*.lua', '-not', '-path', '*/test/*'], {
+      cwd: ROOT,
+    });
     const luaFiles = stdout.split('\n').filter(Boolean);
     assert.ok(luaFiles.length > 0);
     for (const file of luaFiles) assert.ok(existsSync(path.join(BUILD, file)), `${file} copied into the build`);
@@ -152,8 +154,14 @@ describe('docker-compose.yml', () => {
   test('the stores are persistent and healthy before anything starts; several booking workers run', () => {
     assert.match(config.services.redis.command!.join(' '), /--appendonly yes/);
     // `config` normalises mounts to `source:target:mode`.
-    assert.ok(config.services.redis.volumes?.some((v) => /^redis-data:\/data(:rw)?$/.test(v)), 'Redis data on a named volume');
-    assert.ok(config.services.mongo.volumes?.some((v) => /^mongo-data:\/data\/db(:rw)?$/.test(v)), 'MongoDB data on a named volume');
+    assert.ok(
+      config.services.redis.volumes?.some((v) => /^redis-data:\/data(:rw)?$/.test(v)),
+      'Redis data on a named volume',
+    );
+    assert.ok(
+      config.services.mongo.volumes?.some((v) => /^mongo-data:\/data\/db(:rw)?$/.test(v)),
+      'MongoDB data on a named volume',
+    );
     assert.match(config.services.mongo.image!, /^mongo:7/);
     assert.match(config.services.redis.image!, /^redis:7/);
     for (const name of Object.keys(SERVICES) as ServiceName[]) {
@@ -177,11 +185,17 @@ describe('docker-compose.yml', () => {
       const job = prometheus.scrape_configs.find((j) => j.job_name === name);
       assert.ok(job, `a scrape job for ${name}`);
       const sd = job.dns_sd_configs?.[0];
-      assert.deepEqual(sd && { names: sd.names, type: sd.type, port: String(sd.port) }, { names: [name], type: 'A', port: config.services[name].environment!.PORT });
+      assert.deepEqual(sd && { names: sd.names, type: sd.type, port: String(sd.port) }, {
+        names: [name],
+        type: 'A',
+        port: config.services[name].environment!.PORT,
+      });
     }
     assert.ok(config.services.prometheus.volumes?.some((v) => v.includes('prometheus/prometheus.yml:/etc/prometheus/prometheus.yml')));
 
-    const datasources = parse(readFileSync(path.join(ROOT, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as { datasources: Array<{ url: string; uid: string }> };
+    const datasources = parse(readFileSync(path.join(ROOT, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as {
+      datasources: Array<{ url: string; uid: string }>;
+    };
     assert.equal(datasources.datasources[0].url, 'http://prometheus:9090');
     const grafanaVolumes = config.services.grafana.volumes ?? [];
     assert.ok(grafanaVolumes.some((v) => v.endsWith('grafana/provisioning:/etc/grafana/provisioning:ro')));

@@ -47,7 +47,12 @@ after(async () => {
 
 describe('the platform on a 3-master Redis Cluster', () => {
   test('when 300 fans race for 100 seats, exactly 100 are confirmed and the invariants hold', async () => {
-    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 60 }, { name: 'Balcony', capacity: 40 }] });
+    const concert = await createConcert(platform, admin, {
+      seatTypes: [
+        { name: 'Floor', capacity: 60 },
+        { name: 'Balcony', capacity: 40 },
+      ],
+    });
     const fans = mintFans(platform, 300);
     const answers = (await Promise.all(fans.map((f, i) => book(f.token, concert.id, concert.seatTypes[i % 2].id)))).map(finalAnswerOf);
     assert.deepEqual(tally(answers), { confirmed: 100, 'rejected:sold_out': 200 });
@@ -96,12 +101,21 @@ describe('the platform on a 3-master Redis Cluster', () => {
     const fans = mintFans(platform, 40);
     assertError(await book(fans[0].token, concert.id, seatTypeId), 403, 'admission_required');
     const joined = await Promise.all(fans.map((f) => join(platform, f, concert.id)));
-    assert.deepEqual(joined.map((r) => r.status).filter((s) => s !== 200), []);
-    assert.deepEqual(joined.map((r) => r.body.position as number).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepEqual(
+      joined.map((r) => r.status).filter((s) => s !== 200),
+      [],
+    );
+    assert.deepEqual(
+      joined.map((r) => r.body.position as number).sort((a, b) => a - b),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     const answers = await Promise.all(
       fans.map(async (fan) => {
         const { admissionToken } = await admitted(platform, fan, concert.id);
-        const res = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, fan.token, { prefer: 'wait=30', 'x-admission-token': admissionToken });
+        const res = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, fan.token, {
+          prefer: 'wait=30',
+          'x-admission-token': admissionToken,
+        });
         return finalAnswerOf(res);
       }),
     );
@@ -133,7 +147,10 @@ describe('the platform on a 3-master Redis Cluster', () => {
     const masters = (redis as unknown as { nodes(role: 'master'): Redis[] }).nodes('master');
     assert.equal(masters.length, 3);
     const sizes = await Promise.all(masters.map((m) => m.dbsize()));
-    assert.ok(sizes.every((n) => n > 0), `every master holds keys: ${sizes.join(', ')}`);
+    assert.ok(
+      sizes.every((n) => n > 0),
+      `every master holds keys: ${sizes.join(', ')}`,
+    );
 
     const problems: string[] = [];
     for (const file of readdirSync(platform.outputDir)) {

@@ -25,7 +25,8 @@ export async function pollFinalAnswers(api: ApiClient, token: string, requestIds
         open.slice(i, i + 100).map(async (id) => {
           const res = await api.get(`/api/v1/bookings/requests/${id}`, token);
           if (res.status !== 200) throw new Error(`request ${id}: ${res.status} ${JSON.stringify(res.body)}`);
-          if (res.body.status !== 'queued') answers.set(id, { requestId: id, status: res.body.status, reason: res.body.reason, bookingId: res.body.booking?.id });
+          if (res.body.status !== 'queued')
+            answers.set(id, { requestId: id, status: res.body.status, reason: res.body.reason, bookingId: res.body.booking?.id });
         }),
       );
     }

@@ -20,7 +20,13 @@ export function mintFans(platform: TestPlatform, count: number, role: 'fan' | 'a
   return Array.from({ length: count }, () => {
     const id = new Types.ObjectId().toHexString();
     const email = `fan-${id}@test.local`;
-    const token = jwt.sign({ role, email }, privateKey, { algorithm: 'RS256', subject: id, issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE, expiresIn: 3600 });
+    const token = jwt.sign({ role, email }, privateKey, {
+      algorithm: 'RS256',
+      subject: id,
+      issuer: ACCESS_TOKEN_ISSUER,
+      audience: ACCESS_TOKEN_AUDIENCE,
+      expiresIn: 3600,
+    });
     return { id, email, token };
   });
 }

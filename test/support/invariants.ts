@@ -63,7 +63,11 @@ export async function checkInvariants(mongoUrl: string, redisUrl: string, concer
       assert.ok(held.length <= seatType.capacity, `${seatType.name}: ${held.length} confirmed > capacity ${seatType.capacity}`);
       assert.equal(free.length, seatType.capacity - held.length, `${seatType.name}: remaining in Redis ≠ capacity − confirmed`);
       const all = [...free, ...held.map((b) => b.seatNo as number)].sort((a, b) => a - b);
-      assert.deepEqual(all, Array.from({ length: seatType.capacity }, (_, i) => i + 1), `${seatType.name}: free + held seats ≠ 1..capacity`);
+      assert.deepEqual(
+        all,
+        Array.from({ length: seatType.capacity }, (_, i) => i + 1),
+        `${seatType.name}: free + held seats ≠ 1..capacity`,
+      );
     }
 
     const perFan = new Map<string, number>();
@@ -72,7 +76,8 @@ export async function checkInvariants(mongoUrl: string, redisUrl: string, concer
     assert.equal(doubled.length, 0, `fans with two confirmed bookings: ${JSON.stringify(doubled)}`);
 
     for (const b of confirmed) assert.ok((b.createdAt as Date).getTime() < startsAt, `booking ${b._id} confirmed at/after startsAt`);
-    for (const b of bookings.filter((x) => x.status === 'cancelled')) assert.ok((b.cancelledAt as Date).getTime() < startsAt, `booking ${b._id} cancelled at/after startsAt`);
+    for (const b of bookings.filter((x) => x.status === 'cancelled'))
+      assert.ok((b.cancelledAt as Date).getTime() < startsAt, `booking ${b._id} cancelled at/after startsAt`);
 
     const holders = await redis.hgetall(keys.holders);
     assert.equal(Object.keys(holders).length, confirmed.length, 'holders in Redis ≠ confirmed bookings');

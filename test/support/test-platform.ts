@@ -51,7 +51,11 @@ export interface ApiResponse<T = any> {
 export class ApiClient {
   constructor(readonly baseUrl: string) {}
 
-  async request<T = any>(method: string, url: string, opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
+  async request<T = any>(
+    method: string,
+    url: string,
+    opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     let body: string | undefined;
@@ -88,5 +92,11 @@ export async function registerFan(api: ApiClient, label = 'fan') {
   const email = `${label}-${process.pid}-${Date.now()}-${++fanCounter}@test.local`;
   const res = await api.post('/api/v1/auth/register', { email, password: 'correct-horse-battery', name: label });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { email, password: 'correct-horse-battery', id: res.body.user.id as string, accessToken: res.body.accessToken as string, refreshToken: res.body.refreshToken as string };
+  return {
+    email,
+    password: 'correct-horse-battery',
+    id: res.body.user.id as string,
+    accessToken: res.body.accessToken as string,
+    refreshToken: res.body.refreshToken as string,
+  };
 }

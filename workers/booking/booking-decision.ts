@@ -130,7 +130,7 @@ export function createBookingDecider(deps: DecisionDeps) {
         if (earlier.status === 'confirmed') await requeueConfirmationEmail(data);
         return earlier;
       }
-      for (let conflicts = 0; conflicts <= MAX_SEAT_CONFLICTS; ) {
+      for (let conflicts = 0; conflicts <= MAX_SEAT_CONFLICTS;) {
         const outcome = await inventory.reserve(data.concertId, data.seatTypeId, data.userId, data.requestId);
         if (outcome.code === ReserveCode.NotLoaded) {
           if (!(await loader.ensureLoaded(data.concertId))) return reject(data, 'not_found');

@@ -70,9 +70,23 @@ boot('booking-worker', async () => {
     host: config.HOST,
     logger,
     serviceApp,
-    health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis), worker: async () => void (worker.isRunning() || Promise.reject(new Error('not running'))) },
+    health: {
+      mongo: () => pingMongo(mongo),
+      redis: () => pingRedis(redis),
+      worker: async () => void (worker.isRunning() || Promise.reject(new Error('not running'))),
+    },
     // Stop taking jobs and let the running ones finish, then flush their writes.
-    shutdown: [() => worker.close(), () => recorder.drain(), async () => stock.stop(), () => notifications.close(), () => queueMetrics.close(), () => inventory.close(), () => queueConnection.quit(), () => redis.quit(), () => mongo.close()],
+    shutdown: [
+      () => worker.close(),
+      () => recorder.drain(),
+      async () => stock.stop(),
+      () => notifications.close(),
+      () => queueMetrics.close(),
+      () => inventory.close(),
+      () => queueConnection.quit(),
+      () => redis.quit(),
+      () => mongo.close(),
+    ],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
 });

@@ -56,9 +56,16 @@ export function registerStockMetrics(registry: client.Registry, inventory: Pick<
           try {
             const concert = await concerts.get(concertId);
             if (!concert) return;
-            const remaining = await withTimeout(inventory.remaining(concertId, concert.seatTypes.map((s) => String(s._id))), 2000);
+            const remaining = await withTimeout(
+              inventory.remaining(
+                concertId,
+                concert.seatTypes.map((s) => String(s._id)),
+              ),
+              2000,
+            );
             if (!remaining) return;
-            for (const s of concert.seatTypes) this.set({ concert: concertId, seat_type: String(s._id), seat_type_name: s.name }, remaining.get(String(s._id)) ?? 0);
+            for (const s of concert.seatTypes)
+              this.set({ concert: concertId, seat_type: String(s._id), seat_type_name: s.name }, remaining.get(String(s._id)) ?? 0);
           } catch (err) {
             logger.warn({ err, concertId }, 'stock not read for metrics');
           }

@@ -78,7 +78,10 @@ describe('auth through the gateway', () => {
     const fan = await registerFan(platform.api);
     const attempts = [];
     for (let i = 0; i < 7; i++) attempts.push(await platform.api.post('/api/v1/auth/login', { email: fan.email, password: 'wrong-password' }));
-    assert.deepEqual(attempts.map((r) => r.status), [401, 401, 401, 401, 401, 429, 429]);
+    assert.deepEqual(
+      attempts.map((r) => r.status),
+      [401, 401, 401, 401, 401, 429, 429],
+    );
     assertError(attempts[6], 429, 'rate_limited');
     assert.ok(Number(attempts[6].headers.get('retry-after')) >= 1);
   });
@@ -111,7 +114,10 @@ describe('auth refuses bad input and bad tokens, and writes nothing', () => {
   for (const [name, body] of badBodies) {
     test(`register with ${name} → 400`, async () => {
       const before = await userCount();
-      const res = await platform.api.request('POST', '/api/v1/auth/register', { rawBody: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const res = await platform.api.request('POST', '/api/v1/auth/register', {
+        rawBody: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
       assertError(res, 400, 'validation_failed');
       assert.equal(await userCount(), before);
     });
@@ -123,12 +129,18 @@ describe('auth refuses bad input and bad tokens, and writes nothing', () => {
   });
 
   test('malformed JSON → 400 malformed_json', async () => {
-    const res = await platform.api.request('POST', '/api/v1/auth/register', { rawBody: '{"email": "a@b.c", ', headers: { 'content-type': 'application/json' } });
+    const res = await platform.api.request('POST', '/api/v1/auth/register', {
+      rawBody: '{"email": "a@b.c", ',
+      headers: { 'content-type': 'application/json' },
+    });
     assertError(res, 400, 'malformed_json');
   });
 
   test('wrong content type → 415', async () => {
-    const res = await platform.api.request('POST', '/api/v1/auth/register', { rawBody: 'email=a@b.c', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await platform.api.request('POST', '/api/v1/auth/register', {
+      rawBody: 'email=a@b.c',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assertError(res, 415, 'unsupported_media_type');
   });
 

@@ -33,7 +33,13 @@ describe('the booking core under real concurrency', () => {
   });
 
   test('when one fan fires 20 submissions at once across seat types, exactly one is confirmed', async () => {
-    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'A', capacity: 50 }, { name: 'B', capacity: 50 }, { name: 'C', capacity: 50 }] });
+    const concert = await createConcert(platform, admin, {
+      seatTypes: [
+        { name: 'A', capacity: 50 },
+        { name: 'B', capacity: 50 },
+        { name: 'C', capacity: 50 },
+      ],
+    });
     const [fan] = mintFans(platform, 1);
     const answers = (await Promise.all(Array.from({ length: 20 }, (_, i) => book(fan.token, concert.id, concert.seatTypes[i % 3].id)))).map(finalAnswerOf);
     assert.deepEqual(tally(answers), { confirmed: 1, 'rejected:already_booked': 19 });
@@ -147,7 +153,13 @@ describe('concerts and bookings refuse bad input', () => {
       { ...valid, seatTypes: [{ name: 'GA', price: 1, capacity: 0 }] },
       { ...valid, seatTypes: [{ name: 'GA', price: 1, capacity: 1.5 }] },
       { ...valid, seatTypes: [{ name: 'GA', price: 1, capacity: 10_000_000 }] },
-      { ...valid, seatTypes: [{ name: 'GA', price: 1, capacity: 1 }, { name: 'ga', price: 2, capacity: 1 }] },
+      {
+        ...valid,
+        seatTypes: [
+          { name: 'GA', price: 1, capacity: 1 },
+          { name: 'ga', price: 2, capacity: 1 },
+        ],
+      },
       { ...valid, name: { $gt: '' } },
       { ...valid, extra: true },
     ];
@@ -156,12 +168,19 @@ describe('concerts and bookings refuse bad input', () => {
 
   test('seat types: added by admins, names unique per concert, refused after the start', async () => {
     const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'GA', capacity: 5 }] });
-    const added = await platform.api.post(`/api/v1/concerts/${concert.id}/seat-types`, { name: 'VIP', price: 99.5, capacity: 3, description: 'Front rows' }, admin);
+    const added = await platform.api.post(
+      `/api/v1/concerts/${concert.id}/seat-types`,
+      { name: 'VIP', price: 99.5, capacity: 3, description: 'Front rows' },
+      admin,
+    );
     assert.equal(added.status, 201);
     assert.equal(added.body.remaining, 3);
     assertError(await platform.api.post(`/api/v1/concerts/${concert.id}/seat-types`, { name: 'vip', price: 1, capacity: 1 }, admin), 409, 'seat_type_exists');
     const list = await platform.api.get(`/api/v1/concerts/${concert.id}/seat-types`);
-    assert.deepEqual(list.body.map((s: any) => s.name), ['GA', 'VIP']);
+    assert.deepEqual(
+      list.body.map((s: any) => s.name),
+      ['GA', 'VIP'],
+    );
     const [fan] = mintFans(platform, 1);
     assert.equal((await book(fan.token, concert.id, added.body.id)).status, 201);
     await checkInvariants(platform.mongoUrl, platform.redisUrl, concert.id);
@@ -170,7 +189,12 @@ describe('concerts and bookings refuse bad input', () => {
   test('bad and unknown ids answer 404, never 500', async () => {
     const [fan] = mintFans(platform, 1);
     const unknown = '0123456789abcdef01234567';
-    for (const path of [`/api/v1/concerts/${unknown}`, '/api/v1/concerts/not-an-id', `/api/v1/concerts/${unknown}/seat-types`, `/api/v1/concerts/${unknown}/seat-types/${unknown}`]) {
+    for (const path of [
+      `/api/v1/concerts/${unknown}`,
+      '/api/v1/concerts/not-an-id',
+      `/api/v1/concerts/${unknown}/seat-types`,
+      `/api/v1/concerts/${unknown}/seat-types/${unknown}`,
+    ]) {
       assertError(await platform.api.get(path), 404, 'not_found');
     }
     assertError(await platform.api.get('/api/v1/bookings/not-an-id', fan.token), 404, 'not_found');
@@ -183,7 +207,13 @@ describe('concerts and bookings refuse bad input', () => {
     const [fan] = mintFans(platform, 1);
     const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'GA', capacity: 5 }] });
     assertError(await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id }), 401, 'unauthorized');
-    for (const body of [{}, { concertId: concert.id }, { concertId: { $ne: null }, seatTypeId: concert.seatTypes[0].id }, { concertId: concert.id, seatTypeId: 5 }, { concertId: concert.id, seatTypeId: concert.seatTypes[0].id, userId: fan.id }]) {
+    for (const body of [
+      {},
+      { concertId: concert.id },
+      { concertId: { $ne: null }, seatTypeId: concert.seatTypes[0].id },
+      { concertId: concert.id, seatTypeId: 5 },
+      { concertId: concert.id, seatTypeId: concert.seatTypes[0].id, userId: fan.id },
+    ]) {
       assertError(await platform.api.post('/api/v1/bookings', body, fan.token), 400, 'validation_failed');
     }
     assertError(await book(fan.token, concert.id, concert.seatTypes[0].id, { 'idempotency-key': 'bad key with spaces' }), 400, 'validation_failed');
@@ -196,7 +226,10 @@ describe('concerts and bookings refuse bad input', () => {
     assert.equal(res.status, 200);
     assert.ok(res.body.length <= 3);
     const starts = res.body.map((c: any) => Date.parse(c.startsAt));
-    assert.deepEqual(starts, [...starts].sort((a, b) => a - b));
+    assert.deepEqual(
+      starts,
+      [...starts].sort((a, b) => a - b),
+    );
     assertError(await platform.api.get('/api/v1/concerts?limit=1000'), 400, 'validation_failed');
     assertError(await platform.api.get('/api/v1/concerts?limit[$gt]=1'), 400, 'validation_failed');
   });

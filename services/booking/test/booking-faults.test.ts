@@ -28,7 +28,9 @@ after(async () => {
 
 /** Submits for every fan at once without waiting (202s) and returns the request ids. */
 async function submitAll(fans: Fan[], concertId: string, seatTypeIds: string[]) {
-  const responses = await Promise.all(fans.map((f, i) => platform.api.post('/api/v1/bookings', { concertId, seatTypeId: seatTypeIds[i % seatTypeIds.length] }, f.token)));
+  const responses = await Promise.all(
+    fans.map((f, i) => platform.api.post('/api/v1/bookings', { concertId, seatTypeId: seatTypeIds[i % seatTypeIds.length] }, f.token)),
+  );
   for (const r of responses) assert.equal(r.status, 202, JSON.stringify(r.body));
   return responses.map((r) => r.body.requestId as string);
 }
