@@ -10,7 +10,7 @@
 # in CI can be read from the tail of the output without the machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-WITH_K6=1 bash scripts/setup-tools.sh || exit 1
+bash scripts/setup-tools.sh --for-tests || exit 1
 
 find_tests() { find "$@" -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort; }
 suite=() faults=()

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Makes sure the servers the development stack and the tests run exist on this
-# machine: redis-server and prometheus (Debian packages) and FerretDB v1.24.2 (built once into
-# .tools/bin). Safe to run again: it only installs what is missing.
+# Makes sure the servers the platform runs on exist on this machine: redis-server
+# (Debian's package) and FerretDB v1.24.2 (built once into .tools/bin). With
+# --for-tests (the test command) also what only the tests use: docker-compose,
+# Prometheus, Chromium and k6. WITH_PROMETHEUS=1 / WITH_K6=1 add those two alone
+# (`WITH_PROMETHEUS=1 npm start`, `npm run load`). Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS_BIN="$PWD/.tools/bin"
 FERRETDB_VERSION=v1.24.2
 mkdir -p "$TOOLS_BIN"
+FOR_TESTS=0
+[ "${1:-}" = "--for-tests" ] && FOR_TESTS=1 WITH_K6=1 WITH_PROMETHEUS=1
 
 apt_install() {
   if [ "$(id -u)" != 0 ]; then
@@ -21,9 +25,9 @@ apt_install() {
 command -v redis-server >/dev/null || apt_install redis-server
 command -v redis-cli >/dev/null || apt_install redis-tools
 # Validates docker-compose.yml in test/deploy (no Docker engine needed for `config`).
-command -v docker-compose >/dev/null || apt_install docker-compose
+[ "$FOR_TESTS" = 1 ] && ! command -v docker-compose >/dev/null && apt_install docker-compose
 # Prometheus for the observability tests and `WITH_PROMETHEUS=1 npm start`.
-command -v prometheus >/dev/null || apt_install prometheus
+[ "${WITH_PROMETHEUS:-0}" = 1 ] && ! command -v prometheus >/dev/null && apt_install prometheus
 
 if [ ! -x "$TOOLS_BIN/ferretdb" ] || ! "$TOOLS_BIN/ferretdb" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; then
   command -v go >/dev/null || { echo "setup: Go is needed once to build FerretDB (https://go.dev/doc/install)" >&2; exit 1; }
@@ -55,4 +59,5 @@ if [ "${WITH_K6:-0}" = 1 ] && ! { [ -x "$TOOLS_BIN/k6" ] && "$TOOLS_BIN/k6" vers
 fi
 
 # The waiting-room page's browser test drives Debian's Chromium with playwright-core.
-[ -x /usr/bin/chromium ] || apt_install chromium
+[ "$FOR_TESTS" = 1 ] && [ ! -x /usr/bin/chromium ] && apt_install chromium
+exit 0
