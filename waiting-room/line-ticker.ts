@@ -164,7 +164,14 @@ export function startLineTicker(opts: LineTickerOptions) {
     } finally {
       clearInterval(slow);
     }
-    if (!stopped) timer = setTimeout(() => (running = tick()), Math.max(0, opts.tickMs - (Date.now() - started)));
+    // tick() catches its own errors; stop() awaits the one running.
+    if (!stopped)
+      timer = setTimeout(
+        () => {
+          running = tick();
+        },
+        Math.max(0, opts.tickMs - (Date.now() - started)),
+      );
   }
 
   running = tick();

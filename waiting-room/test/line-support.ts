@@ -1,14 +1,26 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import type { Fan } from '../../test/support/fans.js';
 import type { ApiResponse, TestPlatform } from '../../test/support/test-platform.js';
+import type { LineStatus } from '../waiting-room.service.js';
 
-export const join = (platform: TestPlatform, fan: Fan, concertId: string): Promise<ApiResponse> =>
-  platform.api.post(`/api/v1/waiting-room/${concertId}/join`, undefined, fan.token);
-export const status = (platform: TestPlatform, fan: Fan, concertId: string): Promise<ApiResponse> =>
-  platform.api.get(`/api/v1/waiting-room/${concertId}/status`, fan.token);
+/** A status answer once admitted: the service always sends the token and its expiry then. */
+export type AdmittedStatus = LineStatus & { status: 'admitted'; admissionToken: string; expiresAt: string };
+
+const isAdmitted = (body: LineStatus): body is AdmittedStatus => body.status === 'admitted';
+
+/** The body is a LineStatus when the status is 200 (an error body otherwise). */
+export const join = (platform: TestPlatform, fan: Fan, concertId: string): Promise<ApiResponse<LineStatus>> =>
+  platform.api.post<LineStatus>(`/api/v1/waiting-room/${concertId}/join`, undefined, fan.token);
+export const status = (platform: TestPlatform, fan: Fan, concertId: string): Promise<ApiResponse<LineStatus>> =>
+  platform.api.get<LineStatus>(`/api/v1/waiting-room/${concertId}/status`, fan.token);
 
 /** Polls a condition with a deadline (no fixed sleeps as synchronisation). */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -19,7 +31,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 }
 
 /** Polls a fan's status until admitted; resolves with the status body. */
-export async function admitted(platform: TestPlatform, fan: Fan, concertId: string, timeoutMs = 30_000) {
+export async function admitted(platform: TestPlatform, fan: Fan, concertId: string, timeoutMs = 30_000): Promise<AdmittedStatus> {
   let last: unknown;
   try {
     return await eventually(
@@ -28,13 +40,13 @@ export async function admitted(platform: TestPlatform, fan: Fan, concertId: stri
         const res = await status(platform, fan, concertId);
         if (res.status !== 200) throw new Error(`status ${res.status} ${JSON.stringify(res.body)}`);
         last = res.body;
-        return res.body.status === 'admitted' ? res.body : undefined;
+        return isAdmitted(res.body) ? res.body : undefined;
       },
       timeoutMs,
       150,
     );
   } catch (err) {
-    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last)}`);
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last)}`, { cause: err });
   }
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
 import type { Socket } from 'socket.io-client';
+import type { PublicBooking } from '../../lib/records/booking.record.js';
 import { openRedis } from '../../lib/redis.js';
 import { waitingRoomKeys } from '../../lib/waiting-room-keys.js';
 import { assertError } from '../../test/support/assertions.js';
@@ -85,7 +86,7 @@ describe('the fan-facing waiting-room page', () => {
     const confirmation = await page.locator('#result-text').textContent();
     await page.screenshot({ path: path.join(platform.outputDir, 'confirmed.png'), fullPage: true });
 
-    const mine = await platform.api.get('/api/v1/bookings/my-bookings', fan.accessToken);
+    const mine = await platform.api.get<PublicBooking[]>('/api/v1/bookings/my-bookings', fan.accessToken);
     assert.equal(mine.body.length, 1);
     assert.equal(mine.body[0].seatTypeName, 'Balcony');
     assert.ok(confirmation?.includes(mine.body[0].id), `the page shows the booking reference: ${confirmation}`);
