@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, ManagedProcess, ROOT, waitFor, type OutputMode } from './processes.js';
+import { canListen, freePort, ManagedProcess, ROOT, waitFor, type OutputMode } from './processes.js';
 import { startFerretDb, startRedis, type ServerHandle } from './servers.js';
 
 /** Every process of the platform, with its entry point. The gateway starts last. */
@@ -32,6 +32,19 @@ export interface PlatformOptions {
   output: (name: string) => OutputMode;
   /** Start only these services (default all). */
   only?: ServiceName[];
+  /** Gives up starting (and stops what was started) when this is aborted. */
+  abort?: AbortSignal;
+}
+
+/** The gateway's port is taken: nothing was started. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly host: string,
+  ) {
+    super(`port ${port} (on ${host}) is already in use`);
+    this.name = 'PortInUseError';
+  }
 }
 
 export interface Platform {
@@ -71,30 +84,35 @@ async function healthy(url: string, service: ServiceName) {
 
 /** Starts Redis and FerretDB (unless URLs are given) and every service; resolves when all are healthy. */
 export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
+  // Before anything starts: a gateway that cannot bind dies, while whatever holds the
+  // port (often an earlier platform's gateway) answers its health check for it.
+  const gatewayPort = opts.gatewayPort ?? 3000;
+  const gatewayHost = opts.serviceEnv?.gateway?.HOST ?? opts.env?.HOST ?? '127.0.0.1';
+  if ((!opts.only || opts.only.includes('gateway')) && gatewayPort !== 0 && !(await canListen(gatewayPort, gatewayHost)))
+    throw new PortInUseError(gatewayPort, gatewayHost);
   mkdirSync(opts.dataDir, { recursive: true });
   const started: Array<{ stop(): Promise<void> }> = [];
   const services = new Map<ServiceName, ManagedProcess>();
+  /** Every service process started, also the ones still starting when another failed. */
+  const spawned: ManagedProcess[] = [];
   const extraCopies: ManagedProcess[] = [];
   const ports = new Map<ServiceName, number>();
 
   try {
-    let redis: ServerHandle | undefined;
-    let ferretdb: ServerHandle | undefined;
     const [redisPort, mongoPort] = await Promise.all([freePort(), freePort()]);
-    const [redisStarted, ferretStarted] = await Promise.all([
-      opts.redisUrl ? undefined : startRedis(path.join(opts.dataDir, 'redis'), redisPort, opts.output('redis')),
-      opts.mongoUrl ? undefined : startFerretDb(path.join(opts.dataDir, 'ferretdb'), mongoPort, opts.output('ferretdb')),
+    // Each one is in `started` as soon as it answers, so a failure of the other stops it.
+    const keep = <T extends { stop(): Promise<void> }>(server: T) => (started.push(server), server);
+    const [redis, ferretdb] = await Promise.all([
+      opts.redisUrl ? undefined : startRedis(path.join(opts.dataDir, 'redis'), redisPort, opts.output('redis')).then(keep),
+      opts.mongoUrl ? undefined : startFerretDb(path.join(opts.dataDir, 'ferretdb'), mongoPort, opts.output('ferretdb')).then(keep),
     ]);
-    redis = redisStarted;
-    ferretdb = ferretStarted;
-    if (redis) started.push(redis);
-    if (ferretdb) started.push(ferretdb);
-    const redisUrl = opts.redisUrl ?? redis!.url;
-    const mongoUrl = opts.mongoUrl ?? ferretdb!.url;
+    const redisUrl = opts.redisUrl ?? redis?.url;
+    const mongoUrl = opts.mongoUrl ?? ferretdb?.url;
+    if (!redisUrl || !mongoUrl) throw new Error('no Redis or MongoDB to use');
 
     const keys = jwtKeys(opts.dataDir);
     const names = (Object.keys(SERVICES) as ServiceName[]).filter((n) => !opts.only || opts.only.includes(n));
-    for (const name of names) ports.set(name, name === 'gateway' ? (opts.gatewayPort ?? 3000) : await freePort());
+    for (const name of names) ports.set(name, name === 'gateway' ? gatewayPort : await freePort());
     const url = (name: ServiceName) => `http://127.0.0.1:${ports.get(name)}`;
 
     const admissionSecretPath = path.join(opts.dataDir, 'admission-token-secret');
@@ -130,8 +148,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
 
     const spawnService = async (name: ServiceName, port: number, extra?: Record<string, string>, label: string = name) => {
       const proc = new ManagedProcess(label, process.execPath, ['--import', 'tsx', SERVICES[name]], envFor(name, port, extra), opts.output(label));
+      spawned.push(proc);
       proc.start();
-      await waitFor(label, () => healthy(`http://127.0.0.1:${port}`, name), 60_000, proc);
+      await waitFor(label, () => healthy(`http://127.0.0.1:${port}`, name), 60_000, proc, opts.abort);
       return proc;
     };
 
@@ -142,6 +161,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       names.filter((n) => n === 'gateway'),
     ];
     for (const group of order) {
+      if (opts.abort?.aborted) throw new Error(`start abandoned (${String(opts.abort.reason)})`);
       await Promise.all(
         group.map(async (name) => {
           services.set(name, await spawnService(name, ports.get(name)!));
@@ -159,17 +179,21 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       ports,
       serviceUrl: url,
       async startService(name, extraEnv, label) {
-        const port = label ? await freePort() : ports.get(name)!;
+        const port = label ? await freePort() : ports.get(name);
+        if (port === undefined) throw new Error(`${name} is not part of this platform`);
         const proc = await spawnService(name, port, extraEnv, label ?? name);
         if (label) extraCopies.push(proc);
         else services.set(name, proc);
         return proc;
       },
+      /** In order: the gateway (no new requests), the services, the workers, then Redis and FerretDB. */
       async stop() {
         const all = [...extraCopies, ...services.values()];
         const gateway = services.get('gateway');
+        const isWorker = (p: ManagedProcess) => p.args.includes(SERVICES['booking-worker']);
         await gateway?.stop();
-        await Promise.all(all.filter((p) => p !== gateway).map((p) => p.stop()));
+        await Promise.all(all.filter((p) => p !== gateway && !isWorker(p)).map((p) => p.stop()));
+        await Promise.all(all.filter(isWorker).map((p) => p.stop()));
         await Promise.all(started.map((s) => s.stop()));
         for (const p of all) p.closeLog();
         redis?.process.closeLog();
@@ -177,7 +201,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       },
     };
   } catch (err) {
-    await Promise.all([...services.values()].map((p) => p.stop('SIGKILL')));
+    await Promise.all(spawned.map((p) => p.stop('SIGKILL')));
     await Promise.all(started.map((s) => s.stop()));
     throw err;
   }

@@ -35,12 +35,13 @@ function anyPort(): Promise<number> {
   });
 }
 
-function canListen(port: number): Promise<boolean> {
+/** Whether a server could listen on this port now (on `host`, loopback by default). */
+export function canListen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
@@ -64,9 +65,10 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port between ${PORT_FLOOR} and ${ceiling}`);
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, child?: ManagedProcess) {
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, child?: ManagedProcess, abort?: AbortSignal) {
   const until = Date.now() + timeoutMs;
   for (;;) {
+    if (abort?.aborted) throw new Error(`${what}: start abandoned (${String(abort.reason)})`);
     if (child && child.exited) throw new Error(`${what}: process exited with ${child.exitCode ?? child.exitSignal} before it was ready${child.tail()}`);
     try {
       if (await check()) return;
@@ -76,6 +78,17 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     if (Date.now() > until) throw new Error(`${what} not ready after ${timeoutMs} ms${child?.tail() ?? ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Whether the processes started from now on get a process group of their own. `npm start`
+ * turns it on: a terminal's Ctrl-C (SIGINT to the whole foreground group) then reaches only
+ * the development process, which stops the platform in order (gateway, services, workers,
+ * stores) instead of every process at once (Redis first, and the services waiting for it).
+ */
+let ownProcessGroups = false;
+export function startInOwnProcessGroups(on = true) {
+  ownProcessGroups = on;
 }
 
 export type OutputMode = { kind: 'file'; path: string } | { kind: 'console'; prefix: string } | { kind: 'ignore' };
@@ -89,6 +102,8 @@ export class ManagedProcess {
   private lastLines: string[] = [];
   private log?: WriteStream;
   private stopping = false;
+  /** Called when the process exits without having been asked to (a crash, or a signal from outside). */
+  onUnexpectedExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 
   constructor(
     readonly name: string,
@@ -102,14 +117,14 @@ export class ManagedProcess {
     this.exited = false;
     this.stopping = false;
     this.lastLines = [];
-    const child = spawn(this.command, this.args, { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.command, this.args, { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: ownProcessGroups });
     this.child = child;
     if (this.output.kind === 'file') this.log ??= createWriteStream(this.output.path, { flags: 'a' });
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       this.lastLines.push(...text.split('\n').filter(Boolean));
       if (this.lastLines.length > 30) this.lastLines.splice(0, this.lastLines.length - 30);
-      if (this.output.kind === 'file') this.log!.write(text);
+      if (this.output.kind === 'file') this.log?.write(text);
       else if (this.output.kind === 'console') {
         const prefix = this.output.prefix;
         process.stdout.write(
@@ -121,14 +136,15 @@ export class ManagedProcess {
         );
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('exit', (code, signal) => {
       this.exited = true;
       this.exitCode = code;
       this.exitSignal = signal;
       // Said in its log, where a failed test's reader looks (scripts/run-tests.sh prints it).
       if (!this.stopping && this.log) this.log.write(`[stack] ${this.name} exited on its own (code ${code}, signal ${signal})\n`);
+      if (!this.stopping) this.onUnexpectedExit?.(code, signal);
     });
     return this;
   }
