@@ -31,9 +31,14 @@ function shapeOf(schema: z.ZodTypeAny): Record<string, z.ZodTypeAny> {
   throw new Error('a config schema must be a zod object (optionally refined)');
 }
 
+/** Each variable one process reads, with the schema of its value. */
+export function configShape(name: ServiceName): Record<string, z.ZodTypeAny> {
+  return shapeOf(CONFIG_SCHEMAS[name]);
+}
+
 /** The variables one process reads. */
 export function configVariables(name: ServiceName): string[] {
-  return Object.keys(shapeOf(CONFIG_SCHEMAS[name]));
+  return Object.keys(configShape(name));
 }
 
 /**
