@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the tests with node's test runner, one file at a time (each starts its own
-# servers), and ends with a pass/fail count line. A test that hangs fails after 15 min
+# Runs ESLint and Prettier's check (whole-suite runs), then the tests with node's test
+# runner, two files at a time (each starts its own servers on ports of its own, so
+# files are independent; two match this machine's two cores), and ends with a
+# pass/fail count line; lint findings count as one failed check. A test that hangs fails after 15 min
 # (--test-timeout) instead of holding CI until its own limit.
 #   bash scripts/run-tests.sh            the suite, then the fault scenarios (test/faults)
 #   bash scripts/run-tests.sh --faults   only the fault scenarios (npm run test:faults)
@@ -32,7 +34,7 @@ run_group() { # name files...
   [ $# -gt 0 ] || return 0
   log=$(mktemp)
   echo "== $name: $# files"
-  node --import tsx --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec "$@" 2>&1 | tee "$log"
+  node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=900000 --test-reporter=spec "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   local pass fail cancelled
   pass=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
@@ -50,6 +52,19 @@ run_group() { # name files...
 }
 
 started=$(date +%s)
+if [ $# -eq 0 ]; then
+  echo "== lint: eslint and prettier --check"
+  if npx eslint . && npx prettier --check . >/dev/null; then
+    echo "lint: 1 passed, 0 failed"
+    total_pass=$((total_pass + 1))
+  else
+    npx prettier --check . 2>&1 | grep -v '^Checking' | sed 's/^/prettier: /' | head -50 >> "$failures"
+    echo "lint: 0 passed, 1 failed (npm run format fixes what Prettier and ESLint can)"
+    echo "✖ lint: eslint or prettier found problems (above)" >> "$failures"
+    total_fail=$((total_fail + 1))
+    status=1
+  fi
+fi
 run_group "suite" "${suite[@]}"
 run_group "fault scenarios" "${faults[@]}"
 
