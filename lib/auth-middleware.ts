@@ -36,6 +36,14 @@ export function accessTokenVerifier(publicKey: string, revoked: Pick<RevokedUser
   };
 }
 
+/** The claims read from a verified access token (JwtPayload types most as `any`); each is checked before use. */
+interface AccessTokenClaims {
+  sub?: unknown;
+  role?: unknown;
+  email?: unknown;
+  iat?: unknown;
+}
+
 /** Verifies an RS256 access token with the public key (only Auth holds the private key); no revocation check. */
 export function verifyAccessToken(token: string, publicKey: string): { user: AuthenticatedUser; issuedAt: number | undefined } {
   let claims: jwt.JwtPayload;
@@ -48,7 +56,7 @@ export function verifyAccessToken(token: string, publicKey: string): { user: Aut
   } catch {
     throw new AppError('unauthorized', 'Invalid or expired access token');
   }
-  const { sub, role, email, iat } = claims;
+  const { sub, role, email, iat }: AccessTokenClaims = claims;
   if (typeof sub !== 'string' || (role !== 'fan' && role !== 'admin') || typeof email !== 'string') {
     throw new AppError('unauthorized', 'Malformed access token');
   }

@@ -7,7 +7,7 @@ export function boot(name: string, main: () => Promise<unknown>) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${name}: ${err.message}\n`);
     } else {
-      process.stderr.write(`${name}: failed to start: ${err?.stack ?? err}\n`);
+      process.stderr.write(`${name}: failed to start: ${String((err as { stack?: unknown } | null | undefined)?.stack ?? err)}\n`);
     }
     process.exit(1);
   });

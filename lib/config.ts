@@ -17,7 +17,7 @@ export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: NodeJS.Proces
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
-  return parsed.data;
+  return parsed.data as z.infer<S>;
 }
 
 /** A PEM key given inline; `\n` escapes are accepted so keys fit in one env line. */

@@ -45,21 +45,24 @@ export type HealthCheck = () => Promise<unknown>;
 /** 404 for unknown routes and the one error handler that produces the public error shape. */
 export function finishServiceApp(app: Express, logger: Logger) {
   app.use((req: Request, _res: Response, next: NextFunction) => next(new AppError('route_not_found', `No route for ${req.method} ${req.path}`)));
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- express recognises an error handler by its four parameters
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
     const log = req.log ?? logger;
+    // body-parser's errors carry `type` and `status`; anything may be thrown, so both are checked before use.
+    const parserError = err as { type?: unknown; status?: unknown } | null | undefined;
     let appError: AppError;
     if (err instanceof AppError) appError = err;
     // The router could not percent-decode a path parameter (e.g. `%E0%A4%A`): the client's URL, not our fault.
     else if (err instanceof URIError && (err as URIError & { status?: number }).status === 400)
       appError = new AppError('malformed_request', 'The URL path is not valid percent-encoding');
-    else if (err?.type === 'entity.parse.failed') appError = new AppError('malformed_json');
+    else if (parserError?.type === 'entity.parse.failed') appError = new AppError('malformed_json');
     // body-parser inflates gzip/deflate/br bodies; a body that fails to decode is passed on as a bare 400 without a type.
-    else if (err?.status === 400 && err.type === undefined && req.headers['content-encoding'] !== undefined) {
+    else if (parserError?.status === 400 && parserError.type === undefined && req.headers['content-encoding'] !== undefined) {
       appError = new AppError('malformed_request', 'The body could not be decoded with its Content-Encoding');
-    } else if (err?.type === 'request.aborted' || err?.type === 'request.size.invalid')
+    } else if (parserError?.type === 'request.aborted' || parserError?.type === 'request.size.invalid')
       appError = new AppError('malformed_request', 'The body ended before its declared length');
-    else if (err?.type === 'entity.too.large') appError = new AppError('payload_too_large');
-    else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') appError = new AppError('unsupported_media_type');
+    else if (parserError?.type === 'entity.too.large') appError = new AppError('payload_too_large');
+    else if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') appError = new AppError('unsupported_media_type');
     else {
       log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
       appError = new AppError('internal_error');
@@ -190,19 +193,11 @@ export function installSignalHandlers(logger: Logger, stop: () => Promise<void>,
 }
 
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
   });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export { errorBody };

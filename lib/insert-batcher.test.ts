@@ -7,12 +7,13 @@ const bulkError = (writeErrors: Array<{ index: number; code: number }>) => Objec
 
 test('a batch the server refused in part: the named documents are duplicates or failures, the others were written', async () => {
   const batcher = createInsertBatcher<string>(
-    async () => {
-      throw bulkError([
-        { index: 1, code: 11000 },
-        { index: 2, code: 121 },
-      ]);
-    },
+    () =>
+      Promise.reject(
+        bulkError([
+          { index: 1, code: 11000 },
+          { index: 2, code: 121 },
+        ]),
+      ),
     { maxBatch: 3, maxWaitMs: 50 },
   );
   const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((doc) => batcher.insert(doc)));
@@ -24,12 +25,7 @@ test('a batch the server refused in part: the named documents are duplicates or 
 
 test('a bulk error naming no document (the server unreachable, the connection lost) fails every insert of the batch', async () => {
   // What the driver throws for insertMany while MongoDB is down: a MongoBulkWriteError with writeErrors = [].
-  const batcher = createInsertBatcher<string>(
-    async () => {
-      throw bulkError([]);
-    },
-    { maxBatch: 3, maxWaitMs: 50 },
-  );
+  const batcher = createInsertBatcher<string>(() => Promise.reject(bulkError([])), { maxBatch: 3, maxWaitMs: 50 });
   const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((doc) => batcher.insert(doc)));
   assert.deepEqual(
     outcomes.map((o) => o.status),
@@ -38,12 +34,7 @@ test('a bulk error naming no document (the server unreachable, the connection lo
 });
 
 test('any other error fails every insert of the batch', async () => {
-  const batcher = createInsertBatcher<string>(
-    async () => {
-      throw new Error('connection reset');
-    },
-    { maxBatch: 2, maxWaitMs: 50 },
-  );
+  const batcher = createInsertBatcher<string>(() => Promise.reject(new Error('connection reset')), { maxBatch: 2, maxWaitMs: 50 });
   const outcomes = await Promise.allSettled(['a', 'b'].map((doc) => batcher.insert(doc)));
   assert.deepEqual(
     outcomes.map((o) => o.status),

@@ -21,14 +21,16 @@ export function createMetrics(service: string) {
     // the mount point; by 'finish' an error may have unwound baseUrl to ''. So the
     // template is taken at the moment of the match.
     let template: string | undefined;
-    let matched: Request['route'];
+    // Express types req.route as `any`; only its `path` is read, and checked.
+    let matched: unknown;
     Object.defineProperty(req, 'route', {
       configurable: true,
       enumerable: true,
       get: () => matched,
-      set(route: Request['route']) {
+      set(route: unknown) {
         matched = route;
-        if (typeof route?.path === 'string') template = `${req.baseUrl}${route.path}`;
+        const path = (route as { path?: unknown } | null | undefined)?.path;
+        if (typeof path === 'string') template = `${req.baseUrl}${path}`;
       },
     });
     res.on('finish', () => {

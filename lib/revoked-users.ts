@@ -96,7 +96,7 @@ export async function startRevokedUsers(redis: Redis, redisUrl: string, logger: 
   // Subscribed before the first load, so nothing published in between is missed.
   await subscriber.subscribe(REVOKED_USERS_CHANNEL);
   await reload();
-  const timer = setInterval(() => reload().catch((err) => logger.warn({ err }, 'revoked users not reloaded')), opts.resyncMs ?? RESYNC_MS);
+  const timer = setInterval(() => void reload().catch((err) => logger.warn({ err }, 'revoked users not reloaded')), opts.resyncMs ?? RESYNC_MS);
   timer.unref();
 
   return {

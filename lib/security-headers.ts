@@ -13,7 +13,8 @@ export function helmetHeaders(): Array<[string, string]> {
   const res = new http.ServerResponse(new http.IncomingMessage(new net.Socket()));
   let done = false;
   helmet()(res.req, res, (err?: unknown) => {
-    if (err) throw err;
+    // helmet passes on only Errors; anything else is wrapped so that what is thrown is always one.
+    if (err) throw err instanceof Error ? err : new Error('helmet failed', { cause: err });
     done = true;
   });
   if (!done) throw new Error('helmet did not finish synchronously');

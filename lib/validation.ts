@@ -12,7 +12,7 @@ export function parseOrThrow<S extends z.ZodTypeAny>(schema: S, value: unknown, 
       parsed.error.issues.map((i) => ({ path: [where, ...i.path].join('.'), message: i.message })),
     );
   }
-  return parsed.data;
+  return parsed.data as z.infer<S>;
 }
 
 /** Rejects bodies of requests that are not JSON with 415 (only when a body is present). */

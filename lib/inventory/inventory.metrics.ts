@@ -39,10 +39,10 @@ export function timeInventoryScripts(inventory: Inventory, registry: Registry): 
 
   return {
     ...inventory,
-    reserve: timed(SCRIPT_OF.reserve, inventory.reserve),
-    settle: timed(SCRIPT_OF.settle, inventory.settle),
-    beginCancel: timed(SCRIPT_OF.beginCancel, inventory.beginCancel),
-    release: timed(SCRIPT_OF.release, inventory.release),
-    abortCancel: timed(SCRIPT_OF.abortCancel, inventory.abortCancel),
+    reserve: timed(SCRIPT_OF.reserve, (...args: Parameters<Inventory['reserve']>) => inventory.reserve(...args)),
+    settle: timed(SCRIPT_OF.settle, (...args: Parameters<Inventory['settle']>) => inventory.settle(...args)),
+    beginCancel: timed(SCRIPT_OF.beginCancel, (...args: Parameters<Inventory['beginCancel']>) => inventory.beginCancel(...args)),
+    release: timed(SCRIPT_OF.release, (...args: Parameters<Inventory['release']>) => inventory.release(...args)),
+    abortCancel: timed(SCRIPT_OF.abortCancel, (...args: Parameters<Inventory['abortCancel']>) => inventory.abortCancel(...args)),
   };
 }

@@ -123,7 +123,7 @@ export function createTokenService(redis: Redis, revokedUsers: RevokedUsers, set
         case RotateResult.FamilyRevoked:
           throw new AppError('invalid_refresh_token');
         default:
-          throw new Error(`rotate-refresh-token returned unknown code ${result}`);
+          throw new Error(`rotate-refresh-token returned unknown code ${String(result)}`);
       }
     },
 

@@ -13,7 +13,7 @@ export function createDecisionWaiter(subscriber: Redis, logger: Logger, onDecisi
   subscriber.on('message', (_channel: string, message: string) => {
     let decision: Decision;
     try {
-      decision = JSON.parse(message);
+      decision = JSON.parse(message) as Decision;
     } catch {
       return;
     }

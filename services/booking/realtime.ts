@@ -1,12 +1,18 @@
 import type http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
-import { Server } from 'socket.io';
+import { Server, type DefaultEventsMap } from 'socket.io';
 import type { AccessTokenVerifier } from '../../lib/auth-middleware.js';
+import type { AuthenticatedUser } from '../../lib/request-context.js';
 import { concertRoom, fanRoom } from '../../lib/booking-requests.js';
 import type { Logger } from '../../lib/logger.js';
 import type { RevokedUsers } from '../../lib/revoked-users.js';
 import { lineRoom, PRESENCE_HEARTBEAT_MS, waitingRoomKeys } from '../../lib/waiting-room-keys.js';
+
+/** What a socket carries once its handshake is authenticated. */
+interface SocketData {
+  user: AuthenticatedUser;
+}
 
 /**
  * A Socket.IO node. Fans authenticate with their access token and join a private
@@ -22,14 +28,14 @@ export function attachRealtime(
   corsOrigins: string[],
   logger: Logger,
 ) {
-  const io = new Server(server, {
+  const io = new Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>(server, {
     path: '/socket.io',
     adapter: createAdapter(pub, sub),
     cors: corsOrigins.length ? { origin: corsOrigins } : undefined,
     serveClient: false,
   });
   io.use((socket, next) => {
-    const token = socket.handshake.auth?.token;
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     try {
       if (typeof token !== 'string') throw new Error('missing token');
       socket.data.user = auth.tokens.verify(token);
@@ -101,7 +107,7 @@ function createLinePresence(redis: Redis, logger: Logger) {
   return {
     watch(concertId: string, fanId: string, socketId: string) {
       let fans = watchers.get(concertId);
-      if (!fans) watchers.set(concertId, (fans = new Map()));
+      if (!fans) watchers.set(concertId, (fans = new Map<string, Set<string>>()));
       let sockets = fans.get(fanId);
       if (!sockets) fans.set(fanId, (sockets = new Set()));
       sockets.add(socketId);

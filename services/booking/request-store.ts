@@ -103,7 +103,7 @@ export function createRequestStore(redis: Redis, submitLimit: SubmitLimit) {
         seatTypeId: h.seatTypeId,
         status: (h.status as StoredRequest['status']) || 'queued',
         ...(h.reason ? { reason: h.reason as RejectionReason } : {}),
-        ...(h.booking ? { booking: JSON.parse(h.booking) } : {}),
+        ...(h.booking ? { booking: JSON.parse(h.booking) as NonNullable<StoredRequest['booking']> } : {}),
       };
     },
 
@@ -133,7 +133,7 @@ export function createRequestStore(redis: Redis, submitLimit: SubmitLimit) {
         case ClaimSubmissionCode.RateLimited:
           throw rateLimitedError(Number(value));
         default:
-          throw new Error(`claim-submission returned unknown code ${code}`);
+          throw new Error(`claim-submission returned unknown code ${String(code)}`);
       }
     },
   };

@@ -53,9 +53,9 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
   const clientAddress = clientAddressResolver(config.TRUSTED_PROXIES);
   const proxy = httpProxy.createProxyServer({ xfwd: false, proxyTimeout: config.UPSTREAM_TIMEOUT_MS, ws: true, agent });
   proxy.on('error', (err, req, target) => {
-    logger.warn({ err: err.message, url: (req as http.IncomingMessage).url }, 'upstream error');
+    logger.warn({ err: err.message, url: req.url }, 'upstream error');
     if (target instanceof Object && 'writeHead' in target) {
-      const res = target as http.ServerResponse;
+      const res = target;
       if (!res.headersSent) sendError(res, new AppError('upstream_unavailable'));
       else res.end();
     } else (target as Duplex | undefined)?.destroy?.();

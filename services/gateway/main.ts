@@ -29,7 +29,7 @@ boot('gateway', async () => {
     logger,
     serviceApp: gateway.serviceApp,
     health,
-    shutdown: [async () => gateway.close()],
+    shutdown: [() => new Promise<void>((resolve) => resolve(gateway.close()))],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     // The proxy answers before express; WebSocket upgrades go to the realtime service.
     attach: gateway.attach,

@@ -77,6 +77,7 @@ export function renderBookingEmail(event: NotificationJobName, data: BookingNoti
     from: sender.from,
     to: data.userEmail,
     // A subject is one header line whatever the concert is called.
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is stripped here
     subject: template.subject(data.concertName).replace(/[\u0000-\u001f\u007f]+/g, ' '),
     text,
     html,

@@ -55,7 +55,7 @@ boot('notification', async () => {
     // The worker first: it stops taking jobs and lets in-flight emails finish.
     shutdown: [
       () => worker.close(),
-      async () => transport.close(),
+      () => new Promise<void>((resolve) => resolve(transport.close())),
       () => queueMetrics.close(),
       () => revokedUsers.close(),
       () => redis.quit(),

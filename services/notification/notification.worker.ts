@@ -34,6 +34,8 @@ export function notificationHandlers(notifications: NotificationService): JobHan
 }
 
 const knownEvent = (name: string) => ((Object.values(NOTIFICATION_JOBS) as string[]).includes(name) ? name : 'unknown');
+/** For logs only: the payload is not validated yet (the handler does that). */
+const bookingIdOf = (data: unknown): unknown => (data as { bookingId?: unknown } | null | undefined)?.bookingId;
 // Re-check a busy email at least this often, so a finished owner is noticed quickly.
 const BUSY_RECHECK_MS = 500;
 
@@ -57,14 +59,14 @@ export function createNotificationWorker(opts: {
 
   const worker = new Worker(
     queue.name,
-    async (job: Job, token?: string) => {
+    async (job: Job<unknown>, token?: string) => {
       if (!Object.hasOwn(handlers, job.name)) {
         logger.error({ jobId: job.id, jobName: job.name }, 'notification job with an unknown name');
         throw new UnrecoverableError(`no handler for job name "${job.name}"`);
       }
       const outcome = await handlers[job.name as NotificationJobName](job.data);
       if (outcome.kind === 'busy') {
-        logger.debug({ jobId: job.id, bookingId: job.data?.bookingId }, 'email is being sent by another attempt; checking again shortly');
+        logger.debug({ jobId: job.id, bookingId: bookingIdOf(job.data) }, 'email is being sent by another attempt; checking again shortly');
         await job.moveToDelayed(Math.min(outcome.retryAt.getTime(), Date.now() + BUSY_RECHECK_MS), token);
         throw new DelayedError();
       }
@@ -76,7 +78,7 @@ export function createNotificationWorker(opts: {
   worker.on('failed', (job, err) => {
     if (!job) return;
     const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-    const context = { jobId: job.id, jobName: job.name, bookingId: job.data?.bookingId, attemptsMade: job.attemptsMade, err: err.message };
+    const context = { jobId: job.id, jobName: job.name, bookingId: bookingIdOf(job.data), attemptsMade: job.attemptsMade, err: err.message };
     if (final) {
       metrics.email(knownEvent(job.name), 'exhausted');
       logger.error(context, 'notification job failed for good; it stays in the failed set');

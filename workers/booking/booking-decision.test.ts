@@ -36,8 +36,11 @@ function deciderWithSpies() {
   const released: string[] = [];
   const published: Decision[] = [];
   const deps = {
-    inventory: { release: async (_c: string, _s: string, _u: string, id: string) => void released.push(id) },
-    publisher: { publish: async (_userId: string, decision: Decision) => void published.push(decision), published: async () => undefined },
+    inventory: { release: (_c: string, _s: string, _u: string, id: string) => Promise.resolve(void released.push(id)) },
+    publisher: {
+      publish: (_userId: string, decision: Decision) => Promise.resolve(void published.push(decision)),
+      published: () => Promise.resolve(undefined),
+    },
     logger: createLogger('booking-decision-test', 'silent'),
   } as unknown as DecisionDeps;
   return { decider: createBookingDecider(deps), released, published };
@@ -55,11 +58,11 @@ test('giving up while the record cannot be read decides nothing: no seat release
 
 test('giving up with the booking in the record confirms it; without it, releases the seat and says service_unavailable', async () => {
   const booked = deciderWithSpies();
-  assert.equal((await booked.decider.giveUp(data, async () => doc)).status, 'confirmed');
+  assert.equal((await booked.decider.giveUp(data, () => Promise.resolve(doc))).status, 'confirmed');
   assert.deepEqual(booked.released, []);
 
   const notBooked = deciderWithSpies();
-  assert.deepEqual(await notBooked.decider.giveUp(data, async () => null), { requestId, status: 'rejected', reason: 'service_unavailable' });
+  assert.deepEqual(await notBooked.decider.giveUp(data, () => Promise.resolve(null)), { requestId, status: 'rejected', reason: 'service_unavailable' });
   assert.deepEqual(notBooked.released, [requestId]);
   assert.equal(notBooked.published.length, 1);
 });
@@ -69,10 +72,10 @@ test('a repeated job whose request is already confirmed queues the confirmation 
   const emails: Array<{ name: string; data: { bookingId: string } }> = [];
   const published: Decision[] = [];
   const decider = createBookingDecider({
-    publisher: { publish: async (_u: string, d: Decision) => void published.push(d), published: async () => earlier },
-    recorder: { find: async () => doc },
-    concerts: { get: async () => ({ name: 'Night', venue: 'Hall', startsAt: new Date(Date.now() + 3_600_000) }) },
-    notifications: { add: async (name: string, jobData: { bookingId: string }) => void emails.push({ name, data: jobData }) },
+    publisher: { publish: (_u: string, d: Decision) => Promise.resolve(void published.push(d)), published: () => Promise.resolve(earlier) },
+    recorder: { find: () => Promise.resolve(doc) },
+    concerts: { get: () => Promise.resolve({ name: 'Night', venue: 'Hall', startsAt: new Date(Date.now() + 3_600_000) }) },
+    notifications: { add: (name: string, jobData: { bookingId: string }) => Promise.resolve(void emails.push({ name, data: jobData })) },
     logger: createLogger('booking-decision-test', 'silent'),
   } as unknown as DecisionDeps);
 

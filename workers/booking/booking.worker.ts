@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Decision } from '../../lib/booking-requests.js';
 import type { Logger } from '../../lib/logger.js';
 import { BOOKING_JOBS, QUEUES, type ReserveJobData } from '../../lib/queues.js';
+import type { BookingDoc } from '../../lib/records/booking.record.js';
 import { RecordUnreadableError, type BookingDecider } from './booking-decision.js';
 
 type Handler = (job: Job, token?: string) => Promise<unknown>;
@@ -24,7 +25,7 @@ const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?
 export function startBookingWorker(
   connection: Redis,
   decider: BookingDecider,
-  findRecorded: (requestId: string) => Promise<any>,
+  findRecorded: (requestId: string) => Promise<BookingDoc | null>,
   logger: Logger,
   opts: BookingWorkerOptions,
 ) {

@@ -29,7 +29,12 @@ export function createDecisionPublisher(redis: Redis, emitter: Emitter) {
     async published(requestId: string): Promise<Decision | undefined> {
       const [status, reason, booking] = await redis.hmget(requestKey(requestId), 'status', 'reason', 'booking');
       if (status !== 'confirmed' && status !== 'rejected') return undefined;
-      return { requestId, status, ...(reason ? { reason: reason as RejectionReason } : {}), ...(booking ? { booking: JSON.parse(booking) } : {}) };
+      return {
+        requestId,
+        status,
+        ...(reason ? { reason: reason as RejectionReason } : {}),
+        ...(booking ? { booking: JSON.parse(booking) as NonNullable<Decision['booking']> } : {}),
+      };
     },
   };
 }

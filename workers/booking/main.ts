@@ -73,13 +73,13 @@ boot('booking-worker', async () => {
     health: {
       mongo: () => pingMongo(mongo),
       redis: () => pingRedis(redis),
-      worker: async () => void (worker.isRunning() || Promise.reject(new Error('not running'))),
+      worker: () => new Promise<void>((resolve) => resolve(void (worker.isRunning() || Promise.reject(new Error('not running'))))),
     },
     // Stop taking jobs and let the running ones finish, then flush their writes.
     shutdown: [
       () => worker.close(),
       () => recorder.drain(),
-      async () => stock.stop(),
+      () => new Promise<void>((resolve) => resolve(stock.stop())),
       () => notifications.close(),
       () => queueMetrics.close(),
       () => inventory.close(),

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import mongoose from 'mongoose';
+import type { z } from 'zod';
+import type { profileResponse, sessionResponse, tokenPairResponse } from '../../../lib/openapi/response.schemas.js';
 import { assertError } from '../../../test/support/assertions.js';
 import { DEV_ADMIN, registerFan, startTestPlatform, type TestPlatform } from '../../../test/support/test-platform.js';
+
+type Session = z.infer<typeof sessionResponse>;
+type TokenPair = z.infer<typeof tokenPairResponse>;
+type Profile = z.infer<typeof profileResponse>;
 
 let platform: TestPlatform;
 let db: mongoose.Connection;
@@ -23,22 +29,22 @@ after(async () => {
 describe('auth through the gateway', () => {
   test('register → login → profile → refresh → logout', async () => {
     const { api } = platform;
-    const reg = await api.post('/api/v1/auth/register', { email: '  Mixed.Case@Example.COM ', password: 'correct-horse-battery', name: 'Mia' });
+    const reg = await api.post<Session>('/api/v1/auth/register', { email: '  Mixed.Case@Example.COM ', password: 'correct-horse-battery', name: 'Mia' });
     assert.equal(reg.status, 201, JSON.stringify(reg.body));
     assert.equal(reg.body.user.email, 'mixed.case@example.com');
     assert.equal(reg.body.user.role, 'fan');
-    assert.equal(reg.body.user.passwordHash, undefined);
+    assert.equal((reg.body.user as { passwordHash?: unknown }).passwordHash, undefined);
     assert.equal(typeof reg.body.accessToken, 'string');
 
-    const login = await api.post('/api/v1/auth/login', { email: 'MIXED.case@example.com', password: 'correct-horse-battery' });
+    const login = await api.post<Session>('/api/v1/auth/login', { email: 'MIXED.case@example.com', password: 'correct-horse-battery' });
     assert.equal(login.status, 200);
     assert.equal(login.body.user.id, reg.body.user.id);
 
-    const profile = await api.get('/api/v1/auth/profile', login.body.accessToken);
+    const profile = await api.get<Profile>('/api/v1/auth/profile', login.body.accessToken);
     assert.equal(profile.status, 200);
     assert.deepEqual(profile.body.user, reg.body.user);
 
-    const refreshed = await api.post('/api/v1/auth/refresh', { refreshToken: login.body.refreshToken });
+    const refreshed = await api.post<TokenPair>('/api/v1/auth/refresh', { refreshToken: login.body.refreshToken });
     assert.equal(refreshed.status, 200);
     assert.notEqual(refreshed.body.refreshToken, login.body.refreshToken);
     assert.equal((await api.get('/api/v1/auth/profile', refreshed.body.accessToken)).status, 200);
@@ -87,7 +93,7 @@ describe('auth through the gateway', () => {
   });
 
   test('the admin from ADMIN_EMAIL / ADMIN_PASSWORD can log in', async () => {
-    const res = await platform.api.post('/api/v1/auth/login', DEV_ADMIN);
+    const res = await platform.api.post<Session>('/api/v1/auth/login', DEV_ADMIN);
     assert.equal(res.status, 200);
     assert.equal(res.body.user.role, 'admin');
   });
@@ -163,7 +169,7 @@ describe('auth refuses bad input and bad tokens, and writes nothing', () => {
   });
 
   test('health reports every upstream', async () => {
-    const res = await platform.api.get('/health');
+    const res = await platform.api.get<{ status: string }>('/health');
     assert.equal(res.status, 200);
     assert.equal(res.body.status, 'ok');
   });

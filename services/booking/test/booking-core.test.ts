@@ -1,16 +1,32 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { io as connect } from 'socket.io-client';
+import type { z } from 'zod';
+import type { Decision } from '../../../lib/booking-requests.js';
+import type {
+  bookingRequestStatusResponse,
+  bookingResponse,
+  concertResponse,
+  queuedBookingResponse,
+  seatTypeResponse,
+} from '../../../lib/openapi/response.schemas.js';
 import { assertError } from '../../../test/support/assertions.js';
 import { finalAnswerOf, tally } from '../../../test/support/bookings.js';
 import { adminToken, createConcert, mintFans } from '../../../test/support/fans.js';
 import { checkInvariants } from '../../../test/support/invariants.js';
 import { startTestPlatform, type TestPlatform } from '../../../test/support/test-platform.js';
 
+type Booking = z.infer<typeof bookingResponse>;
+type QueuedBooking = z.infer<typeof queuedBookingResponse>;
+type BookingRequestStatus = z.infer<typeof bookingRequestStatusResponse>;
+type Concert = z.infer<typeof concertResponse>;
+type SeatType = z.infer<typeof seatTypeResponse>;
+
 let platform: TestPlatform;
 let admin: string;
-const book = (token: string, concertId: string, seatTypeId: string, headers: Record<string, string> = { prefer: 'wait=30' }) =>
-  platform.api.post('/api/v1/bookings', { concertId, seatTypeId }, token, headers);
+/** A submission; the body is typed as the answer the test expects (a booking unless told otherwise). */
+const book = <T = Booking>(token: string, concertId: string, seatTypeId: string, headers: Record<string, string> = { prefer: 'wait=30' }) =>
+  platform.api.post<T>('/api/v1/bookings', { concertId, seatTypeId }, token, headers);
 
 before(async () => {
   platform = await startTestPlatform('booking-core');
@@ -27,7 +43,7 @@ describe('the booking core under real concurrency', () => {
     const report = await checkInvariants(platform.mongoUrl, platform.redisUrl, concert.id);
     assert.deepEqual(report.confirmed, { Floor: 100 });
     assert.deepEqual(report.remaining, { Floor: 0 });
-    const read = await platform.api.get(`/api/v1/concerts/${concert.id}`);
+    const read = await platform.api.get<Concert>(`/api/v1/concerts/${concert.id}`);
     assert.equal(read.body.seatTypes[0].remaining, 0);
     assert.equal(read.body.status, 'sold_out');
   });
@@ -43,7 +59,7 @@ describe('the booking core under real concurrency', () => {
     const [fan] = mintFans(platform, 1);
     const answers = (await Promise.all(Array.from({ length: 20 }, (_, i) => book(fan.token, concert.id, concert.seatTypes[i % 3].id)))).map(finalAnswerOf);
     assert.deepEqual(tally(answers), { confirmed: 1, 'rejected:already_booked': 19 });
-    const mine = await platform.api.get('/api/v1/bookings/my-bookings', fan.token);
+    const mine = await platform.api.get<Booking[]>('/api/v1/bookings/my-bookings', fan.token);
     assert.equal(mine.body.length, 1);
     await checkInvariants(platform.mongoUrl, platform.redisUrl, concert.id);
   });
@@ -57,11 +73,11 @@ describe('the booking core under real concurrency', () => {
     assertError(await book(second.token, concert.id, seatTypeId), 409, 'sold_out');
 
     assertError(await platform.api.delete(`/api/v1/bookings/${booked.body.id}`, second.token), 403, 'forbidden');
-    const cancelled = await platform.api.delete(`/api/v1/bookings/${booked.body.id}`, first.token);
+    const cancelled = await platform.api.delete<Booking>(`/api/v1/bookings/${booked.body.id}`, first.token);
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, 'cancelled');
     assert.ok(cancelled.body.cancelledAt);
-    assert.equal((await platform.api.get(`/api/v1/concerts/${concert.id}/seat-types/${seatTypeId}`)).body.remaining, 1);
+    assert.equal((await platform.api.get<SeatType>(`/api/v1/concerts/${concert.id}/seat-types/${seatTypeId}`)).body.remaining, 1);
     assertError(await platform.api.delete(`/api/v1/bookings/${booked.body.id}`, first.token), 409, 'already_cancelled');
 
     const taken = await book(second.token, concert.id, seatTypeId);
@@ -94,22 +110,24 @@ describe('the booking core under real concurrency', () => {
         socket.once('connect', () => resolve());
         socket.once('connect_error', reject);
       });
-      const result = new Promise<any>((resolve) => socket.once('booking:result', resolve));
-      const queued = await book(fan.token, concert.id, concert.seatTypes[0].id, {});
+      const result = new Promise<Decision>((resolve) => socket.once('booking:result', resolve));
+      const queued = await book<QueuedBooking>(fan.token, concert.id, concert.seatTypes[0].id, {});
       assert.equal(queued.status, 202);
       assert.deepEqual(Object.keys(queued.body).sort(), ['requestId', 'status']);
       assert.equal(queued.body.status, 'queued');
       const event = await result;
       assert.equal(event.requestId, queued.body.requestId);
       assert.equal(event.status, 'confirmed');
-      assert.equal(event.booking.concertId, concert.id);
-      const polled = await platform.api.get(`/api/v1/bookings/requests/${queued.body.requestId}`, fan.token);
+      assert.ok(event.booking, 'a confirmation carries its booking');
+      const booking = event.booking;
+      assert.equal(booking.concertId, concert.id);
+      const polled = await platform.api.get<BookingRequestStatus>(`/api/v1/bookings/requests/${queued.body.requestId}`, fan.token);
       assert.equal(polled.body.status, 'confirmed');
-      assert.equal(polled.body.booking.id, event.booking.id);
+      assert.equal(polled.body.booking?.id, booking.id);
       const [other] = mintFans(platform, 1);
       assertError(await platform.api.get(`/api/v1/bookings/requests/${queued.body.requestId}`, other.token), 404, 'not_found');
-      assertError(await platform.api.get(`/api/v1/bookings/${event.booking.id}`, other.token), 404, 'not_found');
-      assert.equal((await platform.api.get(`/api/v1/bookings/${event.booking.id}`, admin)).status, 200);
+      assertError(await platform.api.get(`/api/v1/bookings/${booking.id}`, other.token), 404, 'not_found');
+      assert.equal((await platform.api.get(`/api/v1/bookings/${booking.id}`, admin)).status, 200);
     } finally {
       socket.close();
     }
@@ -168,7 +186,7 @@ describe('concerts and bookings refuse bad input', () => {
 
   test('seat types: added by admins, names unique per concert, refused after the start', async () => {
     const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'GA', capacity: 5 }] });
-    const added = await platform.api.post(
+    const added = await platform.api.post<SeatType>(
       `/api/v1/concerts/${concert.id}/seat-types`,
       { name: 'VIP', price: 99.5, capacity: 3, description: 'Front rows' },
       admin,
@@ -176,9 +194,9 @@ describe('concerts and bookings refuse bad input', () => {
     assert.equal(added.status, 201);
     assert.equal(added.body.remaining, 3);
     assertError(await platform.api.post(`/api/v1/concerts/${concert.id}/seat-types`, { name: 'vip', price: 1, capacity: 1 }, admin), 409, 'seat_type_exists');
-    const list = await platform.api.get(`/api/v1/concerts/${concert.id}/seat-types`);
+    const list = await platform.api.get<SeatType[]>(`/api/v1/concerts/${concert.id}/seat-types`);
     assert.deepEqual(
-      list.body.map((s: any) => s.name),
+      list.body.map((s) => s.name),
       ['GA', 'VIP'],
     );
     const [fan] = mintFans(platform, 1);
@@ -222,10 +240,10 @@ describe('concerts and bookings refuse bad input', () => {
   });
 
   test('concert lists are upcoming first and paginated', async () => {
-    const res = await platform.api.get('/api/v1/concerts?limit=3');
+    const res = await platform.api.get<Concert[]>('/api/v1/concerts?limit=3');
     assert.equal(res.status, 200);
     assert.ok(res.body.length <= 3);
-    const starts = res.body.map((c: any) => Date.parse(c.startsAt));
+    const starts = res.body.map((c) => Date.parse(c.startsAt));
     assert.deepEqual(
       starts,
       [...starts].sort((a, b) => a - b),

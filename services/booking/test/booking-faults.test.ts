@@ -2,12 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
+import type { z } from 'zod';
 import { concertKeys } from '../../../lib/inventory/inventory-keys.js';
+import type { bookingResponse, queuedBookingResponse } from '../../../lib/openapi/response.schemas.js';
 import { assertError } from '../../../test/support/assertions.js';
 import { pollFinalAnswers, tally } from '../../../test/support/bookings.js';
 import { adminToken, createConcert, mintFans, type Fan } from '../../../test/support/fans.js';
 import { checkInvariants } from '../../../test/support/invariants.js';
 import { startTestPlatform, type TestPlatform } from '../../../test/support/test-platform.js';
+
+type Booking = z.infer<typeof bookingResponse>;
+type QueuedBooking = z.infer<typeof queuedBookingResponse>;
 
 let platform: TestPlatform;
 let admin: string;
@@ -29,10 +34,10 @@ after(async () => {
 /** Submits for every fan at once without waiting (202s) and returns the request ids. */
 async function submitAll(fans: Fan[], concertId: string, seatTypeIds: string[]) {
   const responses = await Promise.all(
-    fans.map((f, i) => platform.api.post('/api/v1/bookings', { concertId, seatTypeId: seatTypeIds[i % seatTypeIds.length] }, f.token)),
+    fans.map((f, i) => platform.api.post<QueuedBooking>('/api/v1/bookings', { concertId, seatTypeId: seatTypeIds[i % seatTypeIds.length] }, f.token)),
   );
   for (const r of responses) assert.equal(r.status, 202, JSON.stringify(r.body));
-  return responses.map((r) => r.body.requestId as string);
+  return responses.map((r) => r.body.requestId);
 }
 
 /**
@@ -56,7 +61,7 @@ async function confirmedCount(concertId: string) {
   }
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000) {
+async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
@@ -69,13 +74,13 @@ describe('the booking core survives faults', () => {
     const concert = await createConcert(platform, admin, { startsInMs: 4000, seatTypes: [{ name: 'Soon', capacity: 50 }] });
     const seatTypeId = concert.seatTypes[0].id;
     const [early, ...late] = mintFans(platform, 21);
-    const booked = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, early.token, { prefer: 'wait=10' });
+    const booked = await platform.api.post<Booking>('/api/v1/bookings', { concertId: concert.id, seatTypeId }, early.token, { prefer: 'wait=10' });
     assert.equal(booked.status, 201, JSON.stringify(booked.body));
 
     await platform.services.get('booking-worker')!.stop();
     const requestIds = await submitAll(late, concert.id, [seatTypeId]);
     const startsAt = Date.parse(concert.startsAt);
-    await waitUntil('the concert to start', async () => Date.now() > startsAt + 50, 10_000);
+    await waitUntil('the concert to start', () => Date.now() > startsAt + 50, 10_000);
     await platform.startService('booking-worker');
 
     const answers = await pollFinalAnswers(platform.api, admin, requestIds);

@@ -40,6 +40,15 @@ after(async () => {
 
 type Fan = Awaited<ReturnType<typeof registerFan>>;
 
+/** The fields of the service's JSON log lines that the tests read. */
+interface LogEntry {
+  msg: string;
+  level: number;
+  to?: string;
+  subject?: string;
+  event?: string;
+}
+
 const newBookingId = () => new mongoose.Types.ObjectId().toHexString();
 
 function bookingData(fan: Fan, overrides: Partial<BookingNotificationData> = {}): BookingNotificationData {
@@ -124,13 +133,13 @@ describe('notification emails through the queue and the API', () => {
     const log = readFileSync(path.join(platform.outputDir, 'notification.log'), 'utf8')
       .split('\n')
       .filter((line) => line.includes(data.bookingId))
-      .map((line) => JSON.parse(line));
+      .map((line) => JSON.parse(line) as LogEntry);
     const sent = log.filter((entry) => entry.msg === 'email sent');
     assert.equal(sent.length, 2);
     for (const entry of sent) {
       assert.equal(entry.level, 30);
       assert.equal(entry.to, fan.email);
-      assert.ok(entry.subject.includes(data.concertName));
+      assert.ok(entry.subject?.includes(data.concertName));
     }
     assert.deepEqual(sent.map((e) => e.event).sort(), [CANCELLED, CONFIRMED]);
   });
@@ -151,7 +160,7 @@ describe('notification emails through the queue and the API', () => {
       await Promise.all(jobs.map(finished)),
       jobs.map(() => 'completed'),
     );
-    const results = await Promise.all(jobs.map(async (j) => (await queue.getJob(j.id!))!.returnvalue));
+    const results = await Promise.all(jobs.map(async (j): Promise<unknown> => (await queue.getJob(j.id!))!.returnvalue));
     assert.equal(results.filter((r) => r === 'sent').length, 1, JSON.stringify(results));
     assert.equal(results.filter((r) => r === 'duplicate').length, jobs.length - 1);
 
@@ -214,10 +223,14 @@ describe('notification emails through the queue and the API', () => {
   test('an unknown job name or a malformed payload fails loudly: failed set with the reason, no retry, no email', async () => {
     const fan = await registerFan(platform.api, 'broken');
     const unknown = await queue.add('booking.refunded', bookingData(fan), { attempts: 5, backoff: { type: 'fixed', delay: 10 } });
-    const malformed = await queue.add(CONFIRMED, { ...bookingData(fan), userEmail: 'not-an-email', price: -1 } as BookingNotificationData, {
-      attempts: 5,
-      backoff: { type: 'fixed', delay: 10 },
-    });
+    const malformed = await queue.add(
+      CONFIRMED,
+      { ...bookingData(fan), userEmail: 'not-an-email', price: -1 },
+      {
+        attempts: 5,
+        backoff: { type: 'fixed', delay: 10 },
+      },
+    );
     assert.equal(await finished(unknown), 'failed');
     assert.equal(await finished(malformed), 'failed');
     const [unknownJob, malformedJob] = await Promise.all([queue.getJob(unknown.id!), queue.getJob(malformed.id!)]);
@@ -270,13 +283,13 @@ describe('the outbox against a real MongoDB-wire server, with a transport we con
     let failNext = true;
     const transport: MailTransport = {
       kind: 'fake',
-      async send(mail) {
+      send(mail) {
         if (failNext) {
           failNext = false;
-          throw new Error('421 try again later');
+          return Promise.reject(new Error('421 try again later'));
         }
         sent.push(mail);
-        return { messageId: mail.messageId };
+        return Promise.resolve({ messageId: mail.messageId });
       },
       close() {},
     };
@@ -370,7 +383,7 @@ describe('the outbox against a real MongoDB-wire server, with a transport we con
         done.map((j) => j!.failedReason ?? null),
         jobs.map(() => null),
       );
-      assert.deepEqual(done.map((j) => j!.returnvalue).sort(), ['duplicate', 'duplicate', 'duplicate', 'duplicate', 'sent']);
+      assert.deepEqual(done.map((j): unknown => j!.returnvalue).sort(), ['duplicate', 'duplicate', 'duplicate', 'duplicate', 'sent']);
       assert.equal(sent.length, 1);
     } finally {
       await worker.close();
@@ -381,7 +394,7 @@ describe('the outbox against a real MongoDB-wire server, with a transport we con
   });
 
   test('the worker refuses to start unless every job name has a handler', () => {
-    const handler = async () => ({ kind: 'sent' as const });
+    const handler = () => Promise.resolve({ kind: 'sent' as const });
     assert.throws(() => assertHandlersCover({ [CONFIRMED]: handler }), /no handler for job name\(s\): booking\.cancelled/);
     assert.doesNotThrow(() => assertHandlersCover({ [CONFIRMED]: handler, [CANCELLED]: handler }));
   });
