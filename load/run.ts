@@ -1,14 +1,16 @@
 /**
- * `npm run load -- <storm|duplicates|ramp> [--fans N]`: starts the development
- * stack if none answers at LOAD_BASE_URL (default http://localhost:3000), seeds
+ * `npm run load -- <storm|duplicates|ramp|journey> [--fans N]` (`--help` for the usage):
+ * builds k6 once, starts the development stack if none answers at ONSALE_URL (default
+ * http://localhost:${PORT:-3000}), seeds
  * a concert and real registered fans (bcrypt and all, before the measured phase),
  * runs the k6 scenario with its HTML report, then verifies the invariants
  * through the API (and in MongoDB/Redis when it started the stack itself).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { onsaleUrl } from '../scripts/stack/onsale-url.js';
 import { freePort, ROOT } from '../scripts/stack/processes.js';
 import { DEV_ADMIN, startPlatform, type Platform } from '../scripts/stack/platform.js';
 import { checkInvariants } from '../test/support/invariants.js';
@@ -73,25 +75,29 @@ async function createConcert(
   seatTypes: Array<{ name: string; capacity: number; price: number }>,
   waitingRoom?: object,
 ) {
-  const res = await api.post(
+  const res = await api.post<{ id: string; seatTypes: Array<{ id: string; name: string; capacity: number }> }>(
     '/api/v1/concerts',
     { name, venue: 'Load Test Arena', startsAt: new Date(Date.now() + 24 * 3600_000).toISOString(), seatTypes, ...(waitingRoom ? { waitingRoom } : {}) },
     admin,
   );
   if (res.status !== 201) throw new Error(`creating the concert failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { id: string; seatTypes: Array<{ id: string; name: string; capacity: number }> };
+  return res.body;
 }
 
 /** Registers fans through the API (real bcrypt) so the measured phase starts with tokens in hand. */
 async function seedFans(api: ApiClient, count: number, log: (s: string) => void) {
   const started = Date.now();
   const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  const fans: Array<{ id: string; token: string }> = new Array(count);
+  const fans = new Array<{ id: string; token: string }>(count);
   await pool(
     Array.from({ length: count }, (_, i) => i),
     16,
     async (i) => {
-      const res = await api.post('/api/v1/auth/register', { email: `load-${run}-${i}@load.local`, password: 'load-test-password', name: `Fan ${i}` });
+      const res = await api.post<{ user: { id: string }; accessToken: string }>('/api/v1/auth/register', {
+        email: `load-${run}-${i}@load.local`,
+        password: 'load-test-password',
+        name: `Fan ${i}`,
+      });
       if (res.status !== 201) throw new Error(`registering fan ${i} failed: ${res.status} ${JSON.stringify(res.body)}`);
       fans[i] = { id: res.body.user.id, token: res.body.accessToken };
     },
@@ -154,7 +160,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     points: path.join(reportDir, `${scenario}-${stamp}.points.json`),
   };
 
-  let baseUrl = opts.baseUrl ?? process.env.LOAD_BASE_URL ?? 'http://localhost:3000';
+  let baseUrl = opts.baseUrl ?? onsaleUrl();
   let platform: Platform | undefined;
   let dataDir: string | undefined;
   if (!(await healthy(baseUrl))) {
@@ -170,12 +176,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   }
   try {
     const api = new ApiClient(baseUrl);
-    const login = await api.post('/api/v1/auth/login', {
+    const login = await api.post<{ accessToken: string }>('/api/v1/auth/login', {
       email: process.env.ADMIN_EMAIL ?? DEV_ADMIN.email,
       password: process.env.ADMIN_PASSWORD ?? DEV_ADMIN.password,
     });
     if (login.status !== 200) throw new Error(`admin login failed: ${login.status}`);
-    const admin = login.body.accessToken as string;
+    const admin = login.body.accessToken;
 
     // Fewer seats than fans, across three seat types (storm); one each for duplicates.
     const seats = scenario === 'duplicates' ? fanCount : Math.floor(fanCount * 0.6);
@@ -230,19 +236,19 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       Boolean(opts.quiet),
     );
     const k6Seconds = (Date.now() - started) / 1000;
-    const metrics = JSON.parse(readFileSync(files.summary, 'utf8')).metrics as Record<string, Record<string, number>>;
+    const { metrics } = JSON.parse(readFileSync(files.summary, 'utf8')) as { metrics: Record<string, Record<string, number> | undefined> };
 
     // The verifier: the API must agree with itself and with what k6 saw.
     const problems: string[] = [];
     const checked = scenario === 'ramp' ? [] : [concert];
     for (const c of checked) {
-      const read = await api.get(`/api/v1/concerts/${c.id}`);
-      const remaining = (read.body.seatTypes as Array<{ capacity: number; remaining: number }>).reduce((a, s) => a + s.remaining, 0);
+      const read = await api.get<{ seatTypes: Array<{ capacity: number; remaining: number }> }>(`/api/v1/concerts/${c.id}`);
+      const remaining = read.body.seatTypes.reduce((a, s) => a + s.remaining, 0);
       let held = 0;
       if (scenario === 'journey') held = seats - remaining;
       await pool(fans, 32, async (fan) => {
-        const mine = await api.get(`/api/v1/bookings/my-bookings?limit=100`, fan.token);
-        const here = (mine.body as Array<{ concertId: string; status: string }>).filter((b) => b.concertId === c.id && b.status === 'confirmed').length;
+        const mine = await api.get<Array<{ concertId: string; status: string }>>(`/api/v1/bookings/my-bookings?limit=100`, fan.token);
+        const here = mine.body.filter((b) => b.concertId === c.id && b.status === 'confirmed').length;
         if (here > 1) problems.push(`fan ${fan.id} holds ${here} bookings`);
         held += here;
       });
@@ -250,12 +256,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       if (held !== seats - remaining) problems.push(`remaining ${remaining} ≠ seats ${seats} − confirmed ${held}`);
       const k6Confirmed = metrics.bookings_confirmed?.count ?? 0;
       if (k6Confirmed !== held) problems.push(`k6 saw ${k6Confirmed} confirmations, the API holds ${held}`);
-      if (platform) await checkInvariants(platform.mongoUrl, platform.redisUrl, c.id).catch((err) => problems.push(`invariants: ${err.message}`));
+      if (platform) await checkInvariants(platform.mongoUrl, platform.redisUrl, c.id).catch((err: Error) => problems.push(`invariants: ${err.message}`));
     }
     // The ramp books dozens of concerts: the record-level checker covers them all.
     if (scenario === 'ramp' && platform) {
       for (const c of rampConcerts)
-        await checkInvariants(platform.mongoUrl, platform.redisUrl, c.id).catch((err) => problems.push(`invariants of ${c.id}: ${err.message}`));
+        await checkInvariants(platform.mongoUrl, platform.redisUrl, c.id).catch((err: Error) => problems.push(`invariants of ${c.id}: ${err.message}`));
     }
     const trend = metrics.submit_to_result ?? {};
     const decided = (metrics.bookings_confirmed?.count ?? 0) + (metrics.bookings_rejected?.count ?? 0);
@@ -287,14 +293,53 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   }
 }
 
+export const USAGE = `usage: npm run load -- [scenario] [--fans N]
+
+  scenario    one of ${SCENARIOS.join(', ')} (default storm)
+  --fans N    how many fans (default: storm ${DEFAULT_FANS.storm}, duplicates ${DEFAULT_FANS.duplicates}, ramp ${DEFAULT_FANS.ramp}, journey ${DEFAULT_FANS.journey})
+  --help      this text; nothing is built or run
+
+Runs against the platform at ONSALE_URL (default http://localhost:\${PORT:-3000}); when
+nothing answers there, it starts a stack of its own on free ports and stops it after.
+Builds k6 into .tools/bin the first time (about 3 minutes). The HTML report and the
+summary go to load/reports/; exits 0 when k6's thresholds and the invariants hold.`;
+
+export type CliCommand = { help: true } | { help: false; scenario: Scenario; fans?: number };
+
+/** The command line, in any order: one scenario, `--fans N` (or `--fans=N`), `--help`. */
+export function parseArgs(args: string[]): CliCommand {
+  if (args.some((a) => a === '--help' || a === '-h')) return { help: true };
+  let scenario: Scenario | undefined;
+  let fans: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--fans' || arg.startsWith('--fans=')) {
+      const value = arg === '--fans' ? args[++i] : arg.slice('--fans='.length);
+      fans = Number(value);
+      if (value === undefined || !Number.isInteger(fans) || fans < 1) throw new Error(`--fans needs a whole number of fans (1 or more), not "${value ?? ''}"`);
+    } else if (arg.startsWith('-')) throw new Error(`unknown option "${arg}"`);
+    else if (scenario !== undefined) throw new Error(`one scenario at a time ("${scenario}" and "${arg}")`);
+    else if ((SCENARIOS as readonly string[]).includes(arg)) scenario = arg as Scenario;
+    else throw new Error(`unknown scenario "${arg}"; one of ${SCENARIOS.join(', ')}`);
+  }
+  return { help: false, scenario: scenario ?? 'storm', fans };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const args = process.argv.slice(2);
-  const scenario = (args.find((a) => !a.startsWith('--')) ?? 'storm') as Scenario;
-  if (!SCENARIOS.includes(scenario)) {
-    console.error(`unknown scenario "${scenario}"; one of ${SCENARIOS.join(', ')}`);
+  let command: CliCommand;
+  try {
+    command = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`load: ${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
-  const fansArg = args.indexOf('--fans');
-  const result = await runLoad({ scenario, fans: fansArg >= 0 ? Number(args[fansArg + 1]) : undefined });
+  if (command.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  // k6 (and the servers a stack of our own needs): installed or built once, only now that there is something to run.
+  const setup = spawnSync('bash', [path.join(ROOT, 'scripts/setup-tools.sh')], { stdio: 'inherit', env: { ...process.env, WITH_K6: '1' } });
+  if (setup.status !== 0) process.exit(setup.status ?? 1);
+  const result = await runLoad({ scenario: command.scenario, fans: command.fans });
   process.exit(result.passed ? 0 : 1);
 }

@@ -41,7 +41,7 @@ export function bookAsFan(baseUrl, fan, concertId, submissions, startAt) {
       clearTimeout(timer);
       try {
         ws.close();
-      } catch (_) {
+      } catch {
         /* already closed */
       }
       resolve();

@@ -45,7 +45,6 @@ export default async function () {
   const concert = seed.concert;
 
   await new Promise((resolve) => {
-    let admittedAt;
     let joinedAt;
     let submittedAt;
     let requestId;
@@ -91,7 +90,6 @@ export default async function () {
     const book = (admissionToken) => {
       if (submittedAt) return;
       waitForAdmission.add(Date.now() - joinedAt);
-      admittedAt = Date.now();
       const seatTypeId = concert.seatTypes[n % concert.seatTypes.length].id;
       submittedAt = Date.now();
       const res = http.post(`${seed.baseUrl}/api/v1/bookings`, JSON.stringify({ concertId: concert.id, seatTypeId }), {
