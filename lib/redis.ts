@@ -2,28 +2,76 @@ import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
 
 /**
- * `REDIS_URL` names either one Redis server (`redis://…`, `rediss://…`) or a Redis
- * Cluster (`redis+cluster://[user:password@]host:port[?nodes=host:port,host:port]`,
- * `rediss+cluster://…` for TLS). For a cluster, the host in the URL and any `nodes`
- * are seeds: the client discovers every other node (and every slot move) itself.
+ * `REDIS_URL` names one Redis server (`redis://…`, `rediss://…`), a Redis Cluster
+ * (`redis+cluster://[user:password@]host:port[?nodes=host:port,host:port]`,
+ * `rediss+cluster://…` for TLS) or a primary watched by Redis Sentinel
+ * (`redis+sentinel://[user:password@]host:port/<masterName>[?sentinels=host:port,host:port]`,
+ * `rediss+sentinel://…` for TLS to the data nodes and the sentinels). For a cluster,
+ * the host in the URL and any `nodes` are seeds: the client discovers every other
+ * node (and every slot move) itself. For Sentinel, the host in the URL and any
+ * `sentinels` are sentinels (port 26379 when left out), and the client asks them
+ * where `<masterName>`'s primary is at every (re)connect, and drops its connection
+ * when a sentinel announces a failover (`+switch-master`), so after a failover
+ * every connection (BullMQ's, subscribers, `duplicate()`s) follows the new primary.
+ * The user and password in the URL are the data nodes'; the sentinels' own, if
+ * they have one, go in `sentinelUsername` / `sentinelPassword` query parameters.
+ * `redis+sentinel://:pw@h1:26379,h2:26379/mymaster` (hosts separated by commas) is
+ * understood here as well, but is not a parseable URL, so the `REDIS_URL` check of
+ * lib/config.ts refuses it: name further sentinels in `sentinels`.
  */
 const CLUSTER_SCHEME = /^rediss?\+cluster:$/;
+const SENTINEL_URL = /^(rediss?)\+sentinel:\/\/(?:([^@/]*)@)?([^/?#]+)\/([^/?#]+)\/?(?:\?([^#]*))?$/;
+
+export function isSentinelUrl(url: string): boolean {
+  return /^rediss?\+sentinel:/.test(url);
+}
 
 export function isClusterUrl(url: string): boolean {
-  return CLUSTER_SCHEME.test(new URL(url).protocol);
+  return !isSentinelUrl(url) && CLUSTER_SCHEME.test(new URL(url).protocol);
+}
+
+function hostPort(node: string, defaultPort: number): { host: string; port: number } {
+  const at = node.lastIndexOf(':');
+  return at > 0 ? { host: node.slice(0, at), port: Number(node.slice(at + 1)) } : { host: node, port: defaultPort };
+}
+
+/** The ioredis options of a `redis+sentinel://` URL (see the top of this file). */
+export function sentinelOptions(url: string): RedisOptions {
+  const match = SENTINEL_URL.exec(url);
+  if (!match) throw new Error('REDIS_URL: expected redis+sentinel://[user:password@]host:port[,host:port]/<masterName>[?sentinels=host:port,…]');
+  const [, scheme, userInfo, hosts, name, query] = match;
+  const params = new URLSearchParams(query ?? '');
+  const sentinels = [...hosts.split(','), ...(params.get('sentinels') ?? '').split(',')].filter(Boolean).map((node) => hostPort(node, 26379));
+  const colon = userInfo?.indexOf(':') ?? -1;
+  const username = userInfo ? decodeURIComponent(colon >= 0 ? userInfo.slice(0, colon) : userInfo) : '';
+  const password = userInfo && colon >= 0 ? decodeURIComponent(userInfo.slice(colon + 1)) : '';
+  const sentinelUsername = params.get('sentinelUsername');
+  const sentinelPassword = params.get('sentinelPassword');
+  const tls = scheme === 'rediss';
+  return {
+    sentinels,
+    name: decodeURIComponent(name),
+    role: 'master',
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(sentinelUsername ? { sentinelUsername } : {}),
+    ...(sentinelPassword ? { sentinelPassword } : {}),
+    ...(tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+    // Without it a connection only asks the sentinels again when it drops: one whose
+    // old primary is still up (a partition, a manual failover) would stay on it.
+    failoverDetector: true,
+  };
 }
 
 function clusterSeeds(url: URL): ClusterNode[] {
   const seeds: ClusterNode[] = [{ host: url.hostname, port: Number(url.port || 6379) }];
-  for (const node of (url.searchParams.get('nodes') ?? '').split(',').filter(Boolean)) {
-    const at = node.lastIndexOf(':');
-    seeds.push(at > 0 ? { host: node.slice(0, at), port: Number(node.slice(at + 1)) } : { host: node, port: 6379 });
-  }
+  for (const node of (url.searchParams.get('nodes') ?? '').split(',').filter(Boolean)) seeds.push(hostPort(node, 6379));
   return seeds;
 }
 
 /**
- * One client for either shape of deployment. A Cluster is returned typed as `Redis`
+ * One client for every shape of deployment (a Sentinel-watched primary is a plain
+ * `Redis` that asks the sentinels where to connect). A Cluster is returned typed as `Redis`
  * on purpose: ioredis gives both the same command surface (Lua `defineCommand`,
  * pipelines, MULTI, pub/sub, `duplicate()`), BullMQ and the Socket.IO adapter and
  * emitter accept both, and callers stay on one type. What differs is routing: a
@@ -32,6 +80,8 @@ function clusterSeeds(url: URL): ClusterNode[] {
  * commands go to any node (see `unwatch` below).
  */
 export function openRedis(url: string, options: RedisOptions = {}): Redis {
+  // Sentinel: `duplicate()` copies these options, so a duplicate follows failovers too.
+  if (isSentinelUrl(url)) return new Redis({ ...options, ...sentinelOptions(url) });
   if (!isClusterUrl(url)) return new Redis(url, options);
   const parsed = new URL(url);
   const { retryStrategy, enableReadyCheck, ...nodeOptions } = options;

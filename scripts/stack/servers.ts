@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ManagedProcess, ROOT, waitFor, type OutputMode } from './processes.js';
+import { Redis } from 'ioredis';
+import { freePort, ManagedProcess, ROOT, waitFor, type OutputMode } from './processes.js';
 
 export const FERRETDB_BIN = path.join(ROOT, '.tools/bin/ferretdb');
 
@@ -116,4 +117,155 @@ export async function startFerretDb(dataDir: string, port: number, output: Outpu
     },
     stop: () => proc.stop(),
   };
+}
+
+/** Asks a server something over a short-lived connection; false while it does not answer (or answers otherwise). */
+async function redisSays(url: string, ask: (redis: Redis) => Promise<boolean>): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return await ask(redis);
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** One field of an INFO section (`role`, `master_link_status`, `run_id`, …). */
+export function infoField(info: string, field: string): string | undefined {
+  return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+}
+
+export interface RedisSentinelSet {
+  /** The name the sentinel knows the primary by (the path of `url`). */
+  masterName: string;
+  /** The first primary (SIGKILL it to force a failover), its replica and the sentinel watching both. */
+  primary: ServerHandle;
+  replica: ServerHandle;
+  sentinel: ServerHandle;
+  /** `redis+sentinel://…` for REDIS_URL (see lib/redis.ts): connections follow whichever node is primary. */
+  url: string;
+  /** The primary and the replica share this password (clients use one for whichever is primary). */
+  password: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A primary, one replica and one Sentinel (`redis-server <conf> --sentinel`, the same
+ * binary), each a redis-server on a free loopback port with its folder under
+ * `dataDir`, append-only like `startRedis`, and behind passwords of their own (the
+ * sentinel's too). Each data node has a config file, so that the `CONFIG REWRITE`
+ * Sentinel sends with a promotion works. `downAfterMs` is how long the primary must
+ * be silent before the sentinel (quorum 1) fails over. Resolves once the replica is
+ * in sync and the sentinel sees it as a healthy replica (a failover needs one).
+ */
+export async function startRedisSentinelSet(
+  dataDir: string,
+  output: (name: string) => OutputMode,
+  opts: { masterName?: string; downAfterMs?: number } = {},
+): Promise<RedisSentinelSet> {
+  const masterName = opts.masterName ?? 'onsale';
+  const password = randomBytes(18).toString('base64url');
+  const sentinelPassword = randomBytes(18).toString('base64url');
+  const [primaryPort, replicaPort, sentinelPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const started: ServerHandle[] = [];
+
+  const startNode = async (name: string, port: number, args: string[], pass: string, ready: (url: string) => Promise<boolean>) => {
+    const dir = path.join(dataDir, name);
+    mkdirSync(dir, { recursive: true });
+    const conf = path.join(dir, `${name}.conf`);
+    // Sentinel writes what it learns into its file; a data node's gets CONFIG REWRITE at a promotion.
+    writeFileSync(conf, args.join('\n') + '\n');
+    const sentinel = name === 'sentinel';
+    const proc = new ManagedProcess(`redis-${name}:${port}`, 'redis-server', sentinel ? [conf, '--sentinel'] : [conf], process.env, output(`redis-${name}`));
+    const url = `redis://:${pass}@127.0.0.1:${port}`;
+    const probe = { send: `AUTH ${pass}\r\nPING\r\n`, expect: '+PONG' };
+    const answers = async () => (await tcpAnswers(port, probe)) && (await ready(url));
+    proc.start();
+    const handle: ServerHandle = {
+      process: proc,
+      port,
+      url,
+      async restart() {
+        proc.start();
+        await waitFor(`redis ${name} on ${port}`, answers, 15_000, proc);
+      },
+      stop: () => proc.stop(),
+    };
+    started.push(handle);
+    await waitFor(`redis ${name} on ${port}`, answers, 15_000, proc);
+    return handle;
+  };
+  const dataNode = (name: string, port: number, extra: string[]) => [
+    `port ${port}`,
+    'bind 127.0.0.1',
+    `dir ${path.join(dataDir, name)}`,
+    'appendonly yes',
+    'appendfsync everysec',
+    'save ""',
+    `requirepass ${password}`,
+    // The same password for the replication link; a promoted replica's replica uses it too.
+    `masterauth ${password}`,
+    'protected-mode yes',
+    'daemonize no',
+    // The first sync at once (the default waits 5 s for more replicas to share it).
+    'repl-diskless-sync yes',
+    'repl-diskless-sync-delay 0',
+    ...extra,
+  ];
+
+  try {
+    const primary = await startNode('primary', primaryPort, dataNode('primary', primaryPort, []), password, () => Promise.resolve(true));
+    const replica = await startNode(
+      'replica',
+      replicaPort,
+      dataNode('replica', replicaPort, [`replicaof 127.0.0.1 ${primaryPort}`, 'replica-read-only yes']),
+      password,
+      (url) => redisSays(url, async (r) => infoField(await r.info('replication'), 'master_link_status') === 'up'),
+    );
+    const sentinel = await startNode(
+      'sentinel',
+      sentinelPort,
+      [
+        `port ${sentinelPort}`,
+        'bind 127.0.0.1',
+        `dir ${path.join(dataDir, 'sentinel')}`,
+        'daemonize no',
+        `requirepass ${sentinelPassword}`,
+        `sentinel monitor ${masterName} 127.0.0.1 ${primaryPort} 1`,
+        `sentinel auth-pass ${masterName} ${password}`,
+        `sentinel down-after-milliseconds ${masterName} ${opts.downAfterMs ?? 1000}`,
+        `sentinel failover-timeout ${masterName} 10000`,
+        `sentinel parallel-syncs ${masterName} 1`,
+      ],
+      sentinelPassword,
+      // Sentinel learns of the replica from the primary's INFO, and can fail over only to one it knows.
+      (url) =>
+        redisSays(url, async (r) => {
+          const replicas = (await r.call('SENTINEL', 'REPLICAS', masterName)) as string[][];
+          return replicas.some((fields) => {
+            const info = new Map<string, string>();
+            for (let i = 0; i + 1 < fields.length; i += 2) info.set(fields[i], fields[i + 1]);
+            return info.get('port') === String(replicaPort) && info.get('flags') === 'slave' && info.get('master-link-status') === 'ok';
+          });
+        }),
+    );
+    return {
+      masterName,
+      primary,
+      replica,
+      sentinel,
+      password,
+      url: `redis+sentinel://:${password}@127.0.0.1:${sentinelPort}/${masterName}?sentinelPassword=${sentinelPassword}`,
+      async stop() {
+        await Promise.all(started.map((s) => s.stop()));
+        for (const s of started) s.process.closeLog();
+      },
+    };
+  } catch (err) {
+    await Promise.all(started.map((s) => s.stop()));
+    throw err;
+  }
 }
