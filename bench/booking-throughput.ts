@@ -56,7 +56,11 @@ async function fullPath(platform: TestPlatform, admin: string) {
       while (next < fans.length) {
         const i = next++;
         const t = performance.now();
-        const res = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[i % 3].id }, fans[i].token);
+        const res = await platform.api.post<{ requestId: string }>(
+          '/api/v1/bookings',
+          { concertId: concert.id, seatTypeId: concert.seatTypes[i % 3].id },
+          fans[i].token,
+        );
         if (res.status === 202) submittedAt.set(res.body.requestId, t);
         else if (res.status === 409) refusedEarly++;
         else throw new Error(`unexpected ${res.status} ${JSON.stringify(res.body)}`);
@@ -92,7 +96,7 @@ async function queueAndLuaAlone(redisUrl: string, platform: TestPlatform, admin:
   let confirmed = 0;
   let finished!: () => void;
   const allDone = new Promise<void>((r) => (finished = r));
-  const worker = new Worker(
+  const worker = new Worker<{ seatTypeId: string; userId: string; requestId: string }>(
     name,
     async (job) => {
       const outcome = await inventory.reserve(concert.id, job.data.seatTypeId, job.data.userId, job.data.requestId);

@@ -62,16 +62,16 @@ function runClient() {
       const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: false });
       let ready = false;
       socket.on('message', (data) => {
-        const m = data.toString();
+        const m = (data as Buffer).toString();
         if (m === '2') return socket.send('3');
         if (m.startsWith('42')) {
-          const [event, payload] = JSON.parse(m.slice(2)) as [string, any];
+          const [event, payload] = JSON.parse(m.slice(2)) as [string, { updatedAt?: number; expiresAt?: string }];
           if (event === 'waiting-room:update') {
             if (measuring) {
               updates++;
-              lag[Math.min(LAG_BUCKETS - 1, Math.max(0, Date.now() - payload.updatedAt))]++;
+              lag[Math.min(LAG_BUCKETS - 1, Math.max(0, Date.now() - (payload.updatedAt ?? 0)))]++;
             }
-          } else if (event === 'waiting-room:admitted') admitted.push([fan.id, Date.parse(payload.expiresAt)]);
+          } else if (event === 'waiting-room:admitted') admitted.push([fan.id, Date.parse(payload.expiresAt ?? '')]);
           return;
         }
         if (m.startsWith('0')) return socket.send(`40${JSON.stringify({ token: fan.token })}`);
@@ -93,7 +93,7 @@ function runClient() {
       sockets.push(socket);
     });
 
-  process.on('message', async (msg: ToClient) => {
+  const onMessage = async (msg: ToClient) => {
     if (msg.kind === 'start') {
       let failed = 0;
       let next = 0;
@@ -114,7 +114,8 @@ function runClient() {
       for (const s of sockets) s.terminate();
       process.exit(0);
     }
-  });
+  };
+  process.on('message', (msg: ToClient) => void onMessage(msg));
 }
 
 function rssOf(pid: number | undefined): number {
@@ -133,13 +134,13 @@ function percentile(histogram: number[], p: number): number {
   return histogram.length - 1;
 }
 
-async function http(platform: Platform, method: string, url: string, token?: string, body?: unknown) {
+async function http<T>(platform: Platform, method: string, url: string, token?: string, body?: unknown) {
   const res = await fetch(`${platform.gatewayUrl}${url}`, {
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+  return { status: res.status, body: (await res.json().catch(() => undefined)) as T };
 }
 
 async function runBench() {
@@ -163,16 +164,16 @@ async function runBench() {
   });
   const children: ChildProcess[] = [];
   try {
-    const admin = (await http(platform, 'POST', '/api/v1/auth/login', undefined, DEV_ADMIN)).body.accessToken as string;
+    const admin = (await http<{ accessToken: string }>(platform, 'POST', '/api/v1/auth/login', undefined, DEV_ADMIN)).body.accessToken;
     const concert = (
-      await http(platform, 'POST', '/api/v1/concerts', admin, {
+      await http<{ id: string }>(platform, 'POST', '/api/v1/concerts', admin, {
         name: 'Waiting-room benchmark',
         venue: 'Bench Arena',
         startsAt: new Date(Date.now() + 24 * 3600_000).toISOString(),
         seatTypes: [{ name: 'Floor', price: 10, capacity: Math.min(100_000, fans) }],
         waitingRoom: { enabled: true, admitPerSecond: rate, tokenTtlSeconds: 3600 },
       })
-    ).body as { id: string };
+    ).body;
 
     const privateKey = readFileSync(path.join(dataDir, 'jwt-private.pem'), 'utf8');
     const fanList: ClientFan[] = Array.from({ length: fans }, () => {
@@ -218,7 +219,7 @@ async function runBench() {
       Array.from({ length: 50 }, async () => {
         while (nextJoin < fanList.length) {
           const fan = fanList[nextJoin++];
-          const res = await http(platform, 'POST', `/api/v1/waiting-room/${concert.id}/join`, fan.token);
+          const res = await http<{ position: number }>(platform, 'POST', `/api/v1/waiting-room/${concert.id}/join`, fan.token);
           if (res.status === 200) positionOf.set(fan.id, res.body.position);
         }
       }),

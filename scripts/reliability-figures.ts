@@ -12,14 +12,26 @@ if (!existsSync(dir)) {
   console.error(`no figures in ${dir}: run npm test (or npm run test:faults) first`);
   process.exit(1);
 }
-const reports = new Map<string, any>(
+/** One test's figures, as it wrote them. */
+type Figures = Record<string, unknown> & {
+  rejected?: Record<string, number>;
+  fault?: string;
+  faultWindow?: { details?: Record<string, unknown> };
+};
+const reports = new Map<string, Figures>(
   readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => [f.replace(/\.json$/, ''), JSON.parse(readFileSync(path.join(dir, f), 'utf8'))]),
+    .map((f) => [f.replace(/\.json$/, ''), JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Figures]),
 );
 
-const row = (cells: unknown[]) => `| ${cells.map((c) => (c === undefined || c === null ? '–' : String(c))).join(' | ')} |`;
+const cell = (c: unknown): string => {
+  if (c === undefined || c === null) return '–';
+  if (typeof c === 'string') return c;
+  if (typeof c === 'number' || typeof c === 'boolean') return `${c}`;
+  return JSON.stringify(c);
+};
+const row = (cells: unknown[]) => `| ${cells.map(cell).join(' | ')} |`;
 const rejected = (r: Record<string, number> = {}) =>
   Object.entries(r)
     .map(([reason, n]) => `${n} ${reason}`)
@@ -71,13 +83,14 @@ for (const [name, r] of reports) {
       ([k]) => !['scenario', 'fault', 'definitions', 'rejected', 'seats', 'invariants', 'restReads'].includes(k) && typeof r[k] !== 'object',
     ),
   );
-  console.log(`- **${name}**: ${r.fault}. ${JSON.stringify({ ...r.faultWindow?.details, ...extra })}`);
+  console.log(`- **${name}**: ${r.fault ?? ''}. ${JSON.stringify({ ...r.faultWindow?.details, ...extra })}`);
 }
 
 console.log('\n### Abuse and access\n');
+const LONG_LISTS = new Set(['writeCheckExclusions', 'exceptions', 'refusals', 'at', 'suite', 'matrix']);
 for (const [name, r] of reports) {
   if ('scenario' in r) continue;
   // The long lists (every refusal, the whole matrix) stay in the JSON files.
-  const { writeCheckExclusions, exceptions, refusals, at, suite, matrix, ...figures } = r;
+  const figures = Object.fromEntries(Object.entries(r).filter(([k]) => !LONG_LISTS.has(k)));
   console.log(`- **${name}**: \`${JSON.stringify(figures)}\``);
 }
