@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onsaleUrl } from '../scripts/stack/onsale-url.js';
 import { DEV_ADMIN } from '../scripts/stack/platform.js';
 
 export const POSTMAN_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -38,7 +39,7 @@ function request(spec: RequestSpec) {
   let body;
   if (spec.body) {
     header.push({ key: 'Content-Type', value: 'application/json' });
-    const raw = 'raw' in spec.body ? (spec.body.raw as string) : JSON.stringify(spec.body, null, 2);
+    const raw = 'raw' in spec.body ? spec.body.raw : JSON.stringify(spec.body, null, 2);
     body = { mode: 'raw', raw, options: { raw: { language: 'json' } } };
   }
   const event = [];
@@ -1005,7 +1006,9 @@ export function buildEnvironment() {
   return {
     name: 'Onsale local development',
     values: [
-      { key: 'baseUrl', value: 'http://localhost:3000', type: 'default', enabled: true },
+      // ONSALE_URL's default (the file is committed, so not this machine's setting): newman
+      // takes another with --env-var baseUrl=$ONSALE_URL (docs/USAGE.md).
+      { key: 'baseUrl', value: onsaleUrl({}), type: 'default', enabled: true },
       // The development defaults of scripts/stack/platform.ts; set ADMIN_EMAIL / ADMIN_PASSWORD elsewhere.
       { key: 'adminEmail', value: DEV_ADMIN.email, type: 'default', enabled: true },
       { key: 'adminPassword', value: DEV_ADMIN.password, type: 'secret', enabled: true },
