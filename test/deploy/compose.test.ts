@@ -204,7 +204,7 @@ describe('docker-compose.yml', () => {
     const k6 = config.services.k6;
     assert.deepEqual(k6.profiles, ['load']);
     assert.deepEqual(k6.build, { context: ROOT, target: 'load' });
-    assert.equal(k6.environment?.LOAD_BASE_URL, 'http://gateway:3000');
+    assert.equal(k6.environment?.ONSALE_URL, 'http://gateway:3000');
     assert.equal(k6.command?.[0], 'storm');
     assert.ok(existsSync(path.join(ROOT, 'load/scenarios/storm.js')), 'the storm scenario exists');
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
