@@ -9,18 +9,46 @@ import { createGateway } from '../../services/gateway/gateway.app.js';
 import { producedErrorCodes } from './support/produced-error-codes.js';
 import { placeholderGatewayConfig, servedRoutes } from './support/served-routes.js';
 
+/** The parts of the document's JSON Schemas these tests read. */
+interface Schema {
+  type?: string;
+  required?: string[];
+  additionalProperties?: unknown;
+  minLength?: number;
+  enum?: string[];
+  properties?: Record<string, Schema>;
+}
+
+/**
+ * The parts of an operation these tests read, written inline where they look (the
+ * document's own types from openapi3-ts allow a $ref anywhere and type extensions as any).
+ */
+interface Operation {
+  operationId?: string;
+  parameters?: Array<{ name: string; in: string }>;
+  requestBody?: { content: Record<string, { schema: Schema }> };
+  /** Every operation of api-operations.ts declares its responses. */
+  responses: Record<string, { content?: Record<string, { schema?: Schema }> }>;
+}
+
 const doc = buildOpenApiDocument();
 const documented = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
-  Object.entries(item as Record<string, any>)
+  Object.entries(item)
     .filter(([method]) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
-    .map(([method, op]) => ({ method, path, op })),
+    .map(([method, op]) => ({ method, path, op: op as Operation })),
 );
+/** The documented operation at `method path` (throws when there is none). */
+function operation(method: string, path: string): Operation {
+  const found = documented.find((d) => d.method === method && d.path === path);
+  if (!found) throw new Error(`${method.toUpperCase()} ${path} is not documented`);
+  return found.op;
+}
 
 /** Every error code named in an error response's `code` enum, with where. */
 function documentedErrorCodes(): Map<string, string[]> {
   const codes = new Map<string, string[]>();
   for (const { method, path, op } of documented) {
-    for (const [status, response] of Object.entries(op.responses as Record<string, any>)) {
+    for (const [status, response] of Object.entries(op.responses)) {
       const schema = response.content?.['application/json']?.schema;
       for (const code of schema?.properties?.error?.properties?.code?.enum ?? []) {
         codes.set(code, [...(codes.get(code) ?? []), `${method.toUpperCase()} ${path} ${status}`]);
@@ -69,8 +97,8 @@ describe('the OpenAPI document', () => {
     for (const { method, path, op } of documented) {
       const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
       const declared = (op.parameters ?? [])
-        .filter((p: any) => p.in === 'path')
-        .map((p: any) => p.name)
+        .filter((p) => p.in === 'path')
+        .map((p) => p.name)
         .sort();
       assert.deepEqual(declared, inPath, `${method} ${path}: path parameters`);
       assert.ok(op.responses && Object.keys(op.responses).some((s) => s.startsWith('2')), `${method} ${path}: no success response`);
@@ -80,12 +108,12 @@ describe('the OpenAPI document', () => {
   });
 
   test('describes request bodies with the services’ own schemas (strict objects, their constraints)', () => {
-    const register = (doc.paths as any)['/api/v1/auth/register'].post.requestBody.content['application/json'].schema;
-    assert.deepEqual([...register.required].sort(), ['email', 'name', 'password']);
+    const register = operation('post', '/api/v1/auth/register').requestBody!.content['application/json'].schema;
+    assert.deepEqual([...register.required!].sort(), ['email', 'name', 'password']);
     assert.equal(register.additionalProperties, false);
-    assert.equal(register.properties.password.minLength, 8);
-    const seatType = (doc.paths as any)['/api/v1/concerts/{id}/seat-types'].post.requestBody.content['application/json'].schema;
-    assert.equal(seatType.properties.capacity.type, 'integer');
+    assert.equal(register.properties!.password.minLength, 8);
+    const seatType = operation('post', '/api/v1/concerts/{id}/seat-types').requestBody!.content['application/json'].schema;
+    assert.equal(seatType.properties!.capacity.type, 'integer');
   });
 });
 

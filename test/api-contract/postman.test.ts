@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import newman, { type NewmanRunSummary } from 'newman';
+import type { CollectionDefinition, VariableScopeDefinition } from 'postman-collection';
 import { buildOpenApiDocument } from '../../lib/openapi/openapi-document.js';
 import { buildCollection, buildEnvironment, COLLECTION_FILE, ENVIRONMENT_FILE, serialise } from '../../postman/build-collection.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -10,8 +11,9 @@ function runNewman(baseUrl: string): Promise<NewmanRunSummary> {
   return new Promise((resolve, reject) => {
     newman.run(
       {
-        collection: JSON.parse(readFileSync(COLLECTION_FILE, 'utf8')),
-        environment: JSON.parse(readFileSync(ENVIRONMENT_FILE, 'utf8')),
+        // The files postman/build-collection.ts writes, in Postman's format.
+        collection: JSON.parse(readFileSync(COLLECTION_FILE, 'utf8')) as CollectionDefinition,
+        environment: JSON.parse(readFileSync(ENVIRONMENT_FILE, 'utf8')) as VariableScopeDefinition,
         envVar: [{ key: 'baseUrl', value: baseUrl }],
         reporters: ['cli'],
         reporter: { cli: { noAssertions: false, noSummary: false } },

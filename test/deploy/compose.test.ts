@@ -9,6 +9,8 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ROOT } from '../../scripts/stack/processes.js';
 import { SERVICES, type ServiceName } from '../../scripts/stack/platform.js';
+import type { AuthConfig } from '../../services/auth/auth.config.js';
+import type { BookingConfig } from '../../services/booking/booking.config.js';
 
 // No Docker engine runs here: docker-compose.yml is checked with `docker-compose
 // config` (Debian's docker-compose) and against the code it deploys.
@@ -42,7 +44,7 @@ async function configSchemaOf(name: ServiceName): Promise<z.ZodTypeAny> {
   const files = readdirSync(dir).filter((f) => f.endsWith('.config.ts'));
   const schemas: z.ZodTypeAny[] = [];
   for (const file of files) {
-    const mod = await import(path.join(dir, file));
+    const mod = (await import(path.join(dir, file))) as Record<string, unknown>;
     for (const [exported, value] of Object.entries(mod)) if (exported.endsWith('ConfigSchema') && value instanceof z.ZodType) schemas.push(value);
   }
   assert.equal(schemas.length, 1, `${name}: exactly one *ConfigSchema in ${path.relative(ROOT, dir)}/*.config.ts`);
@@ -52,7 +54,7 @@ async function configSchemaOf(name: ServiceName): Promise<z.ZodTypeAny> {
 /** Variables a schema cannot do without: neither optional nor defaulted. */
 function requiredVariables(schema: z.ZodTypeAny): string[] {
   let inner = schema;
-  while (inner instanceof z.ZodEffects) inner = inner.innerType();
+  while (inner instanceof z.ZodEffects) inner = inner.innerType() as z.ZodTypeAny;
   assert.ok(inner instanceof z.ZodObject, 'a config schema is a z.object (possibly refined)');
   return Object.entries((inner as z.AnyZodObject).shape as Record<string, z.ZodTypeAny>)
     .filter(([, field]) => !field.isOptional())
@@ -143,8 +145,8 @@ describe('docker-compose.yml', () => {
       const parsed = (await configSchemaOf(name)).safeParse(env);
       assert.ok(parsed.success, `${name}: ${parsed.success ? '' : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
-    const authEnv = (await configSchemaOf('auth')).parse(generated.services.auth.environment);
-    const bookingEnv = (await configSchemaOf('booking')).parse(generated.services.booking.environment);
+    const authEnv = (await configSchemaOf('auth')).parse(generated.services.auth.environment) as AuthConfig;
+    const bookingEnv = (await configSchemaOf('booking')).parse(generated.services.booking.environment) as BookingConfig;
     const token = jwt.sign({ role: 'fan' }, authEnv.JWT_PRIVATE_KEY, { algorithm: 'RS256', subject: 'x' });
     assert.equal((jwt.verify(token, bookingEnv.JWT_PUBLIC_KEY) as jwt.JwtPayload).sub, 'x');
     const waitingRoomEnv = generated.services['waiting-room'].environment!;

@@ -5,10 +5,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { io as connect } from 'socket.io-client';
+import type { Decision } from '../../lib/booking-requests.js';
 import { createInventory } from '../../lib/inventory/inventory.js';
 import { concertKeys } from '../../lib/inventory/inventory-keys.js';
 import { openRedis } from '../../lib/redis.js';
 import { ROOT } from '../../scripts/stack/processes.js';
+import type { QueuedBooking } from '../support/api-types.js';
 import { assertError } from '../support/assertions.js';
 import { finalAnswerOf, tally } from '../support/bookings.js';
 import { adminToken, createConcert, mintFans } from '../support/fans.js';
@@ -71,14 +73,14 @@ describe('the platform on a 3-master Redis Cluster', () => {
         socket.once('connect', () => resolve());
         socket.once('connect_error', reject);
       });
-      const pushed = new Promise<any>((resolve) => socket.once('booking:result', resolve));
-      const queued = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, watcher.token);
+      const pushed = new Promise<Decision>((resolve) => socket.once('booking:result', resolve));
+      const queued = await platform.api.post<QueuedBooking>('/api/v1/bookings', { concertId: concert.id, seatTypeId }, watcher.token);
       assert.equal(queued.status, 202, JSON.stringify(queued.body));
       const result = await pushed;
       assert.equal(result.requestId, queued.body.requestId);
       assert.equal(result.status, 'confirmed');
 
-      const cancelled = await platform.api.delete(`/api/v1/bookings/${result.booking.id}`, watcher.token);
+      const cancelled = await platform.api.delete(`/api/v1/bookings/${result.booking!.id}`, watcher.token);
       assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
     } finally {
       socket.close();

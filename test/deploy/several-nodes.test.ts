@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { ManagedProcess } from '../../scripts/stack/processes.js';
+import type { QueuedBooking } from '../support/api-types.js';
 import { finalAnswerOf, tally, type FinalAnswer } from '../support/bookings.js';
 import { adminToken, createConcert, mintFans, type Fan } from '../support/fans.js';
 import { checkInvariants } from '../support/invariants.js';
@@ -87,7 +88,7 @@ async function submit(api: ApiClient, fan: Fan, concertId: string, seatTypeId: s
   const res = await api.post('/api/v1/bookings', { concertId, seatTypeId }, fan.token);
   if (res.status === 409) return { answer: finalAnswerOf(res), queued: false };
   assert.equal(res.status, 202, JSON.stringify(res.body));
-  return { answer: await awaitResult(res.body.requestId), queued: true };
+  return { answer: await awaitResult((res.body as QueuedBooking).requestId), queued: true };
 }
 
 describe('several booking workers and several Socket.IO nodes', () => {

@@ -16,8 +16,8 @@ function configFiles(dir: string): string[] {
 }
 
 function shapeOf(schema: z.ZodTypeAny): Record<string, z.ZodTypeAny> | undefined {
-  if (schema instanceof z.ZodObject) return schema.shape;
-  if (schema instanceof z.ZodEffects) return shapeOf(schema.innerType());
+  if (schema instanceof z.ZodObject) return schema.shape as Record<string, z.ZodTypeAny>;
+  if (schema instanceof z.ZodEffects) return shapeOf(schema.innerType() as z.ZodTypeAny);
   return undefined;
 }
 
@@ -28,7 +28,7 @@ test('every environment variable of every process is in the README configuration
   assert.ok(files.length >= 6, `found only ${files.length} config schemas`);
   const missing: string[] = [];
   for (const file of files) {
-    const module = await import(pathToFileURL(file).href);
+    const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     for (const exported of Object.values(module)) {
       const shape = exported instanceof z.ZodType ? shapeOf(exported) : undefined;
       for (const name of Object.keys(shape ?? {})) if (!table.includes(`\`${name}\``)) missing.push(`${name} (${path.relative(ROOT, file)})`);

@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import mongoose from 'mongoose';
 import { QUEUES } from '../../lib/queues.js';
 import { openRedis } from '../../lib/redis.js';
+import type { BookingDoc } from '../../lib/records/booking.record.js';
 import { adminToken } from '../support/fans.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { loggedEntries } from './support/service-logs.js';
@@ -50,13 +51,13 @@ test('the notification service down for a whole storm: bookings are unaffected, 
   // Every confirmed booking's email, exactly once: in the record, in the log, and for the fan.
   const db = await mongoose.createConnection(platform.mongoUrl).asPromise();
   const emailProblems: string[] = [];
-  let emailsDoneAt = 0;
-  let emailsSent = 0;
-  let fansCheckedOverApi = 0;
-  let sends = new Map<string, number>();
+  let emailsDoneAt: number;
+  let emailsSent: number;
+  let fansCheckedOverApi: number;
+  let sends: Map<string, number>;
   try {
     const bookings = await db
-      .collection('bookings')
+      .collection<BookingDoc>('bookings')
       .find({ concertId: storm.concertId, status: 'confirmed' }, { projection: { _id: 1, userId: 1 } })
       .toArray();
     const bookingIds = new Set(bookings.map((b) => String(b._id)));

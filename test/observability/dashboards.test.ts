@@ -140,7 +140,7 @@ describe('dashboards and the metrics behind them', () => {
       const statuses = await Promise.all(ids.slice(i, i + 50).map(async (id) => (await get(id)).status));
       assert.ok(
         statuses.every((s) => s === 404),
-        `unknown bookings answer 404, got ${[...new Set(statuses)]}`,
+        `unknown bookings answer 404, got ${[...new Set(statuses)].join(',')}`,
       );
     }
 

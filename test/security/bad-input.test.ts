@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { SERVICES, type ServiceName } from '../../scripts/stack/platform.js';
+import type { Booking } from '../support/api-types.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { ACCESS_TABLE, badInputCaller, shapeFor } from './support/access-table.js';
 import { errorAnswerProblems, unhealthyServices, writeFigures } from './support/answers.js';
@@ -179,7 +180,7 @@ describe('bad input on every public endpoint', () => {
     });
     assert.deepEqual(errorAnswerProblems(dropped, { status: 400, code: 'malformed_json' }), [], 'a DELETE whose chunked body is not JSON');
     assert.equal(
-      (await platform.api.get(`/api/v1/bookings/${cancelled}`, world.fan.token)).body.status,
+      (await platform.api.get<Booking>(`/api/v1/bookings/${cancelled}`, world.fan.token)).body.status,
       'confirmed',
       'the DELETE was carried out without its body',
     );
@@ -194,7 +195,7 @@ describe('bad input on every public endpoint', () => {
       });
       // Whatever was left on the gateway's keep-alive connections is read by the next requests.
       const next = await Promise.all(Array.from({ length: 5 }, () => platform.api.get('/api/v1/bookings/my-bookings', world.otherFan.token)));
-      const booking = await platform.api.get(`/api/v1/bookings/${bookingId}`, world.fan.token);
+      const booking = await platform.api.get<Booking>(`/api/v1/bookings/${bookingId}`, world.fan.token);
       assert.equal(booking.body.status, 'confirmed', `${method}: the request hidden in the body was carried out`);
       assert.deepEqual(errorAnswerProblems(res, { status: 400, code: 'malformed_json' }), [], `${method} with a chunked body that is an HTTP request`);
       assert.deepEqual(

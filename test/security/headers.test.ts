@@ -8,6 +8,7 @@ import { createGateway } from '../../services/gateway/gateway.app.js';
 import { CORS_ALLOWED_HEADERS } from '../../services/gateway/cors.js';
 import { gatewayConfigSchema } from '../../services/gateway/gateway.config.js';
 import { placeholderGatewayConfig } from '../api-contract/support/served-routes.js';
+import type { ErrorBody } from '../support/api-types.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { ACCESS_TABLE, badInputCaller, shapeFor } from './support/access-table.js';
 import { writeFigures } from './support/answers.js';
@@ -74,7 +75,7 @@ function headerProblems(res: RawResponse): string[] {
   }
   if (res.headers['x-powered-by'] !== undefined) {
     figures.poweredBy += 1;
-    problems.push(`X-Powered-By: ${res.headers['x-powered-by']}`);
+    problems.push(`X-Powered-By: ${String(res.headers['x-powered-by'])}`);
   }
   return problems;
 }
@@ -265,7 +266,11 @@ describe('CORS for the REST API: only the configured origins', () => {
         path: '/api/v1/bookings',
         headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
       });
-      check(problems, `${origin} preflight: status ${preflight.status}`, preflight.status === 403 && preflight.json?.error?.code === 'forbidden');
+      check(
+        problems,
+        `${origin} preflight: status ${preflight.status}`,
+        preflight.status === 403 && (preflight.json as Partial<ErrorBody> | undefined)?.error?.code === 'forbidden',
+      );
       check(problems, `${origin} preflight: Access-Control-Allow-Origin ${acao(preflight)}`, acao(preflight) === undefined);
       check(
         problems,

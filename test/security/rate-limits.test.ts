@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT } from '../../scripts/stack/processes.js';
+import type { Booking } from '../support/api-types.js';
 import { assertError } from '../support/assertions.js';
 import { createConcert, mintFans, type Fan } from '../support/fans.js';
 import { checkInvariants } from '../support/invariants.js';
@@ -94,7 +95,7 @@ describe('login brute force', () => {
     for (let i = 0; i < LOGIN_PER_EMAIL + 5; i++) answers.push(await login(fan.email, `wrong-password-${i}`));
     assert.deepEqual(
       answers.map((r) => r.status),
-      [...Array(LOGIN_PER_EMAIL).fill(401), ...Array(5).fill(429)],
+      [...Array<number>(LOGIN_PER_EMAIL).fill(401), ...Array<number>(5).fill(429)],
     );
     for (const r of answers.slice(LOGIN_PER_EMAIL)) figures.login.retryAfterSeconds = assertRateLimited(r, 300);
     const right = await login(fan.email, fan.password);
@@ -118,7 +119,7 @@ describe('login brute force', () => {
       statuses.push(res.status);
       if (res.status === 429) assertRateLimited(res, 300);
     }
-    assert.deepEqual(statuses, [...Array(budgetLeft).fill(401), ...Array(5).fill(429)]);
+    assert.deepEqual(statuses, [...Array<number>(budgetLeft).fill(401), ...Array<number>(5).fill(429)]);
     Object.assign(figures.loginSpoofedForwardedFor, { attempts: statuses.length, accepted: budgetLeft, refused: 5 });
   });
 });
@@ -156,7 +157,7 @@ describe('booking submissions per fan', () => {
     for (let i = 0; i < 3 * SUBMIT_LIMIT; i++) {
       const replay = await book(fan, concert.id, seatTypeId, { 'idempotency-key': 'first-try', prefer: 'wait=20' });
       assert.equal(replay.status, 201, `replay ${i}: ${replay.status} ${JSON.stringify(replay.body)}`);
-      assert.equal(replay.body.id, first.body.id);
+      assert.equal((replay.body as Booking).id, (first.body as Booking).id);
       figures.idempotentReplays.replays++;
     }
     // Only the first submission was counted: SUBMIT_LIMIT - 1 new ones still go through.
@@ -191,7 +192,7 @@ describe('waiting-room joins per client IP', () => {
       statuses.push(res.status);
       if (res.status === 429) assertRateLimited(res, 300);
     }
-    assert.deepEqual(statuses, [...Array(JOIN_PER_IP).fill(200), ...Array(5).fill(429)]);
+    assert.deepEqual(statuses, [...Array<number>(JOIN_PER_IP).fill(200), ...Array<number>(5).fill(429)]);
     let spoofed = 0;
     for (const fan of mintFans(platform, 5)) {
       const res = await platform.api.post(`/api/v1/waiting-room/${concert.id}/join`, undefined, fan.token, { 'X-Forwarded-For': randomIp() });
@@ -221,7 +222,7 @@ describe('waiting-room joins per client IP', () => {
           statuses.push(res.status);
           if (res.status === 429) assertRateLimited(res, 300);
         }
-        assert.deepEqual(statuses, [...Array(JOIN_PER_IP).fill(200), 429], `client ${client}`);
+        assert.deepEqual(statuses, [...Array<number>(JOIN_PER_IP).fill(200), 429], `client ${client}`);
         figures.behindTrustedBalancer.refusedAfterLimit++;
       }
       Object.assign(figures.behindTrustedBalancer, { clients: clients.length, acceptedEach: JOIN_PER_IP });

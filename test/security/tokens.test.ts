@@ -12,6 +12,7 @@ import jwt from 'jsonwebtoken';
 import { io as connect } from 'socket.io-client';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../../lib/auth-middleware.js';
 import { ROOT } from '../../scripts/stack/processes.js';
+import type { Booking, LineStatus, Session, TokenPair } from '../support/api-types.js';
 import { assertError } from '../support/assertions.js';
 import { createConcert, mintFans } from '../support/fans.js';
 import { ApiClient, registerFan, startTestPlatform, type ApiResponse, type TestPlatform } from '../support/test-platform.js';
@@ -166,7 +167,8 @@ describe('forged and stale access tokens are refused by every service', () => {
   test('a tampered, alg:none, algorithm-confused, expired, not-yet-valid, wrongly addressed or missing token → 401 everywhere; the genuine one passes', async () => {
     const fan = await registerFan(platform.api, 'forger');
     const [header, payload, signature] = fan.accessToken.split('.');
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    // The claims Auth puts in an access token (lib/auth-middleware.ts reads the same).
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as jwt.JwtPayload & { role: string; email: string };
     const { sub, role, email } = claims;
     const asAdmin = b64({ ...claims, role: 'admin' });
     const signatureBytes = Buffer.from(signature, 'base64url');
@@ -208,7 +210,7 @@ describe('forged and stale access tokens are refused by every service', () => {
 describe('revoked users: their access tokens stop working at once in every service', () => {
   test('a deleted account: every token refused everywhere within moments, open sockets closed, late processes know too; its bookings stay in the ledger', async () => {
     const fan = await registerFan(platform.api, 'leaver');
-    const booked = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id }, fan.accessToken, {
+    const booked = await platform.api.post<Booking>('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id }, fan.accessToken, {
       prefer: 'wait=20',
     });
     assert.equal(booked.status, 201, JSON.stringify(booked.body));
@@ -256,7 +258,7 @@ describe('revoked users: their access tokens stop working at once in every servi
 
     // The booking is the ledger: still there, still confirmed, readable by an admin.
     const [admin] = mintFans(platform, 1, 'admin');
-    const record = await platform.api.get(`/api/v1/bookings/${booked.body.id}`, admin.token);
+    const record = await platform.api.get<Booking>(`/api/v1/bookings/${booked.body.id}`, admin.token);
     assert.equal(record.status, 200, JSON.stringify(record.body));
     assert.equal(record.body.status, 'confirmed');
     assert.equal(record.body.userId, fan.id);
@@ -264,7 +266,7 @@ describe('revoked users: their access tokens stop working at once in every servi
 
   test('log out everywhere: every access token issued so far stops working; a login right after works', async () => {
     const fan = await registerFan(platform.api, 'leaving-everywhere');
-    const second = await platform.api.post('/api/v1/auth/login', { email: fan.email, password: fan.password });
+    const second = await platform.api.post<Session>('/api/v1/auth/login', { email: fan.email, password: fan.password });
     assert.equal(second.status, 200);
     await assertAcceptedEverywhere('the other session before logout', second.body.accessToken);
 
@@ -277,7 +279,7 @@ describe('revoked users: their access tokens stop working at once in every servi
 
     // Tokens have whole-second iat: Auth waits out the revocation's second instead of minting a token born revoked.
     const started = Date.now();
-    const again = await platform.api.post('/api/v1/auth/login', { email: fan.email, password: fan.password });
+    const again = await platform.api.post<Session>('/api/v1/auth/login', { email: fan.email, password: fan.password });
     figures.loginAfterLogoutMs = Date.now() - started;
     assert.equal(again.status, 200);
     await assertAcceptedEverywhere('a login right after logging out', again.body.accessToken);
@@ -285,11 +287,11 @@ describe('revoked users: their access tokens stop working at once in every servi
 
   test('a replayed refresh token revokes its whole family (the later tokens too) and the access tokens; another login survives', async () => {
     const fan = await registerFan(platform.api, 'robbed');
-    const other = await platform.api.post('/api/v1/auth/login', { email: fan.email, password: fan.password });
+    const other = await platform.api.post<Session>('/api/v1/auth/login', { email: fan.email, password: fan.password });
     assert.equal(other.status, 200);
     const family = [{ refreshToken: fan.refreshToken, accessToken: fan.accessToken }];
     for (let i = 0; i < 3; i++) {
-      const next = await platform.api.post('/api/v1/auth/refresh', { refreshToken: family.at(-1)!.refreshToken });
+      const next = await platform.api.post<TokenPair>('/api/v1/auth/refresh', { refreshToken: family.at(-1)!.refreshToken });
       assert.equal(next.status, 200, JSON.stringify(next.body));
       family.push(next.body);
     }
@@ -305,7 +307,7 @@ describe('revoked users: their access tokens stop working at once in every servi
     }
 
     // The other login's family was not replayed: it refreshes, and its new access token works everywhere.
-    const survivor = await platform.api.post('/api/v1/auth/refresh', { refreshToken: other.body.refreshToken });
+    const survivor = await platform.api.post<TokenPair>('/api/v1/auth/refresh', { refreshToken: other.body.refreshToken });
     assert.equal(survivor.status, 200, JSON.stringify(survivor.body));
     await assertAcceptedEverywhere('the other login after a refresh', survivor.body.accessToken);
   });
@@ -319,8 +321,8 @@ describe('admission tokens are bound to one fan and one concert', () => {
       assert.equal(joined.status, 200, JSON.stringify(joined.body));
       const until = Date.now() + 30_000;
       for (;;) {
-        const res = await platform.api.get(`/api/v1/waiting-room/${concertId}/status`, who.token);
-        if (res.body?.admissionToken) return res.body.admissionToken as string;
+        const res = await platform.api.get<LineStatus | undefined>(`/api/v1/waiting-room/${concertId}/status`, who.token);
+        if (res.body?.admissionToken) return res.body.admissionToken;
         if (Date.now() > until) assert.fail(`fan not admitted to ${concertId}: ${JSON.stringify(res.body)}`);
         await new Promise((r) => setTimeout(r, 100));
       }

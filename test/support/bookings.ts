@@ -1,3 +1,4 @@
+import type { Booking, BookingRequestStatus, ErrorBody, RejectionDetails } from './api-types.js';
 import type { ApiClient, ApiResponse } from './test-platform.js';
 
 export interface FinalAnswer {
@@ -9,8 +10,14 @@ export interface FinalAnswer {
 
 /** Reads a submission answered with Prefer: wait as a final answer (201 or 409). */
 export function finalAnswerOf(res: ApiResponse): FinalAnswer {
-  if (res.status === 201) return { requestId: res.body.id, status: 'confirmed', bookingId: res.body.id };
-  if (res.status === 409) return { requestId: res.body.error.details?.requestId, status: 'rejected', reason: res.body.error.code };
+  if (res.status === 201) {
+    const booking = res.body as Booking;
+    return { requestId: booking.id, status: 'confirmed', bookingId: booking.id };
+  }
+  if (res.status === 409) {
+    const { error } = res.body as ErrorBody<RejectionDetails>;
+    return { requestId: error.details?.requestId, status: 'rejected', reason: error.code };
+  }
   throw new Error(`not a final answer: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
@@ -23,7 +30,7 @@ export async function pollFinalAnswers(api: ApiClient, token: string, requestIds
     for (let i = 0; i < open.length; i += 100) {
       await Promise.all(
         open.slice(i, i + 100).map(async (id) => {
-          const res = await api.get(`/api/v1/bookings/requests/${id}`, token);
+          const res = await api.get<BookingRequestStatus>(`/api/v1/bookings/requests/${id}`, token);
           if (res.status !== 200) throw new Error(`request ${id}: ${res.status} ${JSON.stringify(res.body)}`);
           if (res.body.status !== 'queued')
             answers.set(id, { requestId: id, status: res.body.status, reason: res.body.reason, bookingId: res.body.booking?.id });

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import jwt from 'jsonwebtoken';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../../lib/auth-middleware.js';
+import type { Concert, Session } from './api-types.js';
 import { DEV_ADMIN, type TestPlatform } from './test-platform.js';
 
 export interface Fan {
@@ -32,7 +33,7 @@ export function mintFans(platform: TestPlatform, count: number, role: 'fan' | 'a
 }
 
 export async function adminToken(platform: TestPlatform): Promise<string> {
-  const res = await platform.api.post('/api/v1/auth/login', DEV_ADMIN);
+  const res = await platform.api.post<Session>('/api/v1/auth/login', DEV_ADMIN);
   if (res.status !== 200) throw new Error(`admin login failed: ${res.status}`);
   return res.body.accessToken;
 }
@@ -42,7 +43,7 @@ export async function createConcert(
   token: string,
   opts: { startsInMs?: number; seatTypes: Array<{ name: string; price?: number; capacity: number }>; waitingRoom?: unknown },
 ) {
-  const res = await platform.api.post(
+  const res = await platform.api.post<Concert>(
     '/api/v1/concerts',
     {
       name: `Concert ${Date.now()}`,
@@ -54,5 +55,5 @@ export async function createConcert(
     token,
   );
   if (res.status !== 201) throw new Error(`create concert failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { id: string; startsAt: string; seatTypes: Array<{ id: string; name: string; capacity: number; remaining: number }> };
+  return res.body;
 }

@@ -3,6 +3,8 @@ import { Queue } from 'bullmq';
 import mongoose from 'mongoose';
 import { concertKeys } from '../../lib/inventory/inventory-keys.js';
 import { QUEUES } from '../../lib/queues.js';
+import type { BookingDoc } from '../../lib/records/booking.record.js';
+import type { ConcertDoc } from '../../lib/records/concert.record.js';
 import { openRedis } from '../../lib/redis.js';
 
 /** Waits until the bookings queue has nothing waiting, active or delayed. */
@@ -44,16 +46,16 @@ export async function checkInvariants(mongoUrl: string, redisUrl: string, concer
   const db = await mongoose.createConnection(mongoUrl).asPromise();
   const redis = openRedis(redisUrl);
   try {
-    const concert = await db.collection('concerts').findOne({ _id: new mongoose.Types.ObjectId(concertId) });
+    const concert = await db.collection<ConcertDoc>('concerts').findOne({ _id: new mongoose.Types.ObjectId(concertId) });
     assert.ok(concert, 'concert exists');
-    const bookings = await db.collection('bookings').find({ concertId }).toArray();
+    const bookings = await db.collection<BookingDoc>('bookings').find({ concertId }).toArray();
     const confirmed = bookings.filter((b) => b.status === 'confirmed');
-    const startsAt = (concert.startsAt as Date).getTime();
+    const startsAt = concert.startsAt.getTime();
     const keys = concertKeys(concertId);
     const report: InvariantReport = { capacity: {}, confirmed: {}, remaining: {}, cancelled: bookings.length - confirmed.length };
 
     assert.equal(await redis.hget(keys.meta, 'loaded'), '1', 'inventory loaded in Redis');
-    for (const seatType of concert.seatTypes as Array<{ _id: unknown; capacity: number; name: string }>) {
+    for (const seatType of concert.seatTypes) {
       const id = String(seatType._id);
       const held = confirmed.filter((b) => b.seatTypeId === id);
       const free = (await redis.lrange(keys.freeSeats(id), 0, -1)).map(Number);
@@ -62,7 +64,7 @@ export async function checkInvariants(mongoUrl: string, redisUrl: string, concer
       report.remaining[seatType.name] = free.length;
       assert.ok(held.length <= seatType.capacity, `${seatType.name}: ${held.length} confirmed > capacity ${seatType.capacity}`);
       assert.equal(free.length, seatType.capacity - held.length, `${seatType.name}: remaining in Redis ≠ capacity − confirmed`);
-      const all = [...free, ...held.map((b) => b.seatNo as number)].sort((a, b) => a - b);
+      const all = [...free, ...held.map((b) => b.seatNo)].sort((a, b) => a - b);
       assert.deepEqual(
         all,
         Array.from({ length: seatType.capacity }, (_, i) => i + 1),
@@ -75,13 +77,13 @@ export async function checkInvariants(mongoUrl: string, redisUrl: string, concer
     const doubled = [...perFan].filter(([, n]) => n > 1);
     assert.equal(doubled.length, 0, `fans with two confirmed bookings: ${JSON.stringify(doubled)}`);
 
-    for (const b of confirmed) assert.ok((b.createdAt as Date).getTime() < startsAt, `booking ${b._id} confirmed at/after startsAt`);
+    for (const b of confirmed) assert.ok(b.createdAt.getTime() < startsAt, `booking ${String(b._id)} confirmed at/after startsAt`);
     for (const b of bookings.filter((x) => x.status === 'cancelled'))
-      assert.ok((b.cancelledAt as Date).getTime() < startsAt, `booking ${b._id} cancelled at/after startsAt`);
+      assert.ok((b.cancelledAt as Date).getTime() < startsAt, `booking ${String(b._id)} cancelled at/after startsAt`);
 
     const holders = await redis.hgetall(keys.holders);
     assert.equal(Object.keys(holders).length, confirmed.length, 'holders in Redis ≠ confirmed bookings');
-    for (const b of confirmed) assert.ok(holders[b.userId]?.startsWith(`${String(b._id)}|`), `fan ${b.userId}'s hold is not booking ${b._id}`);
+    for (const b of confirmed) assert.ok(holders[b.userId]?.startsWith(`${String(b._id)}|`), `fan ${b.userId}'s hold is not booking ${String(b._id)}`);
     return report;
   } finally {
     await db.close();

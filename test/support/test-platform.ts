@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, ROOT } from '../../scripts/stack/processes.js';
 import { startPlatform, type Platform, type PlatformOptions } from '../../scripts/stack/platform.js';
+import type { Session } from './api-types.js';
 
 export { DEV_ADMIN } from '../../scripts/stack/platform.js';
 
@@ -41,7 +42,7 @@ export async function startTestPlatform(name: string, opts: Partial<PlatformOpti
   });
 }
 
-export interface ApiResponse<T = any> {
+export interface ApiResponse<T = unknown> {
   status: number;
   body: T;
   headers: Headers;
@@ -51,7 +52,7 @@ export interface ApiResponse<T = any> {
 export class ApiClient {
   constructor(readonly baseUrl: string) {}
 
-  async request<T = any>(
+  async request<T = unknown>(
     method: string,
     url: string,
     opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
@@ -75,13 +76,13 @@ export class ApiClient {
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
 
-  get<T = any>(url: string, token?: string) {
+  get<T = unknown>(url: string, token?: string) {
     return this.request<T>('GET', url, { token });
   }
-  post<T = any>(url: string, body: unknown, token?: string, headers?: Record<string, string>) {
+  post<T = unknown>(url: string, body: unknown, token?: string, headers?: Record<string, string>) {
     return this.request<T>('POST', url, { body, token, headers });
   }
-  delete<T = any>(url: string, token?: string) {
+  delete<T = unknown>(url: string, token?: string) {
     return this.request<T>('DELETE', url, { token });
   }
 }
@@ -90,13 +91,13 @@ let fanCounter = 0;
 /** Registers a fresh fan and returns its tokens. */
 export async function registerFan(api: ApiClient, label = 'fan') {
   const email = `${label}-${process.pid}-${Date.now()}-${++fanCounter}@test.local`;
-  const res = await api.post('/api/v1/auth/register', { email, password: 'correct-horse-battery', name: label });
+  const res = await api.post<Session>('/api/v1/auth/register', { email, password: 'correct-horse-battery', name: label });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
   return {
     email,
     password: 'correct-horse-battery',
-    id: res.body.user.id as string,
-    accessToken: res.body.accessToken as string,
-    refreshToken: res.body.refreshToken as string,
+    id: res.body.user.id,
+    accessToken: res.body.accessToken,
+    refreshToken: res.body.refreshToken,
   };
 }

@@ -13,10 +13,19 @@ export interface ServedRoute {
   source: string;
 }
 
+/**
+ * A layer of an Express router's stack as it is at run time: @types/express leaves out
+ * a route's `methods` and the `stack` of a nested router's handle.
+ */
+export interface RouterLayer {
+  route?: { path: string; methods: Record<string, boolean | undefined> };
+  handle?: { stack?: unknown[] };
+}
+
 /** A stand-in for any dependency: every property and call returns itself, so a router factory can run. */
-function anything(): any {
+function anything(): unknown {
   const target = function () {};
-  const proxy: any = new Proxy(target, {
+  const proxy: typeof target = new Proxy(target, {
     get: (_t, prop) => (prop === Symbol.toPrimitive ? () => 'stand-in' : prop === 'then' ? undefined : proxy),
     apply: () => proxy,
   });
@@ -99,9 +108,10 @@ export async function servedRoutes(): Promise<{ routes: ServedRoute[]; problems:
         continue;
       }
       const router = (factory as (...args: unknown[]) => Router)(anything(), anything(), anything(), anything());
-      for (const layer of router.stack as any[]) {
+      for (const layer of router.stack as RouterLayer[]) {
         if (layer.route) {
-          for (const method of Object.keys(layer.route.methods).filter((m) => layer.route.methods[m])) {
+          const { methods } = layer.route;
+          for (const method of Object.keys(methods).filter((m) => methods[m])) {
             const routePath = layer.route.path === '/' ? prefix : `${prefix}${layer.route.path}`;
             routes.push({ method, path: toTemplate(routePath), source: `${rel} ${name}()` });
           }

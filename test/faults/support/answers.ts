@@ -1,3 +1,4 @@
+import type { BookingRequestStatus } from '../../support/api-types.js';
 import type { ApiClient } from '../../support/test-platform.js';
 
 /** How a fan learned a final answer. */
@@ -60,7 +61,7 @@ export class AnswerBook {
   async read(api: ApiClient, request: StormRequest, via: AnswerSource): Promise<boolean> {
     let res;
     try {
-      res = await api.get(`/api/v1/bookings/requests/${request.requestId}`, request.fanToken);
+      res = await api.get<BookingRequestStatus>(`/api/v1/bookings/requests/${request.requestId}`, request.fanToken);
     } catch {
       this.failedReads++;
       return false;
@@ -103,7 +104,7 @@ export class AnswerBook {
       await Promise.all(
         all.slice(i, i + 100).map(async (requestId) => {
           const request = this.requests.get(requestId)!;
-          const res = await api.get(`/api/v1/bookings/requests/${requestId}`, request.fanToken);
+          const res = await api.get<BookingRequestStatus>(`/api/v1/bookings/requests/${requestId}`, request.fanToken);
           if (res.status !== 200 || (res.body.status !== 'confirmed' && res.body.status !== 'rejected')) {
             forgotten.push(requestId);
             return;

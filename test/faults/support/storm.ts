@@ -7,6 +7,7 @@ import { requestKey } from '../../../lib/booking-requests.js';
 import { QUEUES } from '../../../lib/queues.js';
 import { openRedis } from '../../../lib/redis.js';
 import { ROOT } from '../../../scripts/stack/processes.js';
+import type { QueuedBooking } from '../../support/api-types.js';
 import { createConcert, mintFans, type Fan } from '../../support/fans.js';
 import { checkInvariants, type InvariantReport } from '../../support/invariants.js';
 import type { TestPlatform } from '../../support/test-platform.js';
@@ -21,7 +22,7 @@ export interface FaultContext {
   concertId: string;
   /** The bookings queue (for counting what was in flight). */
   queue: Queue;
-  confirmedCount(): Promise<number>;
+  confirmedCount: () => Promise<number>;
   /** When the paused queue was resumed (the decisions began). */
   resumedAt: number;
 }
@@ -88,7 +89,8 @@ export interface ReliabilityReport {
   confirmedAfterFault: number;
   answeredViaAfterFault: Record<string, number>;
   faultWindow: { startedAtMs: number; endedAtMs: number; details: Record<string, unknown> } | null;
-  invariants: 'hold' | string;
+  /** 'hold', or how checkInvariants failed. */
+  invariants: string;
   [extra: string]: unknown;
 }
 
@@ -158,7 +160,11 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
     const submitted = await Promise.all(
       fans.map(async (fan, i) => {
         const submittedAt = Date.now();
-        const res = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[i % seatTypes.length].id }, fan.token);
+        const res = await platform.api.post<QueuedBooking>(
+          '/api/v1/bookings',
+          { concertId: concert.id, seatTypeId: concert.seatTypes[i % seatTypes.length].id },
+          fan.token,
+        );
         assert.equal(res.status, 202, `submission: ${res.status} ${JSON.stringify(res.body)}`);
         const request: StormRequest = { requestId: res.body.requestId, fanToken: fan.token, submittedAt };
         sockets?.submitted(fan.id, request);
@@ -234,7 +240,7 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
     const nextConfirmed = faultWindow
       ? confirmedAnswers
           .map(([id]) => decided.get(id)?.decidedAt)
-          .filter((t): t is number => t !== undefined && t >= faultWindow!.endedAt)
+          .filter((t): t is number => t !== undefined && t >= faultWindow.endedAt)
           .sort((a, b) => a - b)[0]
       : undefined;
 
@@ -242,7 +248,7 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
     for (const a of book.first.values()) if (a.status === 'rejected') rejected[a.reason ?? '?'] = (rejected[a.reason ?? '?'] ?? 0) + 1;
     const answeredVia: Record<string, number> = {};
     for (const a of book.first.values()) answeredVia[a.via] = (answeredVia[a.via] ?? 0) + 1;
-    const decidedAfterFault = faultWindow ? [...decided].filter(([, d]) => d.decidedAt >= faultWindow!.endedAt) : [];
+    const decidedAfterFault = faultWindow ? [...decided].filter(([, d]) => d.decidedAt >= faultWindow.endedAt) : [];
     const confirmedAfterFault = decidedAfterFault.filter(([id]) => book.first.get(id)?.status === 'confirmed').length;
     const answeredViaAfterFault: Record<string, number> = {};
     for (const [id] of decidedAfterFault) {

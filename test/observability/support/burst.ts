@@ -1,9 +1,10 @@
+import type { AdmittedLineStatus, Booking, LineStatus, SubmissionAnswer } from '../../support/api-types.js';
 import { finalAnswerOf, tally } from '../../support/bookings.js';
 import { createConcert, mintFans, type Fan } from '../../support/fans.js';
 import type { TestPlatform } from '../../support/test-platform.js';
 
 const book = (platform: TestPlatform, fan: Fan, concertId: string, seatTypeId: string, headers: Record<string, string> = {}) =>
-  platform.api.post('/api/v1/bookings', { concertId, seatTypeId }, fan.token, { prefer: 'wait=30', ...headers });
+  platform.api.post<SubmissionAnswer>('/api/v1/bookings', { concertId, seatTypeId }, fan.token, { prefer: 'wait=30', ...headers });
 
 /** Polls with a deadline (no fixed sleeps as synchronisation). */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
@@ -51,15 +52,15 @@ export async function bookingBurst(platform: TestPlatform, admin: string, size =
   }
   for (const fan of lineFans) {
     const admitted = await eventually(`fan ${fan.id} admitted`, async () => {
-      const res = await platform.api.get(`/api/v1/waiting-room/${lined.id}/status`, fan.token);
-      return res.status === 200 && res.body.status === 'admitted' ? res.body : undefined;
+      const res = await platform.api.get<LineStatus>(`/api/v1/waiting-room/${lined.id}/status`, fan.token);
+      return res.status === 200 && res.body.status === 'admitted' ? (res.body as AdmittedLineStatus) : undefined;
     });
     answers.push(finalAnswerOf(await book(platform, fan, lined.id, lined.seatTypes[0].id, { 'x-admission-token': admitted.admissionToken })));
   }
 
   const confirmedFan = fans.findIndex((_, i) => responses[i].status === 201);
   if (confirmedFan < 0) throw new Error(`no booking confirmed: ${JSON.stringify(tally(answers))}`);
-  const cancelled = await platform.api.delete(`/api/v1/bookings/${responses[confirmedFan].body.id}`, fans[confirmedFan].token);
+  const cancelled = await platform.api.delete(`/api/v1/bookings/${(responses[confirmedFan].body as Booking).id}`, fans[confirmedFan].token);
   if (cancelled.status !== 200) throw new Error(`cancel: ${cancelled.status} ${JSON.stringify(cancelled.body)}`);
   return { concertId: concert.id, linedConcertId: lined.id, tally: tally(answers) };
 }

@@ -18,6 +18,15 @@ export interface ValidRequest {
   token?: string | null;
 }
 
+/** The body of a valid POST /api/v1/concerts, as the row below sends it (every optional part present). */
+interface NewConcertBody {
+  name: string;
+  venue: string;
+  startsAt: string;
+  seatTypes: Array<{ name: string; description?: string; price: number; capacity: number }>;
+  waitingRoom: { enabled: boolean; opensAt?: string; admitPerSecond?: number; maxActive?: number; tokenTtlSeconds?: number };
+}
+
 export interface AccessRow {
   /** The status each caller gets for a valid request: 2xx allowed, 401/403/404 denied. */
   expect: Record<Caller, number>;
@@ -116,14 +125,14 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
         // Every optional part present, so the bad-input suite reaches the nested fields too.
         seatTypes: [{ name: 'Floor', description: 'Standing', price: 25.5, capacity: 10 }],
         waitingRoom: { enabled: true, opensAt: new Date(Date.now() + 24 * 3600_000).toISOString(), admitPerSecond: 5, maxActive: 100, tokenTtlSeconds: 300 },
-      },
+      } satisfies NewConcertBody,
     }),
     extraBadInputs: () => {
-      const concertCase = (name: string, change: (body: any) => void, detailsPath: string): BadCase => ({
+      const concertCase = (name: string, change: (body: NewConcertBody) => void, detailsPath: string): BadCase => ({
         category: 'out-of-range',
         name,
         mutate: (shape) => {
-          const body = JSON.parse(JSON.stringify(shape.body));
+          const body = JSON.parse(JSON.stringify(shape.body)) as NewConcertBody;
           change(body);
           return { ...shape, body };
         },

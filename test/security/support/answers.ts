@@ -18,6 +18,8 @@ const LEAKS: Array<[string, RegExp]> = [
   ['prototype pollution marker', /"polluted"\s*:\s*true/],
 ];
 
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
 /** The leaks found in a response's body (empty when clean). */
 export function leaksIn(text: string): string[] {
   return LEAKS.filter(([, pattern]) => pattern.test(text)).map(([what]) => what);
@@ -35,8 +37,7 @@ export function errorAnswerProblems(res: RawResponse, expect: { status: number; 
   if (res.headers['x-powered-by'] !== undefined) problems.push('X-Powered-By is set');
   const body = res.json;
   if (!/^application\/json/.test(String(res.headers['content-type'] ?? ''))) problems.push(`Content-Type ${res.headers['content-type']}, not JSON: ${snippet}`);
-  else if (!body || typeof body !== 'object' || Object.keys(body).join() !== 'error' || typeof body.error !== 'object')
-    problems.push(`not the public error shape: ${snippet}`);
+  else if (!isRecord(body) || Object.keys(body).join() !== 'error' || !isRecord(body.error)) problems.push(`not the public error shape: ${snippet}`);
   else {
     const { code, message, details } = body.error;
     const extra = Object.keys(body.error).filter((k) => !['code', 'message', 'details'].includes(k));
@@ -44,8 +45,8 @@ export function errorAnswerProblems(res: RawResponse, expect: { status: number; 
     if (typeof message !== 'string' || !message) problems.push('error.message is not a string');
     const registered = ERROR_CODES[code as keyof typeof ERROR_CODES];
     if (!registered) problems.push(`error.code ${JSON.stringify(code)} is not in lib/errors.ts`);
-    else if (registered.status !== res.status) problems.push(`error.code ${code} belongs with ${registered.status}, sent with ${res.status}`);
-    if (expect.code && code !== expect.code) problems.push(`error.code ${code}, expected ${expect.code}: ${snippet}`);
+    else if (registered.status !== res.status) problems.push(`error.code ${String(code)} belongs with ${registered.status}, sent with ${res.status}`);
+    if (expect.code && code !== expect.code) problems.push(`error.code ${String(code)}, expected ${expect.code}: ${snippet}`);
     if (expect.detailsPath) {
       const paths = Array.isArray(details) ? details.map((d: { path?: unknown }) => String(d?.path)) : [];
       if (!paths.some((p) => p === expect.detailsPath || p.startsWith(`${expect.detailsPath}.`))) {
@@ -63,7 +64,9 @@ export function writeFigures(name: string, figures: Record<string, unknown>) {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify({ suite: name, at: new Date().toISOString(), ...figures }, null, 2)}\n`);
-  const scalars = Object.entries(figures).filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean');
+  const scalars = Object.entries(figures).filter(
+    (entry): entry is [string, number | string | boolean] => typeof entry[1] === 'number' || typeof entry[1] === 'string' || typeof entry[1] === 'boolean',
+  );
   console.log(`${name}: ${scalars.map(([k, v]) => `${k}=${v}`).join(' ')} (${path.relative(ROOT, file)})`);
 }
 

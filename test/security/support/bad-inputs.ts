@@ -82,29 +82,34 @@ export interface JsonSchema {
   $ref?: string;
 }
 
-const clone = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
+const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
 type Path = Array<string | number>;
+/** An object or array of a parsed JSON body, indexed by a key or an index of a Path. */
+type JsonContainer = Record<string | number, unknown>;
 
-function setIn(target: any, path: Path, value: unknown) {
+/** The container at `path` (the valid body has one there: the paths come from its own schema). */
+function containerAt(target: unknown, path: Path): JsonContainer {
   let node = target;
-  for (const key of path.slice(0, -1)) node = node[key];
-  node[path[path.length - 1]] = value;
+  for (const key of path) node = (node as JsonContainer)[key];
+  return node as JsonContainer;
 }
-function deleteIn(target: any, path: Path) {
-  let node = target;
-  for (const key of path.slice(0, -1)) node = node[key];
-  delete node[path[path.length - 1]];
+function setIn(target: unknown, path: Path, value: unknown) {
+  containerAt(target, path.slice(0, -1))[path[path.length - 1]] = value;
 }
-function getIn(target: any, path: Path): unknown {
-  return path.reduce((node, key) => node?.[key], target);
+function deleteIn(target: unknown, path: Path) {
+  delete containerAt(target, path.slice(0, -1))[path[path.length - 1]];
+}
+function getIn(target: unknown, path: Path): unknown {
+  return path.reduce<unknown>((node, key) => (node as JsonContainer | null | undefined)?.[key], target);
 }
 
 /** A marker replaced by raw JSON text after serialising, for values JSON.stringify cannot write (1e400, `__proto__` keys). */
 const RAW = '\u0000raw:';
 const raw = (json: string) => `${RAW}${json}${RAW}`;
 function serialise(body: unknown): string {
-  return JSON.stringify(body).replace(new RegExp(`"${RAW.replace('\u0000', '\\\\u0000')}(.*?)${RAW.replace('\u0000', '\\\\u0000')}"`, 'g'), (_m, json) =>
-    JSON.parse(`"${json}"`),
+  return JSON.stringify(body).replace(
+    new RegExp(`"${RAW.replace('\u0000', '\\\\u0000')}(.*?)${RAW.replace('\u0000', '\\\\u0000')}"`, 'g'),
+    (_m, json: string) => JSON.parse(`"${json}"`) as string,
   );
 }
 
@@ -116,7 +121,7 @@ export function bodyOf(shape: RequestShape): string | Buffer | undefined {
 }
 
 export function toRawRequest(method: string, template: string, shape: RequestShape): RawRequest {
-  const path = template.replace(/\{([^}]+)\}/g, (_m, name) => {
+  const path = template.replace(/\{([^}]+)\}/g, (_m, name: string) => {
     if (!(name in shape.params)) throw new Error(`no value for path parameter ${name} of ${template}`);
     return shape.params[name];
   });
@@ -240,7 +245,7 @@ function fieldCases(schema: JsonSchema, path: Path, required: boolean, valid: un
         at(
           'out-of-range',
           `${schema.maxItems + 1} items (max ${schema.maxItems})`,
-          Array.from({ length: schema.maxItems + 1 }, () => valid[0]),
+          Array.from({ length: schema.maxItems + 1 }, (): unknown => valid[0]),
         ),
       );
     }
@@ -582,8 +587,8 @@ export function credentialCases(keys: { privateKey: string; publicKey: string },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
   const claims = { role: user.role, email: user.email };
-  const options = { algorithm: 'RS256' as const, subject: user.id, issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE, expiresIn: 300 };
-  const { subject: _subject, ...unsubjected } = options;
+  const unsubjected = { algorithm: 'RS256' as const, issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE, expiresIn: 300 };
+  const options = { ...unsubjected, subject: user.id };
   const valid = jwt.sign(claims, keys.privateKey, options);
   const [head, payload, signature] = valid.split('.');
   const flipped = `${head}.${payload}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../../scripts/stack/processes.js';
 import { openApiRoutes } from '../../../services/gateway/openapi.routes.js';
-import { servedRoutes } from '../../api-contract/support/served-routes.js';
+import { servedRoutes, type RouterLayer } from '../../api-contract/support/served-routes.js';
 import type { JsonSchema, OperationSpec } from './bad-inputs.js';
 
 export interface Endpoint {
@@ -25,9 +25,10 @@ function gatewayRoutes(): Array<{ method: string; path: string }> {
   const prefix = /\.use\(\s*'([^']+)'\s*,\s*openApiRoutes\(/.exec(source)?.[1];
   if (!prefix) throw new Error('cannot find where gateway.app.ts mounts openApiRoutes()');
   const routes = KERNEL_ROUTES.map((p) => ({ method: 'get', path: p }));
-  for (const layer of openApiRoutes().stack as any[]) {
+  for (const layer of openApiRoutes().stack as RouterLayer[]) {
     if (!layer.route) throw new Error('openApiRoutes() has a layer without a route; teach gatewayRoutes() about it');
-    for (const method of Object.keys(layer.route.methods).filter((m) => layer.route.methods[m])) routes.push({ method, path: `${prefix}${layer.route.path}` });
+    const { methods, path: routePath } = layer.route;
+    for (const method of Object.keys(methods).filter((m) => methods[m])) routes.push({ method, path: `${prefix}${routePath}` });
   }
   return routes;
 }

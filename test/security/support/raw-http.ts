@@ -18,7 +18,7 @@ export interface RawResponse {
   headerNames: string[];
   text: string;
   /** The parsed body when it is JSON. */
-  json?: any;
+  json?: unknown;
 }
 
 /**
@@ -71,7 +71,7 @@ export function rawRequest(baseUrl: string, req: RawRequest, timeoutMs = 15_000)
           await new Promise<void>((done) => outgoing.write(chunk, () => done()));
         }
         if (!outgoing.destroyed) outgoing.end();
-      })();
+      })().catch((err: unknown) => outgoing.destroy(err as Error));
     } else outgoing.end(req.body);
   });
 }

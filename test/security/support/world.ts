@@ -1,4 +1,5 @@
-import { DEV_ADMIN, type TestPlatform } from '../../support/test-platform.js';
+import type { Booking, Concert, Email, Session } from '../../support/api-types.js';
+import { DEV_ADMIN, type ApiResponse, type TestPlatform } from '../../support/test-platform.js';
 
 export interface Account {
   id: string;
@@ -49,30 +50,30 @@ const unique = (label: string) => `${label}-${process.pid}-${Date.now()}-${++cou
 export async function buildWorld(platform: TestPlatform): Promise<World> {
   const { api } = platform;
 
-  async function expect(status: number, what: string, res: { status: number; body: any }) {
+  function expect<T>(status: number, what: string, res: ApiResponse<T>): T {
     if (res.status !== status) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }
 
   async function login(email: string, password: string): Promise<Account> {
-    const body = await expect(200, `login ${email}`, await api.post('/api/v1/auth/login', { email, password }));
+    const body = expect(200, `login ${email}`, await api.post<Session>('/api/v1/auth/login', { email, password }));
     return { id: body.user.id, email, password, token: body.accessToken, refreshToken: body.refreshToken };
   }
 
   async function freshAccount(label: string): Promise<Account> {
     const email = `${unique(label)}@security.test`;
     const password = 'correct-horse-battery';
-    const body = await expect(201, `register ${email}`, await api.post('/api/v1/auth/register', { email, password, name: label }));
+    const body = expect(201, `register ${email}`, await api.post<Session>('/api/v1/auth/register', { email, password, name: label }));
     return { id: body.user.id, email, password, token: body.accessToken, refreshToken: body.refreshToken };
   }
 
   const admin = await login(DEV_ADMIN.email, DEV_ADMIN.password);
 
   async function freshConcert(opts: { waitingRoom?: boolean; capacity?: number } = {}): Promise<ConcertRef> {
-    const body = await expect(
+    const body = expect(
       201,
       'create concert',
-      await api.post(
+      await api.post<Concert>(
         '/api/v1/concerts',
         {
           name: unique('Security concert'),
@@ -88,12 +89,12 @@ export async function buildWorld(platform: TestPlatform): Promise<World> {
   }
 
   async function book(owner: Account, concert: ConcertRef): Promise<string> {
-    const res = await api.request('POST', '/api/v1/bookings', {
+    const res = await api.request<Booking>('POST', '/api/v1/bookings', {
       token: owner.token,
       body: { concertId: concert.id, seatTypeId: concert.seatTypeId },
       headers: { prefer: 'wait=20' },
     });
-    return (await expect(201, `book ${concert.id}`, res)).id;
+    return expect(201, `book ${concert.id}`, res).id;
   }
 
   const [fan, otherFan] = await Promise.all([freshAccount('fan'), freshAccount('other-fan')]);
@@ -104,11 +105,11 @@ export async function buildWorld(platform: TestPlatform): Promise<World> {
     freshConcert({ waitingRoom: true }),
   ]);
   const bookingId = await book(fan, concert);
-  await expect(200, 'join the waiting room', await api.post(`/api/v1/waiting-room/${roomConcert.id}/join`, undefined, fan.token));
+  expect(200, 'join the waiting room', await api.post(`/api/v1/waiting-room/${roomConcert.id}/join`, undefined, fan.token));
 
   // The confirmation email is what the notifications rows look for.
   const until = Date.now() + 30_000;
-  while ((await api.get('/api/v1/notifications', fan.token)).body?.length < 1) {
+  while ((await api.get<Email[]>('/api/v1/notifications', fan.token)).body?.length < 1) {
     if (Date.now() > until) throw new Error('the booking confirmation email never arrived');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
