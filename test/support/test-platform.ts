@@ -42,6 +42,10 @@ export async function startTestPlatform(name: string, opts: Partial<PlatformOpti
   });
 }
 
+/**
+ * An answer: `body` is the parsed JSON (the text when it is not JSON). `T` names the shape
+ * the caller expects for the status it checks (test/support/api-types.ts); nothing checks it at run time.
+ */
 export interface ApiResponse<T = unknown> {
   status: number;
   body: T;
