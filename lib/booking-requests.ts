@@ -1,9 +1,9 @@
-import type { PublicBooking } from './records/booking.record.js';
+import { toPublicBooking, type DecisionDoc, type PublicBooking } from './records/booking.record.js';
 
 /**
- * A booking request's final answer. It is written to the request's status key,
- * published on DECISIONS_CHANNEL (for submitters waiting with `Prefer: wait`),
- * and pushed to the fan as the Socket.IO event `booking:result`.
+ * A booking request's final answer, as fans see it: derived from the decision in
+ * the record (lib/records/booking.record.ts) and pushed to the fan as the
+ * Socket.IO event `booking:result`.
  */
 export interface Decision {
   requestId: string;
@@ -14,13 +14,12 @@ export interface Decision {
 
 export type RejectionReason = 'concert_started' | 'already_booked' | 'sold_out' | 'not_found' | 'service_unavailable';
 
-export const DECISIONS_CHANNEL = 'booking-decisions';
-
-/** How long a request's status stays readable over REST (the booking itself stays in MongoDB). */
-export const REQUEST_TTL_SECONDS = 24 * 3600;
-
-/** hash: userId, concertId, seatTypeId, status, reason, booking (JSON), submittedAt */
-export const requestKey = (requestId: string) => `{request:${requestId}}`;
+/** The answer a recorded decision stands for (a cancelled booking was confirmed). */
+export function decisionOf(doc: DecisionDoc): Decision {
+  const requestId = String(doc._id);
+  if (doc.status === 'rejected') return { requestId, status: 'rejected', reason: doc.reason };
+  return { requestId, status: 'confirmed', booking: toPublicBooking(doc) };
+}
 
 /** Socket.IO rooms. */
 export const fanRoom = (userId: string) => `user:${userId}`;

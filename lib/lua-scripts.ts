@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -27,4 +28,4 @@ export function defineLuaCommands(redis: Redis, dir: string, files: string[]) {
   }
 }
 
-export const KERNEL_LUA_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), 'lua');
+export const KERNEL_LUA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');

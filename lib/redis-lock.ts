@@ -4,11 +4,12 @@ import { defineLuaCommands, KERNEL_LUA_DIR } from './lua-scripts.js';
 
 interface LockCommands {
   releaseLock(lockKey: string, token: string): Promise<number>;
+  renewLease(lockKey: string, token: string, ttlMs: number): Promise<number>;
 }
 
 /** A lease-style lock in Redis: it expires on its own if the holder dies. */
 export function createRedisLocks(redis: Redis) {
-  defineLuaCommands(redis, KERNEL_LUA_DIR, ['release-lock-1.lua']);
+  defineLuaCommands(redis, KERNEL_LUA_DIR, ['release-lock-1.lua', 'renew-lease-1.lua']);
   const lua = redis as unknown as LockCommands;
 
   return {
@@ -16,6 +17,10 @@ export function createRedisLocks(redis: Redis) {
     async tryAcquire(key: string, ttlMs: number): Promise<string | null> {
       const token = randomUUID();
       return (await redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK' ? token : null;
+    },
+    /** Extends the lock if it is still ours; false when it expired or was taken over. */
+    async renew(key: string, token: string, ttlMs: number): Promise<boolean> {
+      return (await lua.renewLease(key, token, ttlMs)) === 1;
     },
     /** Releases the lock if it is still ours. */
     async release(key: string, token: string): Promise<void> {

@@ -1,12 +1,13 @@
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { defineLuaCommands } from '../lib/lua-scripts.js';
+import { fileURLToPath } from 'node:url';
+import { defineLuaCommands, KERNEL_LUA_DIR } from '../lib/lua-scripts.js';
 import { ACTIVE_WAITING_ROOMS_KEY, waitingRoomKeys } from '../lib/waiting-room-keys.js';
 import { JoinCode, RenewLeaseCode } from './line-codes.js';
 
-const LUA_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), 'lua');
-const SCRIPTS = ['join-line-7.lua', 'advance-line-7.lua', 'renew-lease-1.lua'];
+const LUA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
+const SCRIPTS = ['join-line-7.lua', 'advance-line-7.lua'];
 const RETIRED_LINE_TTL_SECONDS = 24 * 3600;
 
 type AdvanceReply = [number, number, number, number, number, number, number, number, Array<string | number>];
@@ -59,6 +60,7 @@ export interface FanPlace {
 /** The Redis side of the waiting room: one line per concert, under the concert's hash tag. */
 export function createLineRepository(redis: Redis) {
   defineLuaCommands(redis, LUA_DIR, SCRIPTS);
+  defineLuaCommands(redis, KERNEL_LUA_DIR, ['renew-lease-1.lua']);
   const lua = redis as unknown as LineCommands;
 
   return {

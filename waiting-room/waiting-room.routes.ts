@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import express, { Router } from 'express';
 import { type AccessTokenVerifier, requireUser } from '../lib/auth-middleware.js';
@@ -5,7 +6,7 @@ import { AppError } from '../lib/errors.js';
 import { objectIdString } from '../lib/validation.js';
 import type { WaitingRoomService } from './waiting-room.service.js';
 
-const HERE = path.dirname(new URL(import.meta.url).pathname);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PUBLIC_DIR = path.join(HERE, 'public');
 const SOCKET_IO_CLIENT = path.join(HERE, '..', 'node_modules', 'socket.io-client', 'dist', 'socket.io.min.js');
 

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -6,10 +7,18 @@ import { unwatch } from '../redis.js';
 import { AbortCancelCode, BeginCancelCode, ReleaseCode, ReserveCode, SettleCode } from './inventory-codes.js';
 import { concertKeys } from './inventory-keys.js';
 
-const LUA_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), 'lua');
+const LUA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
 /** Long enough for the record update; short enough that a cancel that died can be retried soon. */
 const CANCEL_LEASE_MS = 15_000;
-const SCRIPTS = ['reserve-seat-3.lua', 'settle-hold-3.lua', 'begin-cancel-3.lua', 'release-seat-3.lua', 'abort-cancel-3.lua', 'server-run-id-1.lua'];
+const SCRIPTS = [
+  'reserve-seat-3.lua',
+  'settle-hold-3.lua',
+  'begin-cancel-3.lua',
+  'release-seat-3.lua',
+  'abort-cancel-3.lua',
+  'server-run-id-1.lua',
+  'peek-bookable-3.lua',
+];
 
 interface InventoryCommands {
   reserveSeat(
@@ -35,6 +44,16 @@ interface InventoryCommands {
   releaseSeat(meta: string, holders: string, freeSeats: string, userId: string, requestId: string, returnSeat: '1' | '0'): Promise<number>;
   abortCancel(meta: string, holders: string, lease: string, userId: string, bookingId: string): Promise<number>;
   serverRunId(meta: string): Promise<string>;
+  peekBookable(meta: string, holders: string, freeSeats: string, userId: string): Promise<[number, number, number, number, number]>;
+}
+
+/** What peek-bookable-3.lua sees; `started` by Redis's clock. Meaningful only when `loaded`. */
+export interface BookablePeek {
+  loaded: boolean;
+  started: boolean;
+  holds: boolean;
+  remaining: number;
+  now: Date;
 }
 
 export interface ReserveOutcome {
@@ -141,15 +160,10 @@ export function createInventory(redis: Redis) {
     },
 
     /** Is this fan holding a seat, and is this seat type empty? For the cheap fast-fail before queueing. */
-    async peek(concertId: string, seatTypeId: string, userId: string): Promise<{ loaded: boolean; holds: boolean; remaining: number }> {
+    async peek(concertId: string, seatTypeId: string, userId: string): Promise<BookablePeek> {
       const k = concertKeys(concertId);
-      const [[, loaded], [, holds], [, remaining]] = (await redis
-        .pipeline()
-        .hget(k.meta, 'loaded')
-        .hexists(k.holders, userId)
-        .llen(k.freeSeats(seatTypeId))
-        .exec()) as Array<[unknown, unknown]>;
-      return { loaded: loaded === '1', holds: holds === 1, remaining: Number(remaining) };
+      const [loaded, started, holds, remaining, nowMs] = await lua.peekBookable(k.meta, k.holders, k.freeSeats(seatTypeId), userId);
+      return { loaded: loaded === 1, started: started === 1, holds: holds === 1, remaining, now: new Date(nowMs) };
     },
 
     /**

@@ -1,7 +1,11 @@
-import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { Schema, trusted, Types, type Connection, type Model } from 'mongoose';
+import type { RejectionReason } from '../booking-requests.js';
 
 /**
- * The bookings collection: the record of who holds which seat.
+ * The bookings collection: the decision of every booking request (see
+ * booking-request.record.ts for the lifecycle) and so the record of who holds
+ * which seat. A rejection is a document too (status 'rejected', with its reason
+ * and no seat): one insert keyed by the request id decides a request once.
  *
  * Two unique indexes make double-selling impossible in the record itself, even
  * if Redis were wrong (FerretDB v1 has no partial indexes, so "active only" is a
@@ -23,23 +27,67 @@ export interface BookingDoc {
   status: 'confirmed' | 'cancelled';
   fanKey: string;
   seatKey: string;
+  /** When it was decided, by Redis's clock (so a confirmation is always before the start). */
   createdAt: Date;
   cancelledAt?: Date;
+}
+
+/** A request the decision refused: no seat, and keys that collide with nothing. */
+export interface RejectionDoc {
+  _id: Types.ObjectId;
+  concertId: string;
+  seatTypeId: string;
+  userId: string;
+  userEmail: string;
+  status: 'rejected';
+  reason: RejectionReason;
+  fanKey: string;
+  seatKey: string;
+  createdAt: Date;
+}
+
+/** What the bookings collection holds for a decided request. */
+export type DecisionDoc = BookingDoc | RejectionDoc;
+
+export const isBooking = (doc: DecisionDoc): doc is BookingDoc => doc.status !== 'rejected';
+
+/** A rejection as recorded: keyed by the request id, like the booking it did not become. */
+export function rejectionDoc(
+  request: { requestId: string; concertId: string; seatTypeId: string; userId: string; userEmail: string },
+  reason: RejectionReason,
+  decidedAt: Date,
+): RejectionDoc {
+  return {
+    _id: new Types.ObjectId(request.requestId),
+    concertId: request.concertId,
+    seatTypeId: request.seatTypeId,
+    userId: request.userId,
+    userEmail: request.userEmail,
+    status: 'rejected',
+    reason,
+    fanKey: request.requestId,
+    seatKey: request.requestId,
+    createdAt: decidedAt,
+  };
 }
 
 export const ACTIVE_FAN_KEY = 'active';
 export const activeSeatKey = (seatTypeId: string, seatNo: number) => `${seatTypeId}#${seatNo}`;
 
-const bookingSchema = new Schema<BookingDoc>(
+/** Every field a decision document may have, for the schema. */
+type StoredDecision = Omit<BookingDoc, 'status'> & { status: DecisionDoc['status']; reason?: RejectionReason };
+
+const bookingSchema = new Schema<StoredDecision>(
   {
     concertId: { type: String, required: true },
     seatTypeId: { type: String, required: true },
-    seatTypeName: { type: String, required: true },
-    seatNo: { type: Number, required: true },
-    price: { type: Number, required: true },
+    seatTypeName: { type: String },
+    seatNo: { type: Number },
+    price: { type: Number },
     userId: { type: String, required: true },
     userEmail: { type: String, required: true },
-    status: { type: String, enum: ['confirmed', 'cancelled'], required: true },
+    status: { type: String, enum: ['confirmed', 'cancelled', 'rejected'], required: true },
+    reason: { type: String },
     fanKey: { type: String, required: true },
     seatKey: { type: String, required: true },
     createdAt: { type: Date, required: true },
@@ -50,10 +98,19 @@ const bookingSchema = new Schema<BookingDoc>(
 bookingSchema.index({ concertId: 1, userId: 1, fanKey: 1 }, { unique: true, name: 'one_active_booking_per_fan' });
 bookingSchema.index({ concertId: 1, seatKey: 1 }, { unique: true, name: 'one_holder_per_seat' });
 bookingSchema.index({ userId: 1, createdAt: -1 });
+// The reconciler's windows: recent decisions and recent cancellations.
+bookingSchema.index({ createdAt: 1 });
+bookingSchema.index({ cancelledAt: 1 });
 
 export function bookingModel(conn: Connection) {
-  return (conn.models.Booking as Model<BookingDoc> | undefined) ?? conn.model<BookingDoc>('Booking', bookingSchema);
+  return (conn.models.Booking as Model<BookingDoc> | undefined) ?? conn.model<BookingDoc>('Booking', bookingSchema as unknown as Schema<BookingDoc>);
 }
+
+/**
+ * Bookings as fans and admins see them: confirmed or cancelled, never a rejection.
+ * `trusted`: the connection sanitises filters (sanitizeFilter), and this operator is ours.
+ */
+export const BOOKED = { status: trusted({ $ne: 'rejected' }) };
 
 export type BookingModel = ReturnType<typeof bookingModel>;
 

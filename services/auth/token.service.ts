@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -8,7 +9,7 @@ import { defineLuaCommands } from '../../lib/lua-scripts.js';
 import { revokeUser, type RevokedUsers } from '../../lib/revoked-users.js';
 import type { Role } from './user.repository.js';
 
-const LUA_DIR = path.join(path.dirname(new URL(import.meta.url).pathname), 'lua');
+const LUA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
 
 /** Return codes of rotate-refresh-token-3.lua. */
 export enum RotateResult {

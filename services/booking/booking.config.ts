@@ -12,6 +12,12 @@ export const bookingConfigSchema = z.object({
    */
   BOOKING_SUBMIT_LIMIT: positiveInt.default(20),
   BOOKING_SUBMIT_WINDOW_MS: positiveInt.default(60_000),
+  /** Accepted requests are written to the record in batches of up to this many, waiting at most this long. */
+  REQUEST_BATCH_SIZE: positiveInt.default(200),
+  REQUEST_BATCH_WAIT_MS: positiveInt.default(5),
+  /** How often the reconciler repairs Redis from the record, and how old an undecided request must be before it is queued again. */
+  RECONCILE_EVERY_MS: positiveInt.default(3000),
+  RECONCILE_SETTLE_AFTER_MS: positiveInt.default(5000),
   /** HS256 secret shared with the waiting room, which signs the admission tokens. */
   ADMISSION_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
   /** Origins allowed to open Socket.IO connections from a browser; comma-separated, empty = same origin only. */

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { bookingModel, type BookingDoc } from '../../lib/records/booking.record.js';
+import { BOOKED, bookingModel, type BookingDoc } from '../../lib/records/booking.record.js';
 
 const isObjectId = (id: string) => /^[a-f0-9]{24}$/i.test(id);
 
@@ -10,11 +10,16 @@ export function createBookingRepository(conn: Connection) {
     async ensureIndexes() {
       await Bookings.createIndexes();
     },
+    /** A booking (confirmed or cancelled); a rejected request is no booking. */
     async findById(id: string): Promise<BookingDoc | null> {
-      return isObjectId(id) ? Bookings.findById(id).lean<BookingDoc>() : null;
+      return isObjectId(id) ? Bookings.findOne({ _id: id, ...BOOKED }).lean<BookingDoc>() : null;
     },
     listByUser(userId: string, limit: number, offset: number) {
-      return Bookings.find({ userId }).sort({ createdAt: -1, _id: -1 }).skip(offset).limit(limit).lean<BookingDoc[]>();
+      return Bookings.find({ userId, ...BOOKED })
+        .sort({ createdAt: -1, _id: -1 })
+        .skip(offset)
+        .limit(limit)
+        .lean<BookingDoc[]>();
     },
     /** Confirmed → cancelled, only if still confirmed; frees the unique keys so fan and seat can be booked again. */
     async markCancelled(id: string, cancelledAt: Date): Promise<BookingDoc | null> {

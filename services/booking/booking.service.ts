@@ -1,32 +1,35 @@
 import type { Queue } from 'bullmq';
-import type { AdmissionGate } from '../../lib/admission-token.js';
 import { Types } from 'mongoose';
-import type { Decision, RejectionReason } from '../../lib/booking-requests.js';
+import type { AdmissionGate } from '../../lib/admission-token.js';
+import { decisionOf, type RejectionReason } from '../../lib/booking-requests.js';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
 import { BeginCancelCode } from '../../lib/inventory/inventory-codes.js';
 import type { Inventory } from '../../lib/inventory/inventory.js';
 import type { InventoryLoader } from '../../lib/inventory/inventory-loader.js';
 import type { Logger } from '../../lib/logger.js';
-import { NOTIFICATION_JOBS, type ReserveJobData } from '../../lib/queues.js';
-import { toPublicBooking, type PublicBooking } from '../../lib/records/booking.record.js';
+import { enqueueBookingEmail } from '../../lib/notification-jobs.js';
+import type { ReserveJobData } from '../../lib/queues.js';
+import type { RateLimiter, RateLimitRule } from '../../lib/rate-limiter.js';
+import type { BookingRequestDoc } from '../../lib/records/booking-request.record.js';
+import { toPublicBooking, type BookingDoc, type DecisionDoc, type PublicBooking } from '../../lib/records/booking.record.js';
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
 import type { AuthenticatedUser } from '../../lib/request-context.js';
-import { enqueueBookingNotification } from '../notification/notification.jobs.js';
 import type { BookingRepository } from './booking.repository.js';
 import type { DecisionWaiter } from './decision-waiter.js';
-import type { RequestJournal } from './request-journal.js';
-import type { RequestStore, StoredRequest } from './request-store.js';
+import type { RequestLedger } from './request-ledger.js';
 
 export interface BookingServiceDeps {
   bookings: BookingRepository;
-  requests: RequestStore;
-  waiter: DecisionWaiter;
+  ledger: RequestLedger;
+  waiter: Pick<DecisionWaiter, 'wait'>;
   inventory: Inventory;
   loader: InventoryLoader;
   concerts: ConcertCache;
   admission: AdmissionGate;
-  /** Queues the decision job, and queues it again if Redis loses it. */
-  journal: Pick<RequestJournal, 'enqueue' | 'lookup'>;
+  limiter: RateLimiter;
+  submitLimit: RateLimitRule;
+  /** Queues a booking job (job id = request id, so queuing twice adds one job). */
+  enqueue: (job: ReserveJobData) => Promise<unknown>;
   notifications: Pick<Queue, 'add'>;
   logger: Logger;
 }
@@ -42,32 +45,77 @@ const REASON_ERROR: Record<RejectionReason, ErrorCode> = {
   service_unavailable: 'service_unavailable',
 };
 
-function answerOf(requestId: string, decision: { status: string; reason?: RejectionReason; booking?: PublicBooking } | undefined): SubmitAnswer {
-  if (!decision || (decision.status !== 'confirmed' && decision.status !== 'rejected')) return { status: 202, body: { requestId, status: 'queued' } };
-  if (decision.status === 'confirmed' && decision.booking) return { status: 201, body: decision.booking };
-  const reason = decision.reason ?? 'service_unavailable';
-  throw new AppError(REASON_ERROR[reason], undefined, { requestId });
+function answerOf(requestId: string, decision: DecisionDoc | null): SubmitAnswer {
+  if (!decision) return { status: 202, body: { requestId, status: 'queued' } };
+  if (decision.status !== 'rejected') return { status: 201, body: toPublicBooking(decision) };
+  throw new AppError(REASON_ERROR[decision.reason], undefined, { requestId });
 }
 
-export function createBookingService(deps: BookingServiceDeps) {
-  const { bookings, requests, waiter, inventory, loader, concerts } = deps;
+const jobOf = (r: BookingRequestDoc): ReserveJobData => ({
+  requestId: String(r._id),
+  userId: r.userId,
+  userEmail: r.userEmail,
+  concertId: r.concertId,
+  seatTypeId: r.seatTypeId,
+  submittedAt: r.submittedAt.getTime(),
+});
 
-  async function awaitAnswer(requestId: string, waitSeconds: number | undefined, pending?: Promise<Decision | undefined>): Promise<SubmitAnswer> {
-    if (!waitSeconds) return answerOf(requestId, undefined);
-    const waited = pending ?? waiter.register(requestId, waitSeconds * 1000);
-    // The decision may have landed before we started listening.
-    const stored = await requests.get(requestId);
-    if (stored && stored.status !== 'queued') return answerOf(requestId, stored);
-    return answerOf(requestId, await waited);
+export function createBookingService(deps: BookingServiceDeps) {
+  const { bookings, ledger, waiter, inventory, loader, concerts, logger } = deps;
+
+  async function awaitAnswer(requestId: string, waitSeconds: number | undefined): Promise<SubmitAnswer> {
+    if (!waitSeconds) return answerOf(requestId, null);
+    return answerOf(requestId, await waiter.wait(requestId, waitSeconds * 1000));
   }
 
-  /** Concert and seat type must exist and the concert must not have started. */
-  async function checkBookable(concertId: string, seatTypeId: string) {
+  /**
+   * Queues the job of an accepted request. The request is in the record already,
+   * so a failure here loses nothing: the reconciler queues every accepted request
+   * that has neither a decision nor a job. The fan is answered 202 either way.
+   */
+  async function enqueue(job: ReserveJobData) {
+    try {
+      await deps.enqueue(job);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, requestId: job.requestId }, 'booking job not queued; the reconciler will queue it');
+    }
+  }
+
+  /** A retry of an Idempotency-Key: the first request's answer, never a second request. */
+  async function replay(earlier: BookingRequestDoc, body: { concertId: string; seatTypeId: string }, waitSeconds: number | undefined) {
+    if (earlier.concertId !== body.concertId || earlier.seatTypeId !== body.seatTypeId) throw new AppError('idempotency_key_reused');
+    const requestId = String(earlier._id);
+    const decision = await ledger.findDecision(requestId);
+    if (decision) return answerOf(requestId, decision);
+    // Accepted and undecided: make sure its job exists (the first try may have died before queueing it).
+    await enqueue(jobOf(earlier));
+    return awaitAnswer(requestId, waitSeconds);
+  }
+
+  /** Concert and seat type must exist; returns a refusal known without the queue, by Redis's clock. */
+  async function refusalBeforeQueue(user: AuthenticatedUser, concertId: string, seatTypeId: string) {
     const concert = await concerts.get(concertId, seatTypeId);
     if (!concert) throw new AppError('not_found', 'No such concert');
     if (!concert.seatTypes.some((s) => String(s._id) === seatTypeId)) throw new AppError('not_found', 'No such seat type for this concert');
-    if (Date.now() >= concert.startsAt.getTime()) return 'concert_started' as const;
-    return undefined;
+    const peek = await inventory.peek(concertId, seatTypeId, user.id);
+    if (!peek.loaded) return undefined;
+    const reason: RejectionReason | undefined = peek.started
+      ? 'concert_started'
+      : peek.holds
+        ? 'already_booked'
+        : peek.remaining === 0
+          ? 'sold_out'
+          : undefined;
+    return reason && { reason, decidedAt: peek.now };
+  }
+
+  /** Gives the seat of a cancelled booking back and queues its email; every step idempotent, so any retry finishes the job. */
+  async function finishCancel(booking: BookingDoc) {
+    const bookingId = String(booking._id);
+    await inventory.release(booking.concertId, booking.seatTypeId, booking.userId, bookingId);
+    await enqueueBookingEmail(deps.notifications, 'cancelled', booking, await concerts.get(booking.concertId)).catch((err) =>
+      logger.error({ err, bookingId }, 'cancellation email not queued; the reconciler will queue it'),
+    );
   }
 
   return {
@@ -76,17 +124,21 @@ export function createBookingService(deps: BookingServiceDeps) {
       body: { concertId: string; seatTypeId: string },
       opts: { idempotencyKey?: string; waitSeconds?: number; admissionToken?: string },
     ): Promise<SubmitAnswer> {
-      let requestId = new Types.ObjectId().toHexString();
-      // The fan's flood limit and the Idempotency-Key's claim: one round trip; a replay is not counted.
-      const earlier = await requests.admitSubmission(user.id, opts.idempotencyKey, requestId, body);
-      if (earlier) {
-        if (!earlier.sameBody) throw new AppError('idempotency_key_reused');
-        const stored = await requests.get(earlier.requestId);
-        if (stored) return awaitAnswer(earlier.requestId, opts.waitSeconds);
-        // Claimed by a try that died before queueing: finish it under the same id.
-        requestId = earlier.requestId;
+      // A replay is answered from the record and not counted against the fan's limit.
+      if (opts.idempotencyKey) {
+        const earlier = await ledger.findByKey(user.id, opts.idempotencyKey);
+        if (earlier) return replay(earlier, body, opts.waitSeconds);
       }
-      const request = { requestId, userId: user.id, concertId: body.concertId, seatTypeId: body.seatTypeId };
+      await deps.limiter.hit(deps.submitLimit, user.id);
+      const request = {
+        requestId: new Types.ObjectId().toHexString(),
+        userId: user.id,
+        userEmail: user.email,
+        concertId: body.concertId,
+        seatTypeId: body.seatTypeId,
+        idempotencyKey: opts.idempotencyKey,
+        submittedAt: new Date(),
+      };
 
       // A concert with a waiting room takes bookings only from admitted fans (this frees the fan's admission slot).
       const concert = await concerts.get(body.concertId);
@@ -94,47 +146,32 @@ export function createBookingService(deps: BookingServiceDeps) {
         await deps.admission.require(user.id, { id: body.concertId, waitingRoomEnabled: Boolean(concert.waitingRoom?.enabled) }, opts.admissionToken);
 
       // Cheap refusals that need no queue; the Lua script stays the one that decides.
-      let early: RejectionReason | undefined = await checkBookable(body.concertId, body.seatTypeId);
-      if (!early) {
-        const peek = await inventory.peek(body.concertId, body.seatTypeId, user.id);
-        if (peek.loaded && peek.holds) early = 'already_booked';
-        else if (peek.loaded && peek.remaining === 0) early = 'sold_out';
-      }
+      const early = await refusalBeforeQueue(user, body.concertId, body.seatTypeId);
       if (early) {
-        if (opts.idempotencyKey) await requests.rejectEarly(request, early);
-        throw new AppError(REASON_ERROR[early], undefined, { requestId });
+        const remembered = opts.idempotencyKey ? await ledger.acceptRejected(request, early.reason, early.decidedAt) : 'inserted';
+        if (remembered === 'duplicate') return this.submit(user, body, opts);
+        throw new AppError(REASON_ERROR[early.reason], undefined, { requestId: request.requestId });
       }
 
-      const submittedAt = Date.now();
-      await requests.create(request, submittedAt);
-      const pending = opts.waitSeconds ? waiter.register(requestId, opts.waitSeconds * 1000) : undefined;
-      const job: ReserveJobData = { ...request, userEmail: user.email, submittedAt };
-      await deps.journal.enqueue(job);
-      return awaitAnswer(requestId, opts.waitSeconds, pending);
+      // Durable before the fan hears 202: from here on the request gets a decision whatever fails.
+      if ((await ledger.accept(request)) === 'duplicate') {
+        // The same Idempotency-Key raced in from another connection: answer as its replay.
+        const earlier = await ledger.findByKey(user.id, opts.idempotencyKey!);
+        if (earlier) return replay(earlier, body, opts.waitSeconds);
+        throw new AppError('service_unavailable', 'The booking request could not be recorded; try again');
+      }
+      await enqueue({ ...request, submittedAt: request.submittedAt.getTime() });
+      return awaitAnswer(request.requestId, opts.waitSeconds);
     },
 
+    /** Read from the record only: the decision if there is one, else the accepted request. */
     async requestStatus(user: AuthenticatedUser, requestId: string) {
       const id = requestId.toLowerCase();
-      const stored: StoredRequest | null = /^[a-f0-9]{24}$/.test(id) ? await requests.get(id) : null;
       const owns = (userId: string) => userId === user.id || user.role === 'admin';
-      if (stored && stored.status !== 'queued' && owns(stored.userId)) {
-        return {
-          requestId: stored.requestId,
-          status: stored.status,
-          ...(stored.reason ? { reason: stored.reason } : {}),
-          ...(stored.booking ? { booking: stored.booking } : {}),
-        };
-      }
-      // Queued in Redis, or unknown there: Redis may have lost the answer (restarted
-      // empty, or back a second in the past) before the journal's sweep repairs it,
-      // and this process's journal remembers what the fan was told.
-      const known = deps.journal.lookup(id);
-      if (known?.status === 'rejected' && owns(known.userId)) return { requestId: id, status: known.status, ...(known.reason ? { reason: known.reason } : {}) };
-      // A confirmed request lives on as its booking (also after its status expired).
-      const booking = !stored || known?.status === 'confirmed' ? await bookings.findById(requestId) : null;
-      if (booking && owns(booking.userId)) return { requestId: String(booking._id), status: 'confirmed', booking: toPublicBooking(booking) };
-      if (stored && owns(stored.userId)) return { requestId: stored.requestId, status: stored.status };
-      if (known && owns(known.userId)) return { requestId: id, status: known.status };
+      const decision = await ledger.findDecision(id);
+      if (decision && owns(decision.userId)) return decisionOf(decision);
+      const accepted = decision ? null : await ledger.findRequest(id);
+      if (accepted && owns(accepted.userId)) return { requestId: id, status: 'queued' as const };
       throw new AppError('not_found', 'No such booking request');
     },
 
@@ -151,13 +188,17 @@ export function createBookingService(deps: BookingServiceDeps) {
     /**
      * Cancels in three steps so the seat can never have two holders in the record:
      * begin-cancel-3.lua decides (exact cut-off, inside Redis), MongoDB records it,
-     * then release-seat-3.lua gives the seat back.
+     * then release-seat-3.lua gives the seat back. The record says how far a cancel
+     * got: one that stopped after MongoDB is finished by a retry or by the reconciler.
      */
     async cancel(user: AuthenticatedUser, id: string): Promise<PublicBooking> {
       const booking = await bookings.findById(id);
       if (!booking) throw new AppError('not_found', 'No such booking');
       if (booking.userId !== user.id && user.role !== 'admin') throw new AppError('forbidden', 'Not your booking');
-      if (booking.status === 'cancelled') throw new AppError('already_cancelled');
+      if (booking.status === 'cancelled') {
+        await finishCancel(booking);
+        throw new AppError('already_cancelled');
+      }
       const bookingId = String(booking._id);
 
       let begun = await inventory.beginCancel(booking.concertId, booking.userId, bookingId);
@@ -169,35 +210,31 @@ export function createBookingService(deps: BookingServiceDeps) {
       if (begun.code === BeginCancelCode.InProgress) throw new AppError('already_cancelled', 'This booking is being cancelled');
       if (begun.code !== BeginCancelCode.Ok) {
         const now = await bookings.findById(bookingId);
-        if (now?.status === 'cancelled') throw new AppError('already_cancelled');
-        deps.logger.error({ bookingId, code: begun.code }, 'confirmed booking has no hold in Redis');
+        if (now?.status === 'cancelled') {
+          await finishCancel(now);
+          throw new AppError('already_cancelled');
+        }
+        logger.error({ bookingId, code: begun.code }, 'confirmed booking has no hold in Redis');
         throw new AppError('service_unavailable', 'The booking cannot be cancelled right now; try again shortly');
       }
 
-      let cancelled;
+      let cancelled: BookingDoc | null;
       try {
         cancelled = await bookings.markCancelled(bookingId, begun.decidedAt);
       } catch (err) {
-        await inventory.abortCancel(booking.concertId, booking.userId, bookingId);
-        throw err;
+        // The update may have landed with its reply lost: the record says which.
+        const now = await bookings.findById(bookingId).catch(() => undefined);
+        if (now?.status === 'confirmed') await inventory.abortCancel(booking.concertId, booking.userId, bookingId);
+        if (now?.status !== 'cancelled') throw err;
+        cancelled = now;
       }
-      if (!cancelled) throw new AppError('already_cancelled');
-      await inventory.release(booking.concertId, booking.seatTypeId, booking.userId, bookingId);
-
-      const concert = await concerts.get(booking.concertId);
-      await enqueueBookingNotification(deps.notifications, NOTIFICATION_JOBS.bookingCancelled, {
-        bookingId,
-        userId: booking.userId,
-        userEmail: booking.userEmail,
-        concertId: booking.concertId,
-        concertName: concert?.name ?? '',
-        venue: concert?.venue ?? '',
-        startsAt: concert?.startsAt.toISOString() ?? '',
-        seatTypeId: booking.seatTypeId,
-        seatTypeName: booking.seatTypeName,
-        price: booking.price,
-        occurredAt: begun.decidedAt.toISOString(),
-      }).catch((err) => deps.logger.error({ err, bookingId }, 'cancellation email not queued'));
+      if (!cancelled) {
+        // Cancelled meanwhile by another request (an admin): finish what it may not have.
+        const now = await bookings.findById(bookingId);
+        if (now?.status === 'cancelled') await finishCancel(now);
+        throw new AppError('already_cancelled');
+      }
+      await finishCancel(cancelled);
       return toPublicBooking(cancelled);
     },
   };

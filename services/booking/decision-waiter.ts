@@ -1,48 +1,45 @@
-import type { Redis } from 'ioredis';
-import { DECISIONS_CHANNEL, type Decision } from '../../lib/booking-requests.js';
-import type { Logger } from '../../lib/logger.js';
+import type { QueueEvents } from 'bullmq';
+import type { DecisionDoc } from '../../lib/records/booking.record.js';
+
+/** Without a wake-up (a missed event, Redis failing over), the record is read again this often. */
+const READ_AGAIN_MS = 1000;
 
 /**
- * Lets `Prefer: wait` submitters await a decision: one subscription to the
- * decisions channel per process, dispatched to whoever waits for that request.
- * `onDecision` sees every decision (the request journal forgets decided requests).
+ * Lets `Prefer: wait` submitters await a decision. The decision is read from the
+ * record only; BullMQ's `completed` events of the bookings queue just say when
+ * to read it again (one event stream per process, no state of its own), so a
+ * missed event costs at most a second.
  */
-export function createDecisionWaiter(subscriber: Redis, logger: Logger, onDecision?: (d: Decision) => void) {
-  const waiting = new Map<string, Array<(d: Decision) => void>>();
-  void subscriber.subscribe(DECISIONS_CHANNEL).catch((err) => logger.error({ err }, 'cannot subscribe to decisions'));
-  subscriber.on('message', (_channel: string, message: string) => {
-    let decision: Decision;
-    try {
-      decision = JSON.parse(message) as Decision;
-    } catch {
-      return;
-    }
-    onDecision?.(decision);
-    const resolvers = waiting.get(decision.requestId);
-    if (!resolvers) return;
-    waiting.delete(decision.requestId);
-    for (const resolve of resolvers) resolve(decision);
-  });
+export function createDecisionWaiter(events: Pick<QueueEvents, 'on'>, findDecision: (requestId: string) => Promise<DecisionDoc | null>) {
+  const waiting = new Map<string, Set<() => void>>();
+  const wake = ({ jobId }: { jobId: string }) => {
+    for (const resolve of waiting.get(jobId) ?? []) resolve();
+  };
+  events.on('completed', wake);
+  events.on('failed', wake);
 
   return {
-    /**
-     * Registers interest before the job is queued (so the answer cannot be missed);
-     * the promise resolves with the decision, or undefined after `timeoutMs`.
-     */
-    register(requestId: string, timeoutMs: number): Promise<Decision | undefined> {
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          const list = waiting.get(requestId)?.filter((r) => r !== done);
-          if (list?.length) waiting.set(requestId, list);
-          else waiting.delete(requestId);
-          resolve(undefined);
-        }, timeoutMs);
-        const done = (d: Decision) => {
+    /** The request's decision once it is in the record, or null after `timeoutMs`. */
+    async wait(requestId: string, timeoutMs: number): Promise<DecisionDoc | null> {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        let resolve!: () => void;
+        // Listening before reading: a decision recorded in between still wakes us.
+        const woken = new Promise<void>((r) => (resolve = r));
+        const listeners = waiting.get(requestId) ?? new Set();
+        waiting.set(requestId, listeners.add(resolve));
+        const timer = setTimeout(resolve, Math.max(0, Math.min(READ_AGAIN_MS, until - Date.now())));
+        try {
+          // The record unreadable for a moment: keep waiting, the answer is 202 at worst.
+          const decision = await findDecision(requestId).catch(() => null);
+          if (decision || Date.now() >= until) return decision;
+          await woken;
+        } finally {
           clearTimeout(timer);
-          resolve(d);
-        };
-        waiting.set(requestId, [...(waiting.get(requestId) ?? []), done]);
-      });
+          listeners.delete(resolve);
+          if (!listeners.size) waiting.delete(requestId);
+        }
+      }
     },
     get pending() {
       return waiting.size;

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { createAdmissionGate } from '../../lib/admission-token.js';
 import { accessTokenVerifier } from '../../lib/auth-middleware.js';
 import { boot } from '../../lib/boot.js';
@@ -18,18 +18,20 @@ import { bookingConfigSchema } from './booking.config.js';
 import { createBookingRepository } from './booking.repository.js';
 import { bookingRoutes } from './booking.routes.js';
 import { createBookingService } from './booking.service.js';
+import { createRateLimiter } from '../../lib/rate-limiter.js';
+import { createBookingReconciler } from './booking-reconciler.js';
+import { bookingJobQueuer, KEEP_FINISHED_JOBS_SECONDS } from './booking-queue.js';
 import { createDecisionWaiter } from './decision-waiter.js';
 import { attachRealtime } from './realtime.js';
 import { registerRealtimeMetrics } from './realtime.metrics.js';
-import { createRequestJournal } from './request-journal.js';
-import { createRequestStore } from './request-store.js';
+import { createRequestLedger } from './request-ledger.js';
 
 boot('booking', async () => {
   const config = loadConfig(bookingConfigSchema);
   const logger = createLogger('booking', config.LOG_LEVEL);
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const redis = createRedis(config.REDIS_URL, logger, 'booking');
-  const subscriber = createRedis(config.REDIS_URL, logger, 'booking-decisions', { subscriber: true });
+  const queueEventsConnection = createRedis(config.REDIS_URL, logger, 'booking-queue-events', { blocking: true });
   const socketPub = createRedis(config.REDIS_URL, logger, 'booking-socket-pub');
   const socketSub = createRedis(config.REDIS_URL, logger, 'booking-socket-sub', { subscriber: true });
   const revokedUsers = await startRevokedUsers(redis, config.REDIS_URL, logger);
@@ -42,23 +44,35 @@ boot('booking', async () => {
   const inventory = timeInventoryScripts(createInventory(redis), serviceApp.metrics.registry);
   const queue = new Queue(QUEUES.bookings.name, { connection: redis, prefix: QUEUES.bookings.prefix });
   const notifications = new Queue(QUEUES.notifications.name, { connection: redis, prefix: QUEUES.notifications.prefix });
-  const requests = createRequestStore(redis, { limit: config.BOOKING_SUBMIT_LIMIT, windowMs: config.BOOKING_SUBMIT_WINDOW_MS });
-  const journal = createRequestJournal(redis, queue, requests, logger, {
-    jobAttempts: config.BOOKING_JOB_ATTEMPTS,
-    jobBackoffMs: config.BOOKING_JOB_BACKOFF_MS,
-  });
+  const ledger = createRequestLedger(mongo, { maxBatch: config.REQUEST_BATCH_SIZE, maxWaitMs: config.REQUEST_BATCH_WAIT_MS });
+  await ledger.ensureIndexes();
+  const queueEvents = new QueueEvents(QUEUES.bookings.name, { connection: queueEventsConnection, prefix: QUEUES.bookings.prefix });
+  const enqueue = bookingJobQueuer(queue, { attempts: config.BOOKING_JOB_ATTEMPTS, backoffMs: config.BOOKING_JOB_BACKOFF_MS });
+  const concertCache = createConcertCache(concerts, 2000);
   const service = createBookingService({
     bookings,
-    requests,
-    waiter: createDecisionWaiter(subscriber, logger, (decision) => journal.decided(decision)),
+    ledger,
+    waiter: createDecisionWaiter(queueEvents, (id) => ledger.findDecision(id)),
     inventory,
     loader: createInventoryLoader(redis, inventory, concerts, bookings.model, logger),
-    concerts: createConcertCache(concerts, 2000),
+    concerts: concertCache,
     admission: createAdmissionGate(redis, config.ADMISSION_TOKEN_SECRET),
-    journal,
+    limiter: createRateLimiter(redis),
+    submitLimit: { name: 'booking-submit', limit: config.BOOKING_SUBMIT_LIMIT, windowMs: config.BOOKING_SUBMIT_WINDOW_MS },
+    enqueue,
     notifications,
     logger,
   });
+  const reconciler = createBookingReconciler(
+    { redis, requests: ledger.requests, bookings: bookings.model, enqueue, queue, notifications, inventory, concerts: concertCache, logger },
+    {
+      everyMs: config.RECONCILE_EVERY_MS,
+      settleAfterMs: config.RECONCILE_SETTLE_AFTER_MS,
+      recentWindowMs: 120_000,
+      fullWindowMs: KEEP_FINISHED_JOBS_SECONDS * 1000,
+      fullEveryMs: 60_000,
+    },
+  );
 
   serviceApp.app.use('/api/v1/bookings', bookingRoutes(service, tokens));
   let io: ReturnType<typeof attachRealtime> | undefined;
@@ -72,12 +86,14 @@ boot('booking', async () => {
     health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
     shutdown: [
       async () => void (await io?.close()),
-      () => journal.stop(),
+      () => reconciler.stop(),
+      () => ledger.drain(),
+      () => queueEvents.close(),
       () => queue.close(),
       () => notifications.close(),
       () => inventory.close(),
       () => revokedUsers.close(),
-      ...[subscriber, socketSub, socketPub, redis].map((c) => () => c.quit()),
+      ...[queueEventsConnection, socketSub, socketPub, redis].map((c) => () => c.quit()),
       () => mongo.close(),
     ],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,

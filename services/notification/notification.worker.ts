@@ -42,7 +42,7 @@ const BUSY_RECHECK_MS = 500;
 /**
  * The consumer of the notifications queue. Created paused: call `run()` once the
  * process is ready. Retries follow the options the producer gave the job
- * (see notification.jobs.ts); a job waiting for another attempt's lease is
+ * (see lib/notification-jobs.ts); a job waiting for another attempt's lease is
  * delayed without spending one of its attempts.
  */
 export function createNotificationWorker(opts: {

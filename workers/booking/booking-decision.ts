@@ -1,15 +1,15 @@
 import type { Queue } from 'bullmq';
 import { Types } from 'mongoose';
-import type { Decision, RejectionReason } from '../../lib/booking-requests.js';
+import { decisionOf, type Decision, type RejectionReason } from '../../lib/booking-requests.js';
 import { ReserveCode, REJECTION_BY_CODE, SettleCode } from '../../lib/inventory/inventory-codes.js';
-import type { Inventory } from '../../lib/inventory/inventory.js';
+import type { Inventory, ReserveOutcome } from '../../lib/inventory/inventory.js';
 import type { InventoryLoader } from '../../lib/inventory/inventory-loader.js';
 import type { Logger } from '../../lib/logger.js';
-import { NOTIFICATION_JOBS, type ReserveJobData } from '../../lib/queues.js';
-import { ACTIVE_FAN_KEY, activeSeatKey, toPublicBooking, type BookingDoc } from '../../lib/records/booking.record.js';
-import { enqueueBookingNotification } from '../../services/notification/notification.jobs.js';
-import type { BookingRecorder } from './booking-recorder.js';
+import { enqueueBookingEmail } from '../../lib/notification-jobs.js';
+import type { ReserveJobData } from '../../lib/queues.js';
+import { ACTIVE_FAN_KEY, activeSeatKey, isBooking, rejectionDoc, type BookingDoc, type DecisionDoc } from '../../lib/records/booking.record.js';
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
+import type { BookingRecorder } from './booking-recorder.js';
 import type { DecisionPublisher } from './decision-publisher.js';
 
 export interface DecisionDeps {
@@ -34,19 +34,28 @@ const MAX_SEAT_CONFLICTS = 5;
 
 /**
  * Decides one booking request. The decision itself is reserve-seat-3.lua; this
- * records it in MongoDB and tells the fan. Safe to run again for the same
- * request: the script hands a retried job its own earlier seat.
+ * records it in MongoDB (a booking, or a rejection, keyed by the request id) and
+ * tells the fan. Safe to run again for the same request: the script hands a
+ * retried job its own earlier seat, and a request the record has decided is
+ * never decided again.
  */
 export function createBookingDecider(deps: DecisionDeps) {
   const { inventory, loader, recorder, concerts, publisher, logger } = deps;
 
-  async function answer(data: ReserveJobData, decision: Decision): Promise<Decision> {
-    await publisher.publish(data.userId, decision);
+  function tell(data: ReserveJobData, decision: Decision): Decision {
+    publisher.publish(data.userId, decision);
     deps.onDecision?.(data, decision);
     return decision;
   }
 
-  const reject = (data: ReserveJobData, reason: RejectionReason) => answer(data, { requestId: data.requestId, status: 'rejected', reason });
+  /** Records a refusal, then tells the fan; a request decided before keeps its first answer. */
+  async function reject(data: ReserveJobData, reason: RejectionReason): Promise<Decision> {
+    const recorded = await recorder.record(rejectionDoc(data, reason, new Date()));
+    if (recorded === 'recorded') return tell(data, { requestId: data.requestId, status: 'rejected', reason });
+    const earlier = await recorder.find(data.requestId);
+    if (!earlier) throw new Error(`request ${data.requestId}: the record refused its rejection but holds no decision`);
+    return isBooking(earlier) ? confirmRecorded(data, earlier) : decisionOf(earlier);
+  }
 
   /**
    * Makes Redis hold a recorded booking. NotLoaded does not mean "the next rebuild
@@ -56,7 +65,7 @@ export function createBookingDecider(deps: DecisionDeps) {
    * wait for the keys and settle again; the epoch has changed, so a hold the
    * rebuild missed is put back.
    */
-  async function settleRecorded(data: ReserveJobData, reservation: Parameters<typeof inventory.settle>[3]): Promise<SettleCode> {
+  async function settleRecorded(data: ReserveJobData, reservation: ReserveOutcome): Promise<SettleCode> {
     let code = await inventory.settle(data.concertId, data.userId, data.requestId, reservation);
     while (code === SettleCode.NotLoaded && (await loader.ensureLoaded(data.concertId))) {
       code = await inventory.settle(data.concertId, data.userId, data.requestId, reservation);
@@ -64,45 +73,17 @@ export function createBookingDecider(deps: DecisionDeps) {
     return code;
   }
 
-  /** Queues the confirmation email; its job id is deterministic and the outbox sends once, so queuing again is safe. */
-  function queueConfirmationEmail(data: ReserveJobData, doc: BookingDoc, concert: { name: string; venue: string; startsAt: Date }) {
-    return enqueueBookingNotification(deps.notifications, NOTIFICATION_JOBS.bookingConfirmed, {
-      bookingId: String(doc._id),
-      userId: data.userId,
-      userEmail: data.userEmail,
-      concertId: data.concertId,
-      concertName: concert.name,
-      venue: concert.venue,
-      startsAt: concert.startsAt.toISOString(),
-      seatTypeId: data.seatTypeId,
-      seatTypeName: doc.seatTypeName,
-      price: doc.price,
-      occurredAt: doc.createdAt.toISOString(),
-    });
-  }
-
-  /** Queues the confirmation email, then tells the fan. */
-  async function confirm(data: ReserveJobData, doc: BookingDoc, concert: { name: string; venue: string; startsAt: Date }): Promise<Decision> {
-    await queueConfirmationEmail(data, doc, concert);
-    return answer(data, { requestId: data.requestId, status: 'confirmed', booking: toPublicBooking(doc) });
+  /** Queues the confirmation email (deterministic job id, and the outbox sends once: safe to repeat), then tells the fan. */
+  async function confirm(data: ReserveJobData, doc: BookingDoc): Promise<Decision> {
+    await enqueueBookingEmail(deps.notifications, 'confirmed', doc, await concerts.get(data.concertId));
+    return tell(data, decisionOf(doc));
   }
 
   /**
-   * A repeated job whose request is already confirmed: the email job queued with
-   * that answer may be the one thing Redis lost (a restart between queuing the
-   * email and writing the answer leaves the answer in the new Redis and the email
-   * in the lost one). Queued again; the fan is not told twice.
-   */
-  async function requeueConfirmationEmail(data: ReserveJobData): Promise<void> {
-    const [record, concert] = await Promise.all([recorder.find(data.requestId), concerts.get(data.concertId, data.seatTypeId)]);
-    if (record?.status === 'confirmed' && concert) await queueConfirmationEmail(data, record, concert);
-  }
-
-  /**
-   * An earlier attempt of this request recorded its booking, but Redis no longer
-   * shows that hold (Redis lost writes, and this attempt was refused or took
-   * another seat): the record wins. Redis is made to agree (hold on the recorded
-   * seat, that seat off the free list) and the fan is told confirmed, as before.
+   * An earlier attempt of this request recorded its booking, but this attempt was
+   * refused or took another seat (Redis lost writes): the record wins. Redis is
+   * made to agree (hold on the recorded seat, that seat off the free list) and the
+   * fan is told confirmed, as before.
    */
   async function confirmRecorded(data: ReserveJobData, record: BookingDoc): Promise<Decision> {
     logger.warn({ requestId: data.requestId, seatNo: record.seatNo }, 'this request is already booked in the record; Redis made to agree');
@@ -110,25 +91,58 @@ export function createBookingDecider(deps: DecisionDeps) {
       // epoch '' never matches the load's, so the hold is restored if it is missing.
       await settleRecorded(data, { code: ReserveCode.Reserved, seatNo: record.seatNo, decidedAt: record.createdAt, seatTypeId: record.seatTypeId, epoch: '' });
     }
-    const concert = await concerts.get(data.concertId, data.seatTypeId);
-    if (!concert) return answer(data, { requestId: data.requestId, status: 'confirmed', booking: toPublicBooking(record) });
-    return confirm(data, record, concert);
+    return confirm(data, record);
+  }
+
+  /**
+   * A repeated job (a retry, a stalled job, or one the reconciler queued again
+   * after Redis lost it) whose request the record has decided: nothing is decided
+   * again and the fan is not told twice. A confirmation's hold and email may be
+   * what Redis lost, so both are put back (each idempotent).
+   */
+  async function settleDecided(data: ReserveJobData, earlier: DecisionDoc): Promise<Decision> {
+    if (earlier.status === 'confirmed') {
+      await settleRecorded(data, {
+        code: ReserveCode.Reserved,
+        seatNo: earlier.seatNo,
+        decidedAt: earlier.createdAt,
+        seatTypeId: earlier.seatTypeId,
+        epoch: '',
+      });
+      await enqueueBookingEmail(deps.notifications, 'confirmed', earlier, await concerts.get(data.concertId));
+    }
+    return decisionOf(earlier);
+  }
+
+  function bookingOf(data: ReserveJobData, outcome: ReserveOutcome, seatType: { name: string; price: number }): BookingDoc {
+    return {
+      _id: new Types.ObjectId(data.requestId),
+      concertId: data.concertId,
+      seatTypeId: data.seatTypeId,
+      seatTypeName: seatType.name,
+      seatNo: outcome.seatNo,
+      price: seatType.price,
+      userId: data.userId,
+      userEmail: data.userEmail,
+      status: 'confirmed',
+      fanKey: ACTIVE_FAN_KEY,
+      seatKey: activeSeatKey(data.seatTypeId, outcome.seatNo),
+      // The decision time inside Redis, so createdAt < startsAt always holds.
+      createdAt: outcome.decidedAt,
+    };
   }
 
   return {
     /**
      * `mayRepeat`: this job may have run before (a retry, a stalled job, or one
-     * queued again after Redis lost it), so a refusal is checked against the record.
+     * queued again by the reconciler), so the record is read first. A first run
+     * skips that read (one MongoDB round trip less per decision on the hot path):
+     * its request cannot have a decision yet.
      */
     async decide(data: ReserveJobData, opts: { mayRepeat?: boolean } = {}): Promise<Decision> {
-      // Answered already: a retry after the answer went out, or a job the booking
-      // service queued again because Redis lost it (request-journal.ts). Never twice.
-      // Only a job that may have run before can have an answer: a first run skips
-      // the read (one Redis round trip less per decision on the hot path).
-      const earlier = opts.mayRepeat ? await publisher.published(data.requestId) : undefined;
-      if (earlier) {
-        if (earlier.status === 'confirmed') await requeueConfirmationEmail(data);
-        return earlier;
+      if (opts.mayRepeat) {
+        const earlier = await recorder.find(data.requestId);
+        if (earlier) return settleDecided(data, earlier);
       }
       for (let conflicts = 0; conflicts <= MAX_SEAT_CONFLICTS;) {
         const outcome = await inventory.reserve(data.concertId, data.seatTypeId, data.userId, data.requestId);
@@ -137,11 +151,7 @@ export function createBookingDecider(deps: DecisionDeps) {
           continue;
         }
         const rejection = REJECTION_BY_CODE[outcome.code];
-        if (rejection) {
-          const record = opts.mayRepeat ? await recorder.find(data.requestId) : null;
-          if (record) return confirmRecorded(data, record);
-          return reject(data, rejection);
-        }
+        if (rejection) return reject(data, rejection);
 
         const concert = await concerts.get(data.concertId, data.seatTypeId);
         const seatType = concert?.seatTypes.find((s) => String(s._id) === data.seatTypeId);
@@ -149,21 +159,7 @@ export function createBookingDecider(deps: DecisionDeps) {
           await inventory.release(data.concertId, data.seatTypeId, data.userId, data.requestId);
           return reject(data, 'not_found');
         }
-        const doc: BookingDoc = {
-          _id: new Types.ObjectId(data.requestId),
-          concertId: data.concertId,
-          seatTypeId: data.seatTypeId,
-          seatTypeName: seatType.name,
-          seatNo: outcome.seatNo,
-          price: seatType.price,
-          userId: data.userId,
-          userEmail: data.userEmail,
-          status: 'confirmed',
-          fanKey: ACTIVE_FAN_KEY,
-          seatKey: activeSeatKey(data.seatTypeId, outcome.seatNo),
-          // The decision time inside Redis, so createdAt < startsAt always holds.
-          createdAt: outcome.decidedAt,
-        };
+        const doc = bookingOf(data, outcome, seatType);
         const recorded = await recorder.record(doc);
         if (recorded === 'fan_conflict') {
           await inventory.release(data.concertId, data.seatTypeId, data.userId, data.requestId);
@@ -179,36 +175,41 @@ export function createBookingDecider(deps: DecisionDeps) {
         }
         if (recorded === 'already_recorded') {
           const record = await recorder.find(data.requestId);
-          if (record && (record.seatNo !== doc.seatNo || record.status !== 'confirmed')) {
-            // Another attempt recorded a different seat: give back the one taken now.
+          if (record && (!isBooking(record) || record.seatNo !== doc.seatNo || record.status !== 'confirmed')) {
+            // Another attempt decided differently (another seat, or a refusal): give back the seat taken now.
             await inventory.release(data.concertId, data.seatTypeId, data.userId, data.requestId);
-            return confirmRecorded(data, record);
+            return isBooking(record) ? confirmRecorded(data, record) : decisionOf(record);
           }
         }
         if ((await settleRecorded(data, outcome)) === SettleCode.Repaired) {
           logger.warn({ requestId: data.requestId }, 'hold restored after a rebuild raced this booking');
         }
-        return confirm(data, doc, concert);
+        return confirm(data, doc);
       }
       return reject(data, 'service_unavailable');
     },
 
     /**
      * The last try failed (MongoDB down for longer than the retries): if the
-     * record has the booking, confirm it; otherwise give the seat back and say no.
-     * Throws RecordUnreadableError, deciding nothing, while the record cannot be read.
+     * record has a decision, that is the answer; otherwise give the seat back and
+     * record the refusal. Throws RecordUnreadableError, deciding nothing, while
+     * the record cannot be read or written.
      */
-    async giveUp(data: ReserveJobData, findRecorded: () => Promise<BookingDoc | null>): Promise<Decision> {
-      let recorded: BookingDoc | null;
+    async giveUp(data: ReserveJobData): Promise<Decision> {
+      let recorded: DecisionDoc | null;
       try {
-        recorded = await findRecorded();
+        recorded = await recorder.find(data.requestId);
       } catch (err) {
         // A write whose reply was lost may have landed: "no" could contradict the record.
         throw new RecordUnreadableError(`the record of request ${data.requestId} cannot be read: ${(err as Error).message}`);
       }
-      if (recorded) return answer(data, { requestId: data.requestId, status: 'confirmed', booking: toPublicBooking(recorded) });
+      if (recorded) return isBooking(recorded) ? tell(data, decisionOf(recorded)) : decisionOf(recorded);
       await inventory.release(data.concertId, data.seatTypeId, data.userId, data.requestId);
-      return reject(data, 'service_unavailable');
+      try {
+        return await reject(data, 'service_unavailable');
+      } catch (err) {
+        throw new RecordUnreadableError(`the refusal of request ${data.requestId} cannot be recorded: ${(err as Error).message}`);
+      }
     },
   };
 }

@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis';
 import type { Decision } from '../../lib/booking-requests.js';
 import type { Logger } from '../../lib/logger.js';
 import { BOOKING_JOBS, QUEUES, type ReserveJobData } from '../../lib/queues.js';
-import type { BookingDoc } from '../../lib/records/booking.record.js';
 import { RecordUnreadableError, type BookingDecider } from './booking-decision.js';
 
 type Handler = (job: Job, token?: string) => Promise<unknown>;
@@ -22,13 +21,7 @@ export interface BookingWorkerOptions {
 const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
 /** Consumes the bookings queue; every job name must have a handler, checked at start. */
-export function startBookingWorker(
-  connection: Redis,
-  decider: BookingDecider,
-  findRecorded: (requestId: string) => Promise<BookingDoc | null>,
-  logger: Logger,
-  opts: BookingWorkerOptions,
-) {
+export function startBookingWorker(connection: Redis, decider: BookingDecider, logger: Logger, opts: BookingWorkerOptions) {
   const handlers: Record<(typeof BOOKING_JOBS)[keyof typeof BOOKING_JOBS], Handler> = {
     [BOOKING_JOBS.reserve]: async (job: Job<ReserveJobData>, token?: string): Promise<Decision> => {
       try {
@@ -37,7 +30,7 @@ export function startBookingWorker(
         if (!isLastAttempt(job)) throw err;
         logger.error({ err, requestId: job.data.requestId }, 'booking could not be recorded after every retry; releasing the seat');
         try {
-          return await decider.giveUp(job.data, () => findRecorded(job.data.requestId));
+          return await decider.giveUp(job.data);
         } catch (giveUpErr) {
           if (!(giveUpErr instanceof RecordUnreadableError)) throw giveUpErr;
           // Not failed (that would leave the fan without an answer): the same last try, later.

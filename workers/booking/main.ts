@@ -49,7 +49,7 @@ boot('booking-worker', async () => {
     loader,
     recorder,
     concerts: concertCache,
-    publisher: createDecisionPublisher(redis, emitter),
+    publisher: createDecisionPublisher(emitter),
     notifications,
     logger,
     onDecision: (data, decision) => {
@@ -58,7 +58,7 @@ boot('booking-worker', async () => {
       if (decision.status === 'confirmed') stock.changed(data.concertId);
     },
   });
-  const worker = startBookingWorker(queueConnection, decider, (id) => bookings.findById(id).lean().exec(), logger, {
+  const worker = startBookingWorker(queueConnection, decider, logger, {
     concurrency: config.WORKER_CONCURRENCY,
     lockDurationMs: config.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
@@ -73,7 +73,8 @@ boot('booking-worker', async () => {
     health: {
       mongo: () => pingMongo(mongo),
       redis: () => pingRedis(redis),
-      worker: () => new Promise<void>((resolve) => resolve(void (worker.isRunning() || Promise.reject(new Error('not running'))))),
+      // A worker that stopped consuming is unhealthy (the old check threw its rejection away and said ok).
+      worker: () => (worker.isRunning() ? Promise.resolve() : Promise.reject(new Error('not running'))),
     },
     // Stop taking jobs and let the running ones finish, then flush their writes.
     shutdown: [

@@ -14,7 +14,7 @@ import { escapeHtml } from '../email.renderer.js';
 import { createEmailRepository, idempotencyKey } from '../email.repository.js';
 import type { MailTransport, OutgoingMail } from '../mail.transport.js';
 import { createNotificationMetrics } from '../notification.metrics.js';
-import { enqueueBookingNotification, notificationJobOptions } from '../notification.jobs.js';
+import { enqueueBookingNotification, notificationJobOptions } from '../../../lib/notification-jobs.js';
 import { createNotificationService } from '../notification.service.js';
 import { assertHandlersCover, createNotificationWorker, notificationHandlers } from '../notification.worker.js';
 

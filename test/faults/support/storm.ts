@@ -3,7 +3,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import mongoose from 'mongoose';
-import { requestKey } from '../../../lib/booking-requests.js';
 import { QUEUES } from '../../../lib/queues.js';
 import { openRedis } from '../../../lib/redis.js';
 import { ROOT } from '../../../scripts/stack/processes.js';
@@ -223,17 +222,22 @@ export async function runStormWithFault(scenario: StormScenario): Promise<StormR
       invariantsVerdict = (err as Error).message;
     }
 
-    // When each decision was published (the request's status in Redis), for rates and recovery.
+    // When each request was accepted and decided, from the record, for rates and recovery.
     const decided = new Map<string, { decidedAt: number; submittedAt: number }>();
-    const ids = [...requests.keys()];
-    for (let i = 0; i < ids.length; i += 500) {
-      const pipeline = queueConnection.pipeline();
-      for (const id of ids.slice(i, i + 500)) pipeline.hmget(requestKey(id), 'decidedAt', 'submittedAt');
-      const rows = (await pipeline.exec()) ?? [];
-      rows.forEach(([, v], j) => {
-        const [decidedAt, submittedAt] = (v as Array<string | null>) ?? [];
-        if (decidedAt) decided.set(ids[i + j], { decidedAt: Number(decidedAt), submittedAt: Number(submittedAt ?? requests.get(ids[i + j])!.submittedAt) });
-      });
+    const accepted = new Map<string, number>();
+    for (const r of await db
+      .collection('booking_requests')
+      .find({ concertId: concert.id }, { projection: { submittedAt: 1 } })
+      .toArray()) {
+      accepted.set(String(r._id), (r.submittedAt as Date).getTime());
+    }
+    for (const d of await db
+      .collection('bookings')
+      .find({ concertId: concert.id }, { projection: { createdAt: 1 } })
+      .toArray()) {
+      const id = String(d._id);
+      if (!requests.has(id)) continue;
+      decided.set(id, { decidedAt: (d.createdAt as Date).getTime(), submittedAt: accepted.get(id) ?? requests.get(id)!.submittedAt });
     }
     const decisionTimes = [...decided.values()].map((d) => d.decidedAt).sort((a, b) => a - b);
     const latencies = [...decided.values()].map((d) => d.decidedAt - d.submittedAt).sort((a, b) => a - b);

@@ -1,0 +1,17 @@
+import type { Queue } from 'bullmq';
+import { BOOKING_JOBS, type ReserveJobData } from '../../lib/queues.js';
+
+/** Finished booking jobs are kept this long: the reconciler tells a lost job from a removed one by the decision in the record. */
+export const KEEP_FINISHED_JOBS_SECONDS = 3600;
+
+/** Queues a booking request's job; the job id is the request id, so queuing it twice adds one job. */
+export function bookingJobQueuer(queue: Pick<Queue, 'add'>, opts: { attempts: number; backoffMs: number }) {
+  return (job: ReserveJobData) =>
+    queue.add(BOOKING_JOBS.reserve, job, {
+      jobId: job.requestId,
+      attempts: opts.attempts,
+      backoff: { type: 'exponential', delay: opts.backoffMs },
+      removeOnComplete: { age: KEEP_FINISHED_JOBS_SECONDS, count: 100_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+}
