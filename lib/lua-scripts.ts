@@ -28,4 +28,5 @@ export function defineLuaCommands(redis: Redis, dir: string, files: string[]) {
   }
 }
 
+/** The kernel's scripts (inventory, rate limits, locks) and their shared `includes/`: one folder, one owner. */
 export const KERNEL_LUA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');

@@ -1,13 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { defineLuaCommands } from '../lua-scripts.js';
+import { defineLuaCommands, KERNEL_LUA_DIR } from '../lua-scripts.js';
 import { unwatch } from '../redis.js';
 import { AbortCancelCode, BeginCancelCode, ReleaseCode, ReserveCode, SettleCode } from './inventory-codes.js';
 import { concertKeys } from './inventory-keys.js';
 
-const LUA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
 /** Long enough for the record update; short enough that a cancel that died can be retried soon. */
 const CANCEL_LEASE_MS = 15_000;
 const SCRIPTS = [
@@ -81,7 +78,7 @@ export interface InventorySnapshot {
 
 /** Typed access to one Redis connection's inventory scripts. */
 export function createInventory(redis: Redis) {
-  defineLuaCommands(redis, LUA_DIR, SCRIPTS);
+  defineLuaCommands(redis, KERNEL_LUA_DIR, SCRIPTS);
   const lua = redis as unknown as InventoryCommands;
   // WATCH belongs to a connection: loads get their own, one at a time.
   let loaderConnection: Redis | undefined;
