@@ -3,9 +3,12 @@
  *   1. through the whole path (HTTP via the gateway → queue → Lua → MongoDB batch
  *      → Socket.IO emit + decision publish + email job), and
  *   2. through BullMQ + reserve-seat-3.lua alone (the ceiling of this design here),
- * in the same run, with their ratio. Usage: npm run bench -- [fans=5000] [runs=3]
+ * in the same run, with their ratio, and the server CPU each platform process spent
+ * per decided booking on the full path (utime + stime from /proc, so the driver and
+ * the benchmark's own clients are not counted). The first run is the cold one (the
+ * first burst after start). Usage: npm run bench -- [fans=5000] [runs=3]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
@@ -28,6 +31,29 @@ const SOCKET_SAMPLE = 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 
+const CLOCK_TICK_MS = 10; // _SC_CLK_TCK is 100 on Linux
+
+/** CPU milliseconds (user + system) a process has used so far. */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Every server process of the platform by name, Redis and FerretDB included. */
+function serverPids(platform: TestPlatform): Map<string, number | undefined> {
+  const pids = new Map<string, number | undefined>([...platform.services].map(([name, proc]) => [name, proc.child?.pid]));
+  pids.set('redis', platform.redis?.process.child?.pid);
+  pids.set('ferretdb', platform.ferretdb?.process.child?.pid);
+  return pids;
+}
+
+const cpuSnapshot = (platform: TestPlatform) => new Map([...serverPids(platform)].map(([name, pid]) => [name, cpuMs(pid)]));
+
 async function fullPath(platform: TestPlatform, admin: string) {
   const seatsPerType = Math.floor((FANS * 0.8) / 3);
   const concert = await createConcert(platform, admin, { seatTypes: ['A', 'B', 'C'].map((name) => ({ name, capacity: seatsPerType })) });
@@ -48,6 +74,7 @@ async function fullPath(platform: TestPlatform, admin: string) {
         }),
     ),
   );
+  const cpuBefore = cpuSnapshot(platform);
   const started = performance.now();
   let next = 0;
   let refusedEarly = 0;
@@ -70,6 +97,8 @@ async function fullPath(platform: TestPlatform, admin: string) {
   const submitted = performance.now();
   await waitForQueueIdle(platform.redisUrl, 120_000);
   const decided = performance.now();
+  const cpuAfter = cpuSnapshot(platform);
+  const cpuPerBooking = new Map([...cpuAfter].map(([name, ms]) => [name, (ms - (cpuBefore.get(name) ?? 0)) / FANS]));
   for (const s of sockets) s.close();
   const report = await checkInvariants(platform.mongoUrl, platform.redisUrl, concert.id);
   const confirmed = Object.values(report.confirmed).reduce((a, b) => a + b, 0);
@@ -80,8 +109,14 @@ async function fullPath(platform: TestPlatform, admin: string) {
     refusedEarly,
     socketP50: pct(socketLatencies, 50),
     socketP95: pct(socketLatencies, 95),
+    cpuPerBooking,
   };
 }
+
+const cpuLine = (perBooking: Map<string, number>) =>
+  `server CPU per decided booking ${[...perBooking.values()].reduce((a, b) => a + b, 0).toFixed(2)} ms (${[...perBooking]
+    .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+    .join(', ')})`;
 
 async function queueAndLuaAlone(redisUrl: string, platform: TestPlatform, admin: string) {
   const seatsPerType = Math.floor((FANS * 0.8) / 3);
@@ -143,11 +178,17 @@ try {
     full.push(f);
     ceiling.push(c.decidedPerSecond);
     console.log(
-      `run ${run}: full path ${f.decidedPerSecond.toFixed(0)} decided/s (submits ${f.submitPerSecond.toFixed(0)}/s, ${f.refusedEarly} refused before queueing, socket result p50 ${f.socketP50.toFixed(0)} ms p95 ${f.socketP95.toFixed(0)} ms) | queue + Lua alone ${c.decidedPerSecond.toFixed(0)} jobs/s | ratio ${(f.decidedPerSecond / c.decidedPerSecond).toFixed(2)}`,
+      `run ${run}: full path ${f.decidedPerSecond.toFixed(0)} decided/s (submits ${f.submitPerSecond.toFixed(0)}/s, ${f.refusedEarly} refused before queueing, socket result p50 ${f.socketP50.toFixed(0)} ms p95 ${f.socketP95.toFixed(0)} ms) | queue + Lua alone ${c.decidedPerSecond.toFixed(0)} jobs/s | ratio ${(f.decidedPerSecond / c.decidedPerSecond).toFixed(2)}${run === 1 ? ' (cold)' : ''}`,
     );
+    console.log(`  ${cpuLine(f.cpuPerBooking)}`);
   }
   const fullMedian = median(full.map((f) => f.decidedPerSecond));
   const ceilingMedian = median(ceiling);
+  const warm = full.slice(1);
+  if (warm.length) {
+    const names = [...warm[0].cpuPerBooking.keys()];
+    console.log(`median of the warm runs: ${cpuLine(new Map(names.map((n) => [n, median(warm.map((f) => f.cpuPerBooking.get(n) ?? 0))])))}`);
+  }
   console.log(
     `median: full path ${fullMedian.toFixed(0)} decided/s, queue + Lua alone ${ceilingMedian.toFixed(0)} jobs/s, ratio ${(fullMedian / ceilingMedian).toFixed(2)}`,
   );

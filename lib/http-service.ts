@@ -45,6 +45,11 @@ export type HealthCheck = () => Promise<unknown>;
 /** 404 for unknown routes and the one error handler that produces the public error shape. */
 export function finishServiceApp(app: Express, logger: Logger) {
   app.use((req: Request, _res: Response, next: NextFunction) => next(new AppError('route_not_found', `No route for ${req.method} ${req.path}`)));
+  const isStoreUnreachable = (err: unknown) =>
+    err instanceof Error &&
+    (/^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected)Error$/.test(err.name) ||
+      err.message === 'Connection is closed.' ||
+      /max retries per request/i.test(err.message));
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- express recognises an error handler by its four parameters
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
     const log = req.log ?? logger;
@@ -63,7 +68,11 @@ export function finishServiceApp(app: Express, logger: Logger) {
       appError = new AppError('malformed_request', 'The body ended before its declared length');
     else if (parserError?.type === 'entity.too.large') appError = new AppError('payload_too_large');
     else if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') appError = new AppError('unsupported_media_type');
-    else {
+    // MongoDB (the record) or Redis out of reach: a dependency is down, retrying later will do.
+    else if (isStoreUnreachable(err)) {
+      log.warn({ err: (err as Error).message, method: req.method, url: req.originalUrl }, 'a store is unreachable');
+      appError = new AppError('service_unavailable', 'A store the platform needs is unreachable; try again shortly', undefined, { 'Retry-After': '2' });
+    } else {
       log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
       appError = new AppError('internal_error');
     }

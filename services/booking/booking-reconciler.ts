@@ -97,13 +97,14 @@ export function createBookingReconciler(deps: ReconcilerDeps, opts: ReconcilerOp
     if (!accepted.length) return 0;
     const jobExists = await existing(accepted.map((r) => deps.queue.toKey(String(r._id))));
     const missing = accepted.filter((_, i) => !jobExists[i]);
-    let requeued = 0;
-    for (let i = 0; i < missing.length; i += 50) {
+    if (!missing.length) return 0;
+    // A job that finished and was removed leaves its decision behind: those are done.
+    const decided = new Set((await deps.bookings.find({ createdAt: trusted({ $gte: since }) }, { _id: 1 }).lean()).map((d) => String(d._id)));
+    const undecided = missing.filter((r) => !decided.has(String(r._id)));
+    for (let i = 0; i < undecided.length; i += 100) {
       await Promise.all(
-        missing.slice(i, i + 50).map(async (r) => {
-          // A job that finished and was removed leaves a decision behind: nothing to do.
-          if (await deps.bookings.exists({ _id: r._id })) return;
-          await deps.enqueue({
+        undecided.slice(i, i + 100).map((r) =>
+          deps.enqueue({
             requestId: String(r._id),
             userId: r.userId,
             userEmail: r.userEmail,
@@ -111,12 +112,11 @@ export function createBookingReconciler(deps: ReconcilerDeps, opts: ReconcilerOp
             seatTypeId: r.seatTypeId,
             submittedAt: r.submittedAt.getTime(),
             requeued: true,
-          });
-          requeued++;
-        }),
+          }),
+        ),
       );
     }
-    return requeued;
+    return undecided.length;
   }
 
   async function queueMissingEmails(event: 'confirmed' | 'cancelled', bookings: BookingDoc[]): Promise<number> {
@@ -136,8 +136,10 @@ export function createBookingReconciler(deps: ReconcilerDeps, opts: ReconcilerOp
     const since = new Date(now - (full ? opts.fullWindowMs : opts.recentWindowMs));
     const outcome: PassOutcome = { full, requeued: 0, released: 0, emailsQueued: 0 };
 
-    outcome.requeued = await requeueUndecided(since, new Date(now - opts.settleAfterMs));
-    const settled = new Date(now - opts.settleAfterMs);
+    // After Redis lost writes nothing is "on its way" into it any more: repair everything
+    // at once (queuing a job twice adds one, and a repeated job reads the record first).
+    const settled = new Date(full ? now : now - opts.settleAfterMs);
+    outcome.requeued = await requeueUndecided(since, settled);
     const confirmed = await deps.bookings
       .find({ status: trusted({ $in: ['confirmed', 'cancelled'] }), createdAt: trusted({ $gte: since, $lt: settled }) })
       .lean<BookingDoc[]>();

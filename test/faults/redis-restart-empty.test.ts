@@ -79,8 +79,8 @@ test('Redis restarted empty mid-storm: stock and holders come back from MongoDB,
       };
     },
   });
-  // The queued requests Redis lost come back through the booking service's journal.
-  const restored = loggedEntries(platform, 'booking', 'booking requests lost by Redis were restored');
+  // The queued requests Redis lost come back through the reconciler, read from the record.
+  const restored = loggedEntries(platform, 'booking', 'reconciler repaired Redis from the record');
   const sum = (field: string) => restored.reduce((n, e) => n + Number(e[field] ?? 0), 0);
   const requeuedAt = Math.min(...restored.filter((e) => Number(e.requeued) > 0).map((e) => Date.parse(String(e.time))));
   const firstLostAnswered = Math.min(...lostJobs.map((id) => decidedAt.get(id) ?? 0).filter((t) => t >= requeuedAt));
@@ -90,19 +90,19 @@ test('Redis restarted empty mid-storm: stock and holders come back from MongoDB,
     definitions: {
       ...report.definitions,
       recoverMs:
-        'from the empty Redis answering PING to the first decision of a request whose job was waiting in the queue Redis lost (queued again by the booking service)',
+        'from the empty Redis answering PING to the first decision of a request whose job was waiting in the queue Redis lost (queued again by the reconciler)',
       lostJobs: 'jobs waiting in the bookings queue when Redis was emptied',
       confirmationEmailsMissing:
-        'confirmed bookings with no confirmation email 15 s after the last answer (must be 0: an email job lost with Redis is queued again when the booking service queues the confirmed request again, and sent once)',
-      requeuedByBookingService: 'jobs the booking service queued again because they were gone from Redis (its request journal)',
-      statusesRewritten: 'request statuses the booking service wrote back (queued, or a rejection already given)',
+        'confirmed bookings with no confirmation email 15 s after the last answer (must be 0: an email job lost with Redis is queued again by the reconciler, and sent once)',
+      requeuedByBookingService: 'accepted requests the reconciler queued again because their job was gone from Redis',
+      emailsQueuedByReconciler: 'confirmation emails the reconciler queued again because their job was gone',
     },
     recoverMs: Number.isFinite(firstLostAnswered) ? firstLostAnswered - redisBackAt : null,
     requeuedAfterMs: Number.isFinite(requeuedAt) ? requeuedAt - redisBackAt : null,
     lostJobs: lostJobs.length,
     confirmationEmailsMissing: emailsMissing,
     requeuedByBookingService: sum('requeued'),
-    statusesRewritten: sum('rewritten'),
+    emailsQueuedByReconciler: sum('emailsQueued'),
   });
   assert.deepEqual(problems, []);
   assert.ok(lostJobs.length > 0, 'requests were still queued when Redis lost them');
