@@ -131,14 +131,18 @@ export function createBookingReconciler(deps: ReconcilerDeps, opts: ReconcilerOp
     if (!(await isLeader())) return undefined;
     const runId = await runIdOf(redis);
     const now = Date.now();
-    const full = redisMayHaveLost || (lastRunId !== '' && runId !== lastRunId) || now - lastFullAt >= opts.fullEveryMs;
+    const lostWrites = redisMayHaveLost || (lastRunId !== '' && runId !== lastRunId);
+    const full = lostWrites || now - lastFullAt >= opts.fullEveryMs;
     redisMayHaveLost = false;
     const since = new Date(now - (full ? opts.fullWindowMs : opts.recentWindowMs));
     const outcome: PassOutcome = { full, requeued: 0, released: 0, emailsQueued: 0 };
 
     // After Redis lost writes nothing is "on its way" into it any more: repair everything
     // at once (queuing a job twice adds one, and a repeated job reads the record first).
-    const settled = new Date(full ? now : now - opts.settleAfterMs);
+    // Only then: the first pass and the once-a-`fullEveryMs` one are full too, and there a
+    // request accepted a moment ago may still be on its way into the queue (its job would
+    // be taken over as a repeat, and a cancel in flight released under it).
+    const settled = new Date(lostWrites ? now : now - opts.settleAfterMs);
     outcome.requeued = await requeueUndecided(since, settled);
     const confirmed = await deps.bookings
       .find({ status: trusted({ $in: ['confirmed', 'cancelled'] }), createdAt: trusted({ $gte: since, $lt: settled }) })
