@@ -16,6 +16,21 @@ import {
   sessionResponse,
   tokenPairResponse,
 } from './response.schemas.js';
+import {
+  exampleBooking,
+  exampleBookingRequestStatus,
+  exampleCancelledBooking,
+  exampleConcert,
+  exampleEmail,
+  exampleLineStatus,
+  exampleNewSeatType,
+  exampleProfile,
+  exampleQueuedBooking,
+  exampleRequests,
+  exampleSeatType,
+  exampleSession,
+  exampleTokenPair,
+} from './examples.js';
 
 /**
  * Every public operation the gateway forwards, described with the zod schemas the
@@ -30,16 +45,23 @@ export interface ApiOperation {
   operationId: string;
   tag: 'auth' | 'concerts' | 'bookings' | 'notifications' | 'waiting-room' | 'pages';
   summary: string;
+  /** Markdown (paragraphs, lists, `code`, **bold**, *emphasis*, links), as the docs page renders it. */
   description?: string;
+  /** Who may call it; `admin` operations are marked `x-required-role: admin` in the document. */
   access: 'anyone' | 'user' | 'admin';
   request?: {
     body?: z.ZodTypeAny;
+    /** A valid body, the document's example (required with `body`; the contract test parses it with `body`). */
+    bodyExample?: unknown;
     query?: z.AnyZodObject;
     params?: z.AnyZodObject;
     headers?: z.AnyZodObject;
   };
-  /** Success answers by status; `schema` absent for an empty body; JSON unless `contentType` says otherwise. */
-  responses: Record<number, { description: string; schema?: z.ZodTypeAny; contentType?: string; headers?: Record<string, string> }>;
+  /**
+   * Success answers by status; `schema` absent for an empty body; JSON unless `contentType` says otherwise;
+   * `example` required with `schema` (the contract test parses it with `schema`).
+   */
+  responses: Record<number, { description: string; schema?: z.ZodTypeAny; example?: unknown; contentType?: string; headers?: Record<string, string> }>;
   /** Error codes this operation can answer with, beyond the ones every operation shares. */
   errors: ErrorCode[];
 }
@@ -73,6 +95,10 @@ const bookingHeaders = z.object({
     .describe('The `admissionToken` the waiting room gave this fan; required when the concert has its waiting room enabled.'),
 });
 
+/** The beginnings of the two non-JSON answers (the page and the script are served whole). */
+const WAITING_ROOM_PAGE_EXAMPLE = '<!doctype html>\n<html lang="en">\n  <head>\n    <meta charset="utf-8" />\n    <title>Waiting room</title>…';
+const SOCKET_CLIENT_EXAMPLE = '/*!\n * Socket.IO v4.8.4\n * (c) 2014-2026 Guillermo Rauch\n * Released under the MIT License.\n */\n!function(t,n){…';
+
 export const API_OPERATIONS: ApiOperation[] = [
   {
     method: 'post',
@@ -81,8 +107,8 @@ export const API_OPERATIONS: ApiOperation[] = [
     tag: 'auth',
     summary: 'Create a fan account',
     access: 'anyone',
-    request: { body: registerBody },
-    responses: { 201: { description: 'The new fan, signed in.', schema: sessionResponse } },
+    request: { body: registerBody, bodyExample: exampleRequests.register },
+    responses: { 201: { description: 'The new fan, signed in.', schema: sessionResponse, example: exampleSession } },
     errors: [...BODY_ERRORS, 'email_taken'],
   },
   {
@@ -93,8 +119,8 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Sign in with email and password',
     description: 'Unknown emails and wrong passwords get the same answer. Attempts are limited per email and per IP.',
     access: 'anyone',
-    request: { body: loginBody },
-    responses: { 200: { description: 'Signed in.', schema: sessionResponse } },
+    request: { body: loginBody, bodyExample: exampleRequests.login },
+    responses: { 200: { description: 'Signed in.', schema: sessionResponse, example: exampleSession } },
     errors: [...BODY_ERRORS, 'invalid_credentials', 'rate_limited'],
   },
   {
@@ -105,8 +131,8 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Swap a refresh token for a new token pair',
     description: 'The old refresh token stops working; presenting it again revokes every session of that login.',
     access: 'anyone',
-    request: { body: refreshBody },
-    responses: { 200: { description: 'A new access and refresh token.', schema: tokenPairResponse } },
+    request: { body: refreshBody, bodyExample: exampleRequests.refresh },
+    responses: { 200: { description: 'A new access and refresh token.', schema: tokenPairResponse, example: exampleTokenPair } },
     errors: [...BODY_ERRORS, 'invalid_refresh_token'],
   },
   {
@@ -129,7 +155,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     tag: 'auth',
     summary: 'The signed-in user',
     access: 'user',
-    responses: { 200: { description: 'The user.', schema: profileResponse } },
+    responses: { 200: { description: 'The user.', schema: profileResponse, example: exampleProfile } },
     errors: ['unauthorized'],
   },
   {
@@ -143,7 +169,7 @@ export const API_OPERATIONS: ApiOperation[] = [
       'token of it stops working at once in every service. Your bookings stay in the sales ledger unchanged: a confirmed ticket stays ' +
       'sold, so cancel first if you want the seat released. The configured admin account cannot be deleted.',
     access: 'user',
-    request: { body: deleteAccountBody },
+    request: { body: deleteAccountBody, bodyExample: exampleRequests.deleteAccount },
     responses: { 204: { description: 'Deleted.' } },
     errors: [...BODY_ERRORS, 'unauthorized', 'invalid_credentials', 'forbidden', 'rate_limited'],
   },
@@ -155,7 +181,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'List concerts, soonest first',
     access: 'anyone',
     request: { query: listConcertsQuery },
-    responses: { 200: { description: 'A page of concerts.', schema: z.array(concertResponse) } },
+    responses: { 200: { description: 'A page of concerts.', schema: z.array(concertResponse), example: [exampleConcert] } },
     errors: ['validation_failed'],
   },
   {
@@ -166,8 +192,8 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Create a concert with its seat types',
     description: 'Stock for every seat type is ready in Redis when this answers.',
     access: 'admin',
-    request: { body: createConcertBody },
-    responses: { 201: { description: 'The concert.', schema: concertResponse, headers: { Location: 'The concert URL.' } } },
+    request: { body: createConcertBody, bodyExample: exampleRequests.createConcert },
+    responses: { 201: { description: 'The concert.', schema: concertResponse, example: exampleConcert, headers: { Location: 'The concert URL.' } } },
     errors: [...BODY_ERRORS, 'unauthorized', 'forbidden'],
   },
   {
@@ -178,7 +204,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'One concert with live remaining seats',
     access: 'anyone',
     request: { params: concertParams },
-    responses: { 200: { description: 'The concert.', schema: concertResponse } },
+    responses: { 200: { description: 'The concert.', schema: concertResponse, example: exampleConcert } },
     errors: ['not_found'],
   },
   {
@@ -189,7 +215,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: "A concert's seat types",
     access: 'anyone',
     request: { params: concertParams },
-    responses: { 200: { description: 'The seat types.', schema: z.array(seatTypeResponse) } },
+    responses: { 200: { description: 'The seat types.', schema: z.array(seatTypeResponse), example: exampleConcert.seatTypes } },
     errors: ['not_found'],
   },
   {
@@ -199,8 +225,8 @@ export const API_OPERATIONS: ApiOperation[] = [
     tag: 'concerts',
     summary: 'Add a seat type to a concert',
     access: 'admin',
-    request: { params: concertParams, body: seatTypeBody },
-    responses: { 201: { description: 'The seat type, all seats remaining.', schema: seatTypeResponse } },
+    request: { params: concertParams, body: seatTypeBody, bodyExample: exampleRequests.seatType },
+    responses: { 201: { description: 'The seat type, all seats remaining.', schema: seatTypeResponse, example: exampleNewSeatType } },
     errors: [...BODY_ERRORS, 'unauthorized', 'forbidden', 'not_found', 'concert_started', 'seat_type_exists'],
   },
   {
@@ -211,7 +237,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'One seat type with live remaining seats',
     access: 'anyone',
     request: { params: seatTypeParams },
-    responses: { 200: { description: 'The seat type.', schema: seatTypeResponse } },
+    responses: { 200: { description: 'The seat type.', schema: seatTypeResponse, example: exampleSeatType } },
     errors: ['not_found'],
   },
   {
@@ -221,16 +247,22 @@ export const API_OPERATIONS: ApiOperation[] = [
     tag: 'bookings',
     summary: 'Ask for one seat',
     description:
-      'Queues the request and answers 202 at once; the decision arrives as the Socket.IO event `booking:result` and at ' +
-      '`GET /api/v1/bookings/requests/{requestId}`. With `Prefer: wait=N` the answer waits for the decision (201 or the 409 reason; ' +
-      '202 if it takes longer than N seconds). Refusals known without the queue (sold out, already booked, started) answer 409 at once. ' +
-      'Each fan may submit `BOOKING_SUBMIT_LIMIT` times per `BOOKING_SUBMIT_WINDOW_MS` (20 a minute by default); a retry that gets the ' +
-      'stored answer of its Idempotency-Key back is not counted.',
+      'Queues the request and answers **202 at once**; the decision arrives as the Socket.IO event `booking:result` and at ' +
+      '`GET /api/v1/bookings/requests/{requestId}`.\n\n' +
+      '- With `Prefer: wait=N` the answer waits for the decision (201 or the 409 reason; 202 if it takes longer than *N* seconds).\n' +
+      '- Refusals known without the queue (sold out, already booked, started) answer 409 at once.\n' +
+      '- Each fan may submit `BOOKING_SUBMIT_LIMIT` times per `BOOKING_SUBMIT_WINDOW_MS` (20 a minute by default); a retry that gets the ' +
+      'stored answer of its `Idempotency-Key` back is not counted.',
     access: 'user',
-    request: { body: submitBookingBody, headers: bookingHeaders },
+    request: { body: submitBookingBody, bodyExample: exampleRequests.submitBooking, headers: bookingHeaders },
     responses: {
-      201: { description: 'Confirmed (only with `Prefer: wait`).', schema: bookingResponse, headers: { 'Preference-Applied': 'Echoes `wait=N`.' } },
-      202: { description: 'Queued.', schema: queuedBookingResponse, headers: { Location: 'Where to poll the decision.' } },
+      201: {
+        description: 'Confirmed (only with `Prefer: wait`).',
+        schema: bookingResponse,
+        example: exampleBooking,
+        headers: { 'Preference-Applied': 'Echoes `wait=N`.' },
+      },
+      202: { description: 'Queued.', schema: queuedBookingResponse, example: exampleQueuedBooking, headers: { Location: 'Where to poll the decision.' } },
     },
     errors: [
       ...BODY_ERRORS,
@@ -252,7 +284,13 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'The decision on one booking request',
     access: 'user',
     request: { params: idParam('requestId', 'Booking request') },
-    responses: { 200: { description: 'Queued, confirmed (with the booking) or rejected (with the reason).', schema: bookingRequestStatusResponse } },
+    responses: {
+      200: {
+        description: 'Queued, confirmed (with the booking) or rejected (with the reason).',
+        schema: bookingRequestStatusResponse,
+        example: exampleBookingRequestStatus,
+      },
+    },
     errors: ['unauthorized', 'not_found'],
   },
   {
@@ -263,7 +301,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: "The signed-in fan's bookings, newest first",
     access: 'user',
     request: { query: pagination },
-    responses: { 200: { description: 'A page of bookings.', schema: z.array(bookingResponse) } },
+    responses: { 200: { description: 'A page of bookings.', schema: z.array(bookingResponse), example: [exampleBooking, exampleCancelledBooking] } },
     errors: ['unauthorized', 'validation_failed'],
   },
   {
@@ -275,7 +313,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     description: "Someone else's booking answers 404, as if it did not exist.",
     access: 'user',
     request: { params: bookingParams },
-    responses: { 200: { description: 'The booking.', schema: bookingResponse } },
+    responses: { 200: { description: 'The booking.', schema: bookingResponse, example: exampleBooking } },
     errors: ['unauthorized', 'not_found'],
   },
   {
@@ -286,7 +324,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Cancel a booking; the seat is free again at once',
     access: 'user',
     request: { params: bookingParams },
-    responses: { 200: { description: 'The cancelled booking.', schema: bookingResponse } },
+    responses: { 200: { description: 'The cancelled booking.', schema: bookingResponse, example: exampleCancelledBooking } },
     errors: ['unauthorized', 'forbidden', 'not_found', 'already_cancelled', 'concert_started'],
   },
   {
@@ -297,7 +335,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: "The signed-in user's simulated emails, newest first",
     access: 'user',
     request: { query: pagination },
-    responses: { 200: { description: 'A page of sent emails.', schema: z.array(emailResponse) } },
+    responses: { 200: { description: 'A page of sent emails.', schema: z.array(emailResponse), example: [exampleEmail] } },
     errors: ['unauthorized', 'validation_failed'],
   },
   {
@@ -307,12 +345,14 @@ export const API_OPERATIONS: ApiOperation[] = [
     tag: 'waiting-room',
     summary: "Take a place in a concert's waiting room",
     description:
-      'Joining twice keeps the same place. Before `opensAt` fans join the pre-queue and get their places drawn at random when the line opens. ' +
-      'Once admitted the answer carries the admission token (also pushed as the Socket.IO event `waiting-room:admitted`). ' +
-      'Concerts without a waiting room answer 404. Joins are limited per client IP (`WAITING_ROOM_JOIN_LIMIT_PER_IP`).',
+      'Joining twice keeps the same place.\n\n' +
+      '- Before `opensAt` fans join the *pre-queue* and get their places drawn at random when the line opens.\n' +
+      '- Once admitted the answer carries the admission token (also pushed as the Socket.IO event `waiting-room:admitted`).\n' +
+      '- Concerts without a waiting room answer 404.\n' +
+      '- Joins are limited per client IP (`WAITING_ROOM_JOIN_LIMIT_PER_IP`).',
     access: 'user',
     request: { params: idParam('concertId', 'Concert') },
-    responses: { 200: { description: 'Your place in the line.', schema: lineStatusResponse } },
+    responses: { 200: { description: 'Your place in the line.', schema: lineStatusResponse, example: exampleLineStatus } },
     errors: ['unauthorized', 'not_found', 'concert_started', 'rate_limited'],
   },
   {
@@ -323,7 +363,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Your place in the line, how many are ahead and the estimated wait',
     access: 'user',
     request: { params: idParam('concertId', 'Concert') },
-    responses: { 200: { description: 'Your place in the line.', schema: lineStatusResponse } },
+    responses: { 200: { description: 'Your place in the line.', schema: lineStatusResponse, example: exampleLineStatus } },
     errors: ['unauthorized', 'not_found', 'not_in_line'],
   },
   {
@@ -335,7 +375,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     description: 'Signs the fan in, joins the line, shows the place live over Socket.IO and books once admitted.',
     access: 'anyone',
     request: { params: idParam('concertId', 'Concert') },
-    responses: { 200: { description: 'The page.', schema: z.string(), contentType: 'text/html' } },
+    responses: { 200: { description: 'The page.', schema: z.string(), contentType: 'text/html', example: WAITING_ROOM_PAGE_EXAMPLE } },
     errors: ['not_found'],
   },
   {
@@ -345,7 +385,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     tag: 'pages',
     summary: 'The Socket.IO browser client the waiting-room page loads',
     access: 'anyone',
-    responses: { 200: { description: 'JavaScript.', schema: z.string(), contentType: 'text/javascript' } },
+    responses: { 200: { description: 'JavaScript.', schema: z.string(), contentType: 'text/javascript', example: SOCKET_CLIENT_EXAMPLE } },
     errors: [],
   },
 ];

@@ -1,6 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { API_OPERATIONS, SHARED_ERRORS, type ApiOperation } from './api-operations.js';
+import { exampleError } from './examples.js';
 import { errorResponse } from './response.schemas.js';
 
 export interface OpenApiOptions {
@@ -12,10 +13,16 @@ export interface OpenApiOptions {
 const ACCESS_NOTE: Record<ApiOperation['access'], string> = {
   anyone: '',
   user: 'Needs an access token.',
-  admin: 'Needs an admin access token.',
+  admin: '**Admin only**: needs the access token of an admin; fans get 403 `forbidden`.',
 };
 
-/** The error responses of one operation, one per HTTP status, each listing its codes. */
+/** The extension that marks operations only admins may call (readers show it as a badge). */
+export const REQUIRED_ROLE = 'x-required-role';
+
+/**
+ * The error responses of one operation, one per HTTP status, each listing its codes
+ * (a markdown list when there are several) with an example body per code.
+ */
 function errorResponses(op: ApiOperation): Record<number, ResponseConfig> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set([...op.errors, ...SHARED_ERRORS])) {
@@ -25,9 +32,14 @@ function errorResponses(op: ApiOperation): Record<number, ResponseConfig> {
   const responses: Record<number, ResponseConfig> = {};
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
     responses[status] = {
-      description: codes.map((c) => `\`${c}\`: ${ERROR_CODES[c].description}`).join(' '),
+      description: codes.map((c) => `${codes.length > 1 ? '- ' : ''}\`${c}\`: ${ERROR_CODES[c].description}`).join('\n'),
       ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds until a retry may succeed.', schema: { type: 'integer' } } } } : {}),
-      content: { 'application/json': { schema: errorResponse(codes) } },
+      content: {
+        'application/json': {
+          schema: errorResponse(codes),
+          examples: Object.fromEntries(codes.map((c) => [c, { summary: ERROR_CODES[c].description, value: exampleError(c) }])),
+        },
+      },
     };
   }
   return responses;
@@ -51,7 +63,7 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}) {
         ...(r.headers
           ? { headers: Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) }
           : {}),
-        ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: r.schema } } } : {}),
+        ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: r.schema, example: r.example } } } : {}),
       };
     }
     registry.registerPath({
@@ -60,13 +72,16 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}) {
       operationId: op.operationId,
       tags: [op.tag],
       summary: op.summary,
-      description: [op.description, ACCESS_NOTE[op.access]].filter(Boolean).join(' ') || undefined,
+      description: [op.description, ACCESS_NOTE[op.access]].filter(Boolean).join('\n\n') || undefined,
       ...(op.access === 'anyone' ? {} : { security: [{ [bearer.name]: [] }] }),
+      ...(op.access === 'admin' ? { [REQUIRED_ROLE]: 'admin' } : {}),
       request: {
         ...(op.request?.params ? { params: op.request.params } : {}),
         ...(op.request?.query ? { query: op.request.query } : {}),
         ...(op.request?.headers ? { headers: op.request.headers } : {}),
-        ...(op.request?.body ? { body: { required: true, content: { 'application/json': { schema: op.request.body } } } } : {}),
+        ...(op.request?.body
+          ? { body: { required: true, content: { 'application/json': { schema: op.request.body, example: op.request.bodyExample } } } }
+          : {}),
       },
       responses: { ...success, ...errorResponses(op) },
     });
@@ -80,9 +95,12 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}) {
       version: opts.version ?? '1',
       description:
         'Queue-first concert ticketing. Errors always have the shape `{"error": {"code", "message", "details"?}}`; ' +
-        'the codes each operation can answer with are listed on its responses. Booking decisions are also pushed over ' +
-        'Socket.IO (path `/socket.io`, `auth: {token}`): `booking:result`, `concert:stock`, `waiting-room:update`, ' +
-        '`waiting-room:admitted`, `waiting-room:sold-out`; see docs/USAGE.md.',
+        'the codes each operation can answer with are listed on its responses.\n\n' +
+        'Booking decisions are also pushed over Socket.IO (path `/socket.io`, `auth: {token}`); see docs/USAGE.md:\n\n' +
+        '- `booking:result`: the decision on a booking request\n' +
+        '- `concert:stock`: remaining seats of a concert\n' +
+        '- `waiting-room:update`, `waiting-room:admitted`, `waiting-room:sold-out`: the fan’s place in a line\n\n' +
+        'Operations marked **admin only** (`x-required-role: admin`) need the access token of an admin account.',
     },
     servers: [{ url: opts.serverUrl ?? '/' }],
     tags: [

@@ -119,10 +119,10 @@ export const lineStatusResponse = z
   .object({
     concertId: id,
     status: z.enum(['waiting', 'admitted', 'sold_out']),
-    position: z.number().int().nullable().describe('null while in the pre-queue: places are drawn when the line opens'),
+    position: z.number().int().nullable().describe('`null` while in the pre-queue: places are drawn when the line opens'),
     ahead: z.number().int().min(0).nullable(),
     etaSeconds: z.number().int().min(0).nullable(),
-    admissionToken: z.string().optional().describe('Send as X-Admission-Token with POST /api/v1/bookings (status "admitted" only).'),
+    admissionToken: z.string().optional().describe('Send as `X-Admission-Token` with `POST /api/v1/bookings` (status `admitted` only).'),
     expiresAt: isoTime.optional(),
     opensAt: isoTime.optional(),
     serving: z.number().int().min(0),
