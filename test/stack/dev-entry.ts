@@ -105,12 +105,12 @@ export interface DevEntry {
  * the test runner ran it). The child gets a process group of its own, as a shell gives
  * a foreground job, so a test can send a terminal's Ctrl-C to the whole group.
  */
-export async function startDevEntry(env: Record<string, string> = {}, opts: { npm?: boolean; port?: number } = {}): Promise<DevEntry> {
+export async function startDevEntry(env: Record<string, string> = {}, opts: { npm?: boolean; port?: number; cwd?: string } = {}): Promise<DevEntry> {
   const port = opts.port ?? (await freePort());
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'onsale-dev-entry-'));
   const [command, args] = opts.npm ? ['npm', ['start', '--silent']] : [process.execPath, ['--import', 'tsx', 'scripts/dev.ts']];
   const child = spawn(command, args, {
-    cwd: ROOT,
+    cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
