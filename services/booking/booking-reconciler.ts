@@ -10,6 +10,7 @@ import type { BookingRequestModel } from '../../lib/records/booking-request.reco
 import type { BookingDoc, BookingModel } from '../../lib/records/booking.record.js';
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
 import { createRedisLocks } from '../../lib/redis-lock.js';
+import { jobOf } from './booking-queue.js';
 
 const LEADER_KEY = '{booking-reconciler}:leader';
 
@@ -102,19 +103,7 @@ export function createBookingReconciler(deps: ReconcilerDeps, opts: ReconcilerOp
     const decided = new Set((await deps.bookings.find({ createdAt: trusted({ $gte: since }) }, { _id: 1 }).lean()).map((d) => String(d._id)));
     const undecided = missing.filter((r) => !decided.has(String(r._id)));
     for (let i = 0; i < undecided.length; i += 100) {
-      await Promise.all(
-        undecided.slice(i, i + 100).map((r) =>
-          deps.enqueue({
-            requestId: String(r._id),
-            userId: r.userId,
-            userEmail: r.userEmail,
-            concertId: r.concertId,
-            seatTypeId: r.seatTypeId,
-            submittedAt: r.submittedAt.getTime(),
-            requeued: true,
-          }),
-        ),
-      );
+      await Promise.all(undecided.slice(i, i + 100).map((r) => deps.enqueue(jobOf(r, { requeued: true }))));
     }
     return undecided.length;
   }

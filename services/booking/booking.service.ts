@@ -14,6 +14,7 @@ import type { BookingRequestDoc } from '../../lib/records/booking-request.record
 import { toPublicBooking, type BookingDoc, type DecisionDoc, type PublicBooking } from '../../lib/records/booking.record.js';
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
 import type { AuthenticatedUser } from '../../lib/request-context.js';
+import { jobOf } from './booking-queue.js';
 import type { BookingRepository } from './booking.repository.js';
 import type { DecisionWaiter } from './decision-waiter.js';
 import type { RequestLedger } from './request-ledger.js';
@@ -50,15 +51,6 @@ function answerOf(requestId: string, decision: DecisionDoc | null): SubmitAnswer
   if (decision.status !== 'rejected') return { status: 201, body: toPublicBooking(decision) };
   throw new AppError(REASON_ERROR[decision.reason], undefined, { requestId });
 }
-
-const jobOf = (r: BookingRequestDoc): ReserveJobData => ({
-  requestId: String(r._id),
-  userId: r.userId,
-  userEmail: r.userEmail,
-  concertId: r.concertId,
-  seatTypeId: r.seatTypeId,
-  submittedAt: r.submittedAt.getTime(),
-});
 
 export function createBookingService(deps: BookingServiceDeps) {
   const { bookings, ledger, waiter, inventory, loader, concerts, logger } = deps;

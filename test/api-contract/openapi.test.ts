@@ -16,6 +16,7 @@ import { createGateway } from '../../services/gateway/gateway.app.js';
 import { ACCESS_TABLE } from '../security/support/access-table.js';
 import { producedErrorCodes } from './support/produced-error-codes.js';
 import { placeholderGatewayConfig, servedRoutes } from './support/served-routes.js';
+import { CHROMIUM_LAUNCH } from '../support/chromium.js';
 
 /** The parts of the document's JSON Schemas these tests read. */
 interface Schema {
@@ -275,20 +276,7 @@ describe('the gateway', () => {
     const outputDir = path.join(ROOT, 'test-output', 'api-contract-docs-page');
     rmSync(outputDir, { recursive: true, force: true });
     mkdirSync(outputDir, { recursive: true });
-    // The machine has no network: no background services, no component updates, a throwaway profile.
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await chromium.launch(CHROMIUM_LAUNCH);
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const pageErrors: string[] = [];

@@ -12,6 +12,7 @@ import { assertError } from '../../test/support/assertions.js';
 import { adminToken, createConcert, mintFans } from '../../test/support/fans.js';
 import { registerFan, startTestPlatform, type TestPlatform } from '../../test/support/test-platform.js';
 import { admitted, eventually, join, status, watchLine } from './line-support.js';
+import { CHROMIUM_LAUNCH } from '../../test/support/chromium.js';
 
 const ABANDON_AFTER_MS = 11_000;
 let platform: TestPlatform;
@@ -49,18 +50,7 @@ describe('the fan-facing waiting-room page', () => {
     // The machine has no network: no background services, no component updates, a throwaway profile.
     profileDir = mkdtempSync(path.join(os.tmpdir(), 'onsale-chromium-'));
     browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      ...CHROMIUM_LAUNCH,
       viewport: { width: 390, height: 844 },
       isMobile: true,
       hasTouch: true,
