@@ -2,7 +2,8 @@ import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 
 // Adds `.openapi()` to zod types (named components, examples). Imported first by
-// every module of lib/openapi so the method exists before any schema uses it.
+// every module that declares OpenAPI schemas (lib/openapi, the components' *.openapi.ts)
+// so the method exists before any schema uses it.
 extendZodWithOpenApi(z);
 
 export { z };

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { API_OPERATIONS } from '../../lib/openapi/api-operations.js';
+import { API_OPERATIONS } from './openapi-document.js';
 
 /** Request headers a browser page may send to the API (besides the CORS-safelisted ones). */
 export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'Prefer', 'X-Admission-Token', 'X-Request-Id'];

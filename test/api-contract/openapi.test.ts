@@ -8,11 +8,10 @@ import { chromium } from 'playwright-core';
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../../lib/errors.js';
 import { createLogger } from '../../lib/logger.js';
-import { API_OPERATIONS } from '../../lib/openapi/api-operations.js';
-import { buildOpenApiDocument, REQUIRED_ROLE } from '../../lib/openapi/openapi-document.js';
-import { errorResponse, validationIssue } from '../../lib/openapi/response.schemas.js';
+import { errorResponse, validationIssue } from '../../lib/openapi/common.schemas.js';
 import { ROOT } from '../../scripts/stack/processes.js';
 import { createGateway } from '../../services/gateway/gateway.app.js';
+import { API_OPERATIONS, buildOpenApiDocument, REQUIRED_ROLE } from '../../services/gateway/openapi-document.js';
 import { ACCESS_TABLE } from '../security/support/access-table.js';
 import { producedErrorCodes } from './support/produced-error-codes.js';
 import { placeholderGatewayConfig, servedRoutes } from './support/served-routes.js';
@@ -46,7 +45,7 @@ interface Operation {
   [REQUIRED_ROLE]?: string;
   parameters?: Array<{ name: string; in: string }>;
   requestBody?: { content: Record<string, Media> };
-  /** Every operation of api-operations.ts declares its responses. */
+  /** Every operation a component declares (its *.openapi.ts) has its responses. */
   responses: Record<string, { content?: Record<string, Media> }>;
 }
 
@@ -89,7 +88,7 @@ describe('the OpenAPI document', () => {
     const documentedKeys = new Set(documented.map(key));
     const undocumented = routes.filter((r) => !documentedKeys.has(key(r))).map((r) => `${key(r)} (${r.source})`);
     const phantom = [...documentedKeys].filter((k) => !servedKeys.has(k));
-    assert.deepEqual(undocumented, [], 'served but missing from lib/openapi/api-operations.ts');
+    assert.deepEqual(undocumented, [], 'served but declared by no component (its *.openapi.ts)');
     assert.deepEqual(phantom, [], 'documented but served by no router');
   });
 
@@ -192,7 +191,7 @@ describe('the examples of the OpenAPI document', () => {
     let checked = 0;
     for (const { op, where, status, media: m } of mediaTypes()) {
       const source = byId.get(op.operationId ?? '');
-      assert.ok(source, `${where}: operation ${op.operationId} is not in api-operations.ts`);
+      assert.ok(source, `${where}: operation ${op.operationId} is not in API_OPERATIONS (services/gateway/openapi-document.ts)`);
       checked++;
       if (status === undefined) check(where, source.request?.body, m.example);
       else if (status < 400) check(where, source.responses[status]?.schema, m.example);

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import newman, { type NewmanRunSummary } from 'newman';
 import type { CollectionDefinition, VariableScopeDefinition } from 'postman-collection';
-import { buildOpenApiDocument } from '../../lib/openapi/openapi-document.js';
 import { buildCollection, buildEnvironment, COLLECTION_FILE, ENVIRONMENT_FILE, serialise } from '../../postman/build-collection.js';
+import { buildOpenApiDocument } from '../../services/gateway/openapi-document.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 function runNewman(baseUrl: string): Promise<NewmanRunSummary> {

@@ -1,19 +1,13 @@
 import type { z } from 'zod';
 import type { ErrorCode } from '../../lib/errors.js';
-import type {
-  bookingRequestStatusResponse,
-  bookingResponse,
-  concertResponse,
-  emailResponse,
-  lineStatusResponse,
-  queuedBookingResponse,
-  seatTypeResponse,
-  sessionResponse,
-  tokenPairResponse,
-} from '../../lib/openapi/response.schemas.js';
+import type { sessionResponse, tokenPairResponse } from '../../services/auth/auth.openapi.js';
+import type { bookingRequestStatusResponse, bookingResponse, queuedBookingResponse } from '../../services/booking/booking.openapi.js';
+import type { concertResponse, seatTypeResponse } from '../../services/concert/concert.openapi.js';
+import type { emailResponse } from '../../services/notification/notification.openapi.js';
+import type { lineStatusResponse } from '../../waiting-room/waiting-room.openapi.js';
 
 /*
- * The shapes the public API answers with, as the contract (lib/openapi/response.schemas.ts)
+ * The shapes the public API answers with, as the contract (each component's *.openapi.ts)
  * declares them: black-box tests name the one they expect, e.g. `api.get<Concert>(...)`.
  * Nothing here is checked at run time; the contract test validates the responses.
  */

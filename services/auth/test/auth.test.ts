@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import mongoose from 'mongoose';
 import type { z } from 'zod';
-import type { profileResponse, sessionResponse, tokenPairResponse } from '../../../lib/openapi/response.schemas.js';
+import type { profileResponse, sessionResponse, tokenPairResponse } from '../auth.openapi.js';
 import { assertError } from '../../../test/support/assertions.js';
 import { DEV_ADMIN, registerFan, startTestPlatform, type TestPlatform } from '../../../test/support/test-platform.js';
 

@@ -3,13 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { io as connect } from 'socket.io-client';
 import type { z } from 'zod';
 import type { Decision } from '../../../lib/booking-requests.js';
-import type {
-  bookingRequestStatusResponse,
-  bookingResponse,
-  concertResponse,
-  queuedBookingResponse,
-  seatTypeResponse,
-} from '../../../lib/openapi/response.schemas.js';
+import type { concertResponse, seatTypeResponse } from '../../concert/concert.openapi.js';
+import type { bookingRequestStatusResponse, bookingResponse, queuedBookingResponse } from '../booking.openapi.js';
 import { assertError } from '../../../test/support/assertions.js';
 import { finalAnswerOf, tally } from '../../../test/support/bookings.js';
 import { adminToken, createConcert, mintFans } from '../../../test/support/fans.js';

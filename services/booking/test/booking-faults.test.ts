@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { z } from 'zod';
 import { concertKeys } from '../../../lib/inventory/inventory-keys.js';
-import type { bookingResponse, queuedBookingResponse } from '../../../lib/openapi/response.schemas.js';
+import type { bookingResponse, queuedBookingResponse } from '../booking.openapi.js';
 import { assertError } from '../../../test/support/assertions.js';
 import { pollFinalAnswers, tally } from '../../../test/support/bookings.js';
 import { adminToken, createConcert, mintFans, type Fan } from '../../../test/support/fans.js';

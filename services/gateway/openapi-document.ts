@@ -1,8 +1,26 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
-import { ERROR_CODES, type ErrorCode } from '../errors.js';
-import { API_OPERATIONS, SHARED_ERRORS, type ApiOperation } from './api-operations.js';
-import { exampleError } from './examples.js';
-import { errorResponse } from './response.schemas.js';
+import { ERROR_CODES, type ErrorCode } from '../../lib/errors.js';
+import { SHARED_ERRORS, type ApiOperation } from '../../lib/openapi/api-operation.js';
+import { errorResponse } from '../../lib/openapi/common.schemas.js';
+import { exampleError } from '../../lib/openapi/examples.js';
+import { AUTH_OPERATIONS } from '../auth/auth.openapi.js';
+import { BOOKING_OPERATIONS } from '../booking/booking.openapi.js';
+import { CONCERT_OPERATIONS } from '../concert/concert.openapi.js';
+import { NOTIFICATION_OPERATIONS } from '../notification/notification.openapi.js';
+import { WAITING_ROOM_OPERATIONS } from '../../waiting-room/waiting-room.openapi.js';
+
+/**
+ * Every public operation the gateway forwards, as each component declares them next to
+ * its routes (`<component>.openapi.ts`), in the order the document lists them. The
+ * document is built from this list, and so are the methods CORS allows (cors.ts).
+ */
+export const API_OPERATIONS: readonly ApiOperation[] = [
+  ...AUTH_OPERATIONS,
+  ...CONCERT_OPERATIONS,
+  ...BOOKING_OPERATIONS,
+  ...NOTIFICATION_OPERATIONS,
+  ...WAITING_ROOM_OPERATIONS,
+];
 
 export interface OpenApiOptions {
   /** Public base URL of the gateway, listed as the server. */
@@ -45,7 +63,7 @@ function errorResponses(op: ApiOperation): Record<number, ResponseConfig> {
   return responses;
 }
 
-/** Builds the OpenAPI 3.1 document of the public API from the services' zod schemas. */
+/** Builds the OpenAPI 3.1 document of the public API from the components' operations and their zod schemas. */
 export function buildOpenApiDocument(opts: OpenApiOptions = {}) {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'bearerAuth', {
