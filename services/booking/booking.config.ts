@@ -18,6 +18,8 @@ export const bookingConfigSchema = z.object({
   /** How often the reconciler repairs Redis from the record, and how old an undecided request must be before it is queued again. */
   RECONCILE_EVERY_MS: positiveInt.default(3000),
   RECONCILE_SETTLE_AFTER_MS: positiveInt.default(5000),
+  /** How often the reconciler reads the whole record window (the hour of job retention), besides after Redis lost writes. */
+  RECONCILE_FULL_EVERY_MS: positiveInt.default(300_000),
   /** HS256 secret shared with the waiting room, which signs the admission tokens. */
   ADMISSION_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
   /** Origins allowed to open Socket.IO connections from a browser; comma-separated, empty = same origin only. */

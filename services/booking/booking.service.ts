@@ -15,6 +15,7 @@ import { toPublicBooking, type BookingDoc, type DecisionDoc, type PublicBooking 
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
 import type { AuthenticatedUser } from '../../lib/request-context.js';
 import { jobOf } from './booking-queue.js';
+import type { ReconcilerHints } from './booking-reconciler.js';
 import type { BookingRepository } from './booking.repository.js';
 import type { DecisionWaiter } from './decision-waiter.js';
 import type { RequestLedger } from './request-ledger.js';
@@ -31,6 +32,8 @@ export interface BookingServiceDeps {
   submitLimit: RateLimitRule;
   /** Queues a booking job (job id = request id, so queuing twice adds one job). */
   enqueue: (job: ReserveJobData) => Promise<unknown>;
+  /** Tells the reconciler where to look (a request just accepted, a cancel begun). */
+  hints: ReconcilerHints;
   notifications: Pick<Queue, 'add'>;
   logger: Logger;
 }
@@ -66,10 +69,10 @@ export function createBookingService(deps: BookingServiceDeps) {
    * that has neither a decision nor a job. The fan is answered 202 either way.
    */
   async function enqueue(job: ReserveJobData) {
-    try {
-      await deps.enqueue(job);
-    } catch (err) {
-      logger.warn({ err: (err as Error).message, requestId: job.requestId }, 'booking job not queued; the reconciler will queue it');
+    const [hinted, queued] = await Promise.allSettled([deps.hints.accepted(job.requestId), deps.enqueue(job)]);
+    if (queued.status === 'rejected') {
+      const err = queued.reason as Error;
+      logger.warn({ err: err.message, requestId: job.requestId, hinted: hinted.status }, 'booking job not queued; the reconciler will queue it');
     }
   }
 
@@ -200,7 +203,10 @@ export function createBookingService(deps: BookingServiceDeps) {
       }
       if (begun.code === BeginCancelCode.ConcertStarted) throw new AppError('concert_started');
       if (begun.code === BeginCancelCode.InProgress) throw new AppError('already_cancelled', 'This booking is being cancelled');
-      if (begun.code !== BeginCancelCode.Ok) {
+      if (begun.code === BeginCancelCode.Ok) {
+        // Should this process stop after MongoDB says cancelled, the reconciler finishes the cancel.
+        await deps.hints.cancelling(bookingId).catch((err: Error) => logger.warn({ err: err.message, bookingId }, 'cancel not noted for the reconciler'));
+      } else {
         const now = await bookings.findById(bookingId);
         if (now?.status === 'cancelled') {
           await finishCancel(now);

@@ -19,7 +19,7 @@ import { createBookingRepository } from './booking.repository.js';
 import { bookingRoutes } from './booking.routes.js';
 import { createBookingService } from './booking.service.js';
 import { createRateLimiter } from '../../lib/rate-limiter.js';
-import { createBookingReconciler } from './booking-reconciler.js';
+import { createBookingReconciler, reconcilerHints } from './booking-reconciler.js';
 import { bookingJobQueuer, KEEP_FINISHED_JOBS_SECONDS } from './booking-queue.js';
 import { createDecisionWaiter } from './decision-waiter.js';
 import { attachRealtime } from './realtime.js';
@@ -60,6 +60,7 @@ boot('booking', async () => {
     limiter: createRateLimiter(redis),
     submitLimit: { name: 'booking-submit', limit: config.BOOKING_SUBMIT_LIMIT, windowMs: config.BOOKING_SUBMIT_WINDOW_MS },
     enqueue,
+    hints: reconcilerHints(redis),
     notifications,
     logger,
   });
@@ -68,9 +69,8 @@ boot('booking', async () => {
     {
       everyMs: config.RECONCILE_EVERY_MS,
       settleAfterMs: config.RECONCILE_SETTLE_AFTER_MS,
-      recentWindowMs: 120_000,
       fullWindowMs: KEEP_FINISHED_JOBS_SECONDS * 1000,
-      fullEveryMs: 60_000,
+      fullEveryMs: config.RECONCILE_FULL_EVERY_MS,
     },
   );
 

@@ -19,7 +19,7 @@ import { createConcertCache } from '../../../lib/records/concert-cache.js';
 import { concertModel } from '../../../lib/records/concert.record.js';
 import { createConcert, databaseName, eventually, hourFromNow, newId, startStores, type TestStores } from '../../../test/support/stores.js';
 import { bookingJobQueuer } from '../booking-queue.js';
-import { createBookingReconciler, type BookingReconciler } from '../booking-reconciler.js';
+import { createBookingReconciler, RECONCILE_KEYS, type BookingReconciler } from '../booking-reconciler.js';
 import { createBookingRepository } from '../booking.repository.js';
 
 const logger = createLogger('booking-reconciler-test', 'silent');
@@ -66,7 +66,7 @@ async function world(label: string) {
   const reconciler = (connection = stores.redis()) => {
     const r = createBookingReconciler(
       { redis: connection, requests, bookings, enqueue, queue, notifications, inventory, concerts, logger },
-      { everyMs: 60_000, settleAfterMs: SETTLE_AFTER_MS, recentWindowMs: 120_000, fullWindowMs: 3_600_000, fullEveryMs: 3_600_000 },
+      { everyMs: 60_000, settleAfterMs: SETTLE_AFTER_MS, fullWindowMs: 3_600_000, fullEveryMs: 3_600_000 },
     );
     running.push(r);
     return r;
@@ -234,4 +234,35 @@ test('after Redis is flushed, every accepted undecided request is queued at the 
   assert.equal(outcome?.requeued, 3);
   for (const r of undecided) assert.ok(await queue.getJob(r.requestId), `request ${r.requestId} queued again`);
   assert.equal(await queue.getJob(rejected.requestId), undefined);
+});
+
+test('between full passes a steady pass reads only what the hot path pointed at: a noted request whose job is missing is queued, an unnoted one waits', async () => {
+  const w = await world('steady');
+  const reconciler = w.reconciler();
+  await reconciler.pass(); // the first pass is a full one
+  const noted = await w.accepted();
+  const unnoted = await w.accepted();
+  await redis.zadd(RECONCILE_KEYS.accepted, Date.now() - 10_000, noted.requestId);
+  const outcome = await reconciler.pass();
+  assert.equal(outcome?.full, false);
+  assert.equal(outcome?.requeued, 1);
+  assert.deepEqual(w.queued, [noted.requestId]);
+  assert.equal(await redis.zscore(RECONCILE_KEYS.accepted, noted.requestId), null, 'a looked-at hint is dropped');
+  assert.equal(await queue.getJob(unnoted.requestId), undefined, 'an unnoted request waits for the next full pass');
+});
+
+test('a steady pass finishes a cancel the hot path noted and the record says happened: the seat is released', async () => {
+  const w = await world('steady-cancel');
+  const booking = await w.confirmedBooking(20_000, 3);
+  const bookingId = String(booking._id);
+  await w.loader.ensureLoaded(w.concertId);
+  const reconciler = w.reconciler();
+  await reconciler.pass(); // full: nothing to do yet
+  await redis.zadd(RECONCILE_KEYS.cancelling, Date.now() - 10_000, bookingId);
+  await createBookingRepository(w.conn).markCancelled(bookingId, new Date());
+  const outcome = await reconciler.pass();
+  assert.equal(outcome?.full, false);
+  assert.equal(outcome?.released, 1);
+  assert.equal(await redis.hget(w.keys.holders, booking.userId), null);
+  assert.ok(await emailJob('cancelled', bookingId), 'its cancellation email is queued too');
 });

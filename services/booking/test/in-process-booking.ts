@@ -22,7 +22,7 @@ import { createBookingDecider } from '../../../workers/booking/booking-decision.
 import { createBookingRecorder } from '../../../workers/booking/booking-recorder.js';
 import { startBookingWorker } from '../../../workers/booking/booking.worker.js';
 import { bookingJobQueuer } from '../booking-queue.js';
-import { createBookingReconciler, type ReconcilerOptions } from '../booking-reconciler.js';
+import { createBookingReconciler, reconcilerHints, type ReconcilerOptions } from '../booking-reconciler.js';
 import { createBookingRepository, type BookingRepository } from '../booking.repository.js';
 import { createBookingService, type BookingServiceDeps } from '../booking.service.js';
 import { createDecisionWaiter } from '../decision-waiter.js';
@@ -102,6 +102,7 @@ export async function startInProcessBooking(stores: TestStores, dbName: string):
           limiter: createRateLimiter(redis),
           submitLimit: { name: 'booking-submit', limit: 1000, windowMs: 60_000 },
           enqueue,
+          hints: reconcilerHints(redis),
           notifications,
           logger,
         }),
@@ -120,7 +121,7 @@ export async function startInProcessBooking(stores: TestStores, dbName: string):
           concerts: concertCache,
           logger,
         },
-        { everyMs: 60_000, settleAfterMs: 50, recentWindowMs: 120_000, fullWindowMs: 3_600_000, fullEveryMs: 60_000, ...opts },
+        { everyMs: 60_000, settleAfterMs: 50, fullWindowMs: 3_600_000, fullEveryMs: 60_000, ...opts },
       );
       reconcilers.push(reconciler);
       return reconciler;

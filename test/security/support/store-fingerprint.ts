@@ -13,13 +13,13 @@ export const REDIS_EXCLUSIONS: Array<{ match: RegExp; fields?: string[]; why: st
     why: 'the waiting-room join counter per client IP (WAITING_ROOM_JOIN_LIMIT_PER_IP) counts every join attempt, a malformed one too, by design: it is there to stop floods',
   },
   {
-    match: /^\{fan:[^}]+\}:submits$/,
-    why: "the per-fan booking-submission counter (BOOKING_SUBMIT_LIMIT): a submission that passes validation counts even when it is then refused (a concert that does not exist, no admission token), by design; the fan's Idempotency-Key claims next to it are compared",
+    match: /^\{ratelimit:booking-submit:[^}]+\}$/,
+    why: 'the per-fan booking-submission counter (BOOKING_SUBMIT_LIMIT): a submission that passes validation counts even when it is then refused (a concert that does not exist, no admission token), by design',
   },
   { match: /:stalled-check$/, why: 'BullMQ workers rewrite this key on their own schedule to detect stalled jobs' },
   {
-    match: /^\{booking-journal:[^}]+\}:clock$/,
-    why: "the booking service's request journal bumps this counter at every sweep (every few seconds) to notice a Redis that lost writes",
+    match: /^\{booking-reconciler\}:leader$/,
+    why: "the reconciler's leader lease: taken and renewed on its own schedule (every few seconds)",
   },
   {
     match: /:wr:state$/,
