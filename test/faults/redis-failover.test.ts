@@ -245,7 +245,17 @@ test('redis-failover: the primary is SIGKILLed while its replica lags, Sentinel 
   });
   // Every process followed the new primary: its named connections and its subscribers are on it.
   const names = new Set(clients.map((c) => c.name));
-  for (const name of ['auth', 'booking', 'booking-socket-pub', 'booking-queue-events', 'booking-worker', 'booking-worker-queue', 'concert', 'notification-worker', 'waiting-room'])
+  for (const name of [
+    'auth',
+    'booking',
+    'booking-socket-pub',
+    'booking-queue-events',
+    'booking-worker',
+    'booking-worker-queue',
+    'concert',
+    'notification-worker',
+    'waiting-room',
+  ])
     assert.ok(names.has(name), `the ${name} connection is on the promoted replica (connected: ${[...names].join(', ')})`);
   assert.ok(
     [...names].some((n) => n.startsWith('{bookings}:')),
