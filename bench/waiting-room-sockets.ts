@@ -26,7 +26,7 @@ import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../lib/auth-middlewa
 import { openRedis } from '../lib/redis.js';
 import { waitingRoomKeys } from '../lib/waiting-room-keys.js';
 import { freePort } from '../scripts/stack/processes.js';
-import { DEV_ADMIN, ROOT, startPlatform, type Platform } from '../scripts/stack/platform.js';
+import { ROOT, startPlatform, type Platform } from '../scripts/stack/platform.js';
 
 const LAG_BUCKETS = 30_001; // 1 ms buckets up to 30 s
 
@@ -164,7 +164,7 @@ async function runBench() {
   });
   const children: ChildProcess[] = [];
   try {
-    const admin = (await http<{ accessToken: string }>(platform, 'POST', '/api/v1/auth/login', undefined, DEV_ADMIN)).body.accessToken;
+    const admin = (await http<{ accessToken: string }>(platform, 'POST', '/api/v1/auth/login', undefined, platform.admin)).body.accessToken;
     const concert = (
       await http<{ id: string }>(platform, 'POST', '/api/v1/concerts', admin, {
         name: 'Waiting-room benchmark',

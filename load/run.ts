@@ -177,8 +177,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   try {
     const api = new ApiClient(baseUrl);
     const login = await api.post<{ accessToken: string }>('/api/v1/auth/login', {
-      email: process.env.ADMIN_EMAIL ?? DEV_ADMIN.email,
-      password: process.env.ADMIN_PASSWORD ?? DEV_ADMIN.password,
+      // A stack started here generated its admin password (production refuses DEV_ADMIN's).
+      email: platform?.admin.email ?? process.env.ADMIN_EMAIL ?? DEV_ADMIN.email,
+      password: platform?.admin.password ?? process.env.ADMIN_PASSWORD ?? DEV_ADMIN.password,
     });
     if (login.status !== 200) throw new Error(`admin login failed: ${login.status}`);
     const admin = login.body.accessToken;

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { commonEnv, positiveInt } from '../lib/config.js';
+import { commonEnv, positiveInt, secret } from '../lib/config.js';
 import { PRESENCE_HEARTBEAT_MS } from '../lib/waiting-room-keys.js';
 
 export const waitingRoomConfigSchema = z.object({
   ...commonEnv,
   /** HS256 secret shared with the booking service, which verifies the admission tokens. */
-  ADMISSION_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  ADMISSION_TOKEN_SECRET: secret(32),
   /** How often the ticker advances each line; the rate is exact regardless (credits earned per elapsed ms). */
   WAITING_ROOM_TICK_MS: positiveInt.default(200),
   /**

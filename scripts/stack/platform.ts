@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { canListen, freePort, ManagedProcess, ROOT, waitFor, type OutputMode } from './processes.js';
 import { startFerretDb, startRedis, type ServerHandle } from './servers.js';
@@ -49,6 +49,8 @@ export class PortInUseError extends Error {
 
 export interface Platform {
   gatewayUrl: string;
+  /** The admin account auth was started with (DEV_ADMIN, or a generated password in production). */
+  admin: { email: string; password: string };
   mongoUrl: string;
   redisUrl: string;
   redis?: ServerHandle;
@@ -61,6 +63,31 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/** A random secret kept in `dataDir` (readable by this user only), made on first use. */
+function storedSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, name);
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * What the stack writes (Redis's append-only file, FerretDB's SQLite files, keys,
+ * secrets) is for this user only: the process's umask makes every new file 0600 and
+ * folder 0700, also in the servers it spawns, and a data folder made by an earlier
+ * version with 0755/0644 is tightened at start.
+ */
+export function keepDataPrivate(dataDir: string) {
+  process.umask(0o077);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const tighten = (entry: string) => {
+    const stat = lstatSync(entry);
+    if (stat.isSymbolicLink()) return;
+    if ((stat.mode & 0o077) !== 0) chmodSync(entry, stat.mode & 0o700);
+    if (stat.isDirectory()) for (const child of readdirSync(entry)) tighten(path.join(entry, child));
+  };
+  tighten(dataDir);
+}
+
 function jwtKeys(dataDir: string) {
   const privatePath = path.join(dataDir, 'jwt-private.pem');
   const publicPath = path.join(dataDir, 'jwt-public.pem');
@@ -71,9 +98,16 @@ function jwtKeys(dataDir: string) {
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     });
     writeFileSync(privatePath, privateKey, { mode: 0o600 });
-    writeFileSync(publicPath, publicKey);
+    writeFileSync(publicPath, publicKey, { mode: 0o600 });
   }
   return { privateKey: readFileSync(privatePath, 'utf8'), publicKey: readFileSync(publicPath, 'utf8') };
+}
+
+/** Variables only auth may see: the admin's password never reaches another process, whatever `env` passes to all. */
+const AUTH_ONLY = ['ADMIN_PASSWORD'];
+function authOnly(name: ServiceName, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (name !== 'auth') for (const key of AUTH_ONLY) delete env[key];
+  return env;
 }
 
 /** Healthy, and the service we started: another process answering on that port does not count. */
@@ -90,7 +124,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const gatewayHost = opts.serviceEnv?.gateway?.HOST ?? opts.env?.HOST ?? '127.0.0.1';
   if ((!opts.only || opts.only.includes('gateway')) && gatewayPort !== 0 && !(await canListen(gatewayPort, gatewayHost)))
     throw new PortInUseError(gatewayPort, gatewayHost);
-  mkdirSync(opts.dataDir, { recursive: true });
+  keepDataPrivate(opts.dataDir);
   const started: Array<{ stop(): Promise<void> }> = [];
   const services = new Map<ServiceName, ManagedProcess>();
   /** Every service process started, also the ones still starting when another failed. */
@@ -115,36 +149,48 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     for (const name of names) ports.set(name, name === 'gateway' ? gatewayPort : await freePort());
     const url = (name: ServiceName) => `http://127.0.0.1:${ports.get(name)}`;
 
-    const admissionSecretPath = path.join(opts.dataDir, 'admission-token-secret');
-    if (!existsSync(admissionSecretPath)) writeFileSync(admissionSecretPath, randomBytes(32).toString('base64url'), { mode: 0o600 });
-    const admissionTokenSecret = readFileSync(admissionSecretPath, 'utf8').trim();
-    const envFor = (name: ServiceName, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      // Services shut down when this process dies (lib/boot.ts): no orphans left reconnecting.
-      STACK_PARENT_PID: String(process.pid),
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'info',
-      MONGO_URL: mongoUrl,
-      REDIS_URL: redisUrl,
-      JWT_PUBLIC_KEY: keys.publicKey,
-      ...(name === 'waiting-room' || name === 'booking' ? { ADMISSION_TOKEN_SECRET: admissionTokenSecret } : {}),
-      ...(name === 'auth' ? { JWT_PRIVATE_KEY: keys.privateKey, ADMIN_EMAIL: DEV_ADMIN.email, ADMIN_PASSWORD: DEV_ADMIN.password } : {}),
-      ...(name === 'gateway'
-        ? {
-            AUTH_URL: url('auth'),
-            CONCERT_URL: url('concert'),
-            BOOKING_URL: url('booking'),
-            NOTIFICATION_URL: url('notification'),
-            WAITING_ROOM_URL: url('waiting-room'),
-            REALTIME_URL: url('booking'),
-          }
-        : {}),
-      ...opts.env,
-      ...opts.serviceEnv?.[name],
-      ...extra,
-      PORT: String(port),
-    });
+    const admissionTokenSecret = storedSecret(opts.dataDir, 'admission-token-secret');
+    // The gateway signs the client address it forwards; the services believe only that (lib/client-address-proof.ts).
+    const clientAddressSecret = storedSecret(opts.dataDir, 'client-address-secret');
+    // Production refuses DEV_ADMIN's published password (lib/config.ts): a bench or test in
+    // production mode gets one generated per data dir, like the admission secret.
+    const authEnv = { ...opts.env, ...opts.serviceEnv?.auth };
+    const adminPasswordPath = path.join(opts.dataDir, 'admin-password');
+    if (authEnv.NODE_ENV === 'production' && !existsSync(adminPasswordPath))
+      writeFileSync(adminPasswordPath, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    const admin = {
+      email: authEnv.ADMIN_EMAIL ?? DEV_ADMIN.email,
+      password: authEnv.ADMIN_PASSWORD ?? (authEnv.NODE_ENV === 'production' ? readFileSync(adminPasswordPath, 'utf8').trim() : DEV_ADMIN.password),
+    };
+    const envFor = (name: ServiceName, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv =>
+      authOnly(name, {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        // Services shut down when this process dies (lib/boot.ts): no orphans left reconnecting.
+        STACK_PARENT_PID: String(process.pid),
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'info',
+        MONGO_URL: mongoUrl,
+        REDIS_URL: redisUrl,
+        JWT_PUBLIC_KEY: keys.publicKey,
+        ...(name === 'waiting-room' || name === 'booking' ? { ADMISSION_TOKEN_SECRET: admissionTokenSecret } : {}),
+        ...(name === 'booking-worker' ? {} : { CLIENT_ADDRESS_SECRET: clientAddressSecret }),
+        ...(name === 'auth' ? { JWT_PRIVATE_KEY: keys.privateKey, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password } : {}),
+        ...(name === 'gateway'
+          ? {
+              AUTH_URL: url('auth'),
+              CONCERT_URL: url('concert'),
+              BOOKING_URL: url('booking'),
+              NOTIFICATION_URL: url('notification'),
+              WAITING_ROOM_URL: url('waiting-room'),
+              REALTIME_URL: url('booking'),
+            }
+          : {}),
+        ...opts.env,
+        ...opts.serviceEnv?.[name],
+        ...extra,
+        PORT: String(port),
+      });
 
     const spawnService = async (name: ServiceName, port: number, extra?: Record<string, string>, label: string = name) => {
       const proc = new ManagedProcess(label, process.execPath, ['--import', 'tsx', SERVICES[name]], envFor(name, port, extra), opts.output(label));
@@ -171,6 +217,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
 
     return {
       gatewayUrl: url('gateway'),
+      admin,
       mongoUrl,
       redisUrl,
       redis,

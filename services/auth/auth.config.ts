@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, pemKey, positiveInt } from '../../lib/config.js';
+import { commonEnv, pemKey, positiveInt, secret } from '../../lib/config.js';
 
 export const authConfigSchema = z.object({
   ...commonEnv,
@@ -8,11 +8,13 @@ export const authConfigSchema = z.object({
   REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
   BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(10),
   ADMIN_EMAIL: z.string().trim().toLowerCase().email(),
-  ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters'),
+  ADMIN_PASSWORD: secret(12),
   ADMIN_NAME: z.string().min(1).default('Administrator'),
-  LOGIN_LIMIT_PER_EMAIL: positiveInt.default(10),
+  LOGIN_LIMIT_PER_CLIENT: positiveInt.default(5),
+  LOGIN_LIMIT_PER_EMAIL: positiveInt.default(100),
   LOGIN_LIMIT_PER_IP: positiveInt.default(100),
-  LOGIN_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
+  LOGIN_LIMIT_WINDOW_SECONDS: positiveInt.default(900),
+  LOGIN_KNOWN_CLIENT_DAYS: positiveInt.default(30),
 });
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;

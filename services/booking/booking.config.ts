@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, positiveInt } from '../../lib/config.js';
+import { commonEnv, positiveInt, secret } from '../../lib/config.js';
 
 export const bookingConfigSchema = z.object({
   ...commonEnv,
@@ -21,7 +21,7 @@ export const bookingConfigSchema = z.object({
   /** How often the reconciler reads the whole record window (the hour of job retention), besides after Redis lost writes. */
   RECONCILE_FULL_EVERY_MS: positiveInt.default(300_000),
   /** HS256 secret shared with the waiting room, which signs the admission tokens. */
-  ADMISSION_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  ADMISSION_TOKEN_SECRET: secret(32),
   /** Origins allowed to open Socket.IO connections from a browser; comma-separated, empty = same origin only. */
   CORS_ORIGINS: z
     .string()

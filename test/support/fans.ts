@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import jwt from 'jsonwebtoken';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../../lib/auth-middleware.js';
 import type { Concert, Session } from './api-types.js';
-import { DEV_ADMIN, type TestPlatform } from './test-platform.js';
+import { type TestPlatform } from './test-platform.js';
 
 export interface Fan {
   id: string;
@@ -33,7 +33,7 @@ export function mintFans(platform: TestPlatform, count: number, role: 'fan' | 'a
 }
 
 export async function adminToken(platform: TestPlatform): Promise<string> {
-  const res = await platform.api.post<Session>('/api/v1/auth/login', DEV_ADMIN);
+  const res = await platform.api.post<Session>('/api/v1/auth/login', platform.admin);
   if (res.status !== 200) throw new Error(`admin login failed: ${res.status}`);
   return res.body.accessToken;
 }
