@@ -29,7 +29,7 @@ command -v redis-cli >/dev/null || apt_install redis-tools
 # Prometheus for the observability tests and `WITH_PROMETHEUS=1 npm start`.
 [ "${WITH_PROMETHEUS:-0}" = 1 ] && ! command -v prometheus >/dev/null && apt_install prometheus
 
-if [ ! -x "$TOOLS_BIN/ferretdb" ] || ! "$TOOLS_BIN/ferretdb" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; then
+if [ ! -x "$TOOLS_BIN/ferretdb" ] || ! "$TOOLS_BIN/ferretdb" --version 2>/dev/null | grep "$FERRETDB_VERSION" >/dev/null; then
   command -v go >/dev/null || { echo "setup: Go is needed once to build FerretDB (https://go.dev/doc/install)" >&2; exit 1; }
   echo "setup: building FerretDB $FERRETDB_VERSION into .tools/bin (first time only, about 3 minutes)…"
   started=$(date +%s)
@@ -50,7 +50,7 @@ fi
 
 # k6 for the load scenarios (npm run load); only when asked, it takes ~3 minutes to build.
 K6_VERSION=v1.8.1
-if [ "${WITH_K6:-0}" = 1 ] && ! { [ -x "$TOOLS_BIN/k6" ] && "$TOOLS_BIN/k6" version 2>/dev/null | grep -q "$K6_VERSION"; }; then
+if [ "${WITH_K6:-0}" = 1 ] && ! { [ -x "$TOOLS_BIN/k6" ] && "$TOOLS_BIN/k6" version 2>/dev/null | grep "$K6_VERSION" >/dev/null; }; then
   command -v go >/dev/null || { echo "setup: Go is needed once to build k6" >&2; exit 1; }
   echo "setup: building k6 $K6_VERSION into .tools/bin (first time only, about 3 minutes)…"
   started=$(date +%s)

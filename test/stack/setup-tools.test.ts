@@ -13,7 +13,24 @@ import { ROOT } from '../../scripts/stack/processes.js';
  */
 function runSetup(args: string[]): string[] {
   const bin = mkdtempSync(path.join(tmpdir(), 'setup-tools-'));
-  for (const tool of ['bash', 'id', 'mkdir', 'grep', 'sed', 'awk', 'dirname', 'cat', 'date', 'go', 'redis-server', 'redis-cli']) {
+  for (const tool of [
+    'bash',
+    'id',
+    'mkdir',
+    'grep',
+    'sed',
+    'awk',
+    'dirname',
+    'cat',
+    'date',
+    'mktemp',
+    'cp',
+    'chmod',
+    'rm',
+    'go',
+    'redis-server',
+    'redis-cli',
+  ]) {
     const real = execFileSync('bash', ['-c', `command -v ${tool} || true`], { encoding: 'utf8' }).trim();
     if (real) symlinkSync(real, path.join(bin, tool));
   }
