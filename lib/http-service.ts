@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
+import { clientAddressFromEdge } from './client-address-proof.js';
 import { AppError, errorBody } from './errors.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -17,12 +18,21 @@ export interface ServiceApp {
   metrics: Metrics;
 }
 
-/** An Express app with the kernel's middleware: helmet, request id, metrics, strict JSON bodies. */
-export function createServiceApp(service: string, logger: Logger): ServiceApp {
+export interface ServiceAppOptions {
+  /** CLIENT_ADDRESS_SECRET: the gateway signs the client address it forwards with it (client-address-proof.ts). */
+  clientAddressSecret?: string;
+}
+
+/**
+ * An Express app with the kernel's middleware: helmet, request id, metrics, strict JSON
+ * bodies, and `req.ip` as the gateway vouched for it (never a caller's X-Forwarded-For).
+ */
+export function createServiceApp(service: string, logger: Logger, opts: ServiceAppOptions = {}): ServiceApp {
   const app = express();
   const metrics = createMetrics(service);
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.set('trust proxy', false);
+  app.use(clientAddressFromEdge(opts.clientAddressSecret));
   app.set('query parser', 'simple');
   app.use(securityHeaders());
   app.use(requestContext(logger));

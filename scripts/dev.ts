@@ -138,14 +138,18 @@ if (withPrometheus && !stopping) {
   }
 }
 
+/** A store's URL as the banner shows it: whoever reads a terminal or its log must not learn the password. */
+function withoutPassword(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/[^:@/]*:)[^@/]*@/i, '$1***@').replace(/([?&]sentinelPassword=)[^&]*/i, '$1***');
+}
 const base = up.gatewayUrl.replace('127.0.0.1', 'localhost');
 console.log(`
   The platform is up.
     API          ${base}/api/v1          (health: ${base}/health)
     Socket.IO    ${base}  path /socket.io  (auth: { token: <accessToken> })
     Metrics      ${[...up.ports].map(([n, p]) => `${n} http://localhost:${p}/metrics`).join('\n                 ')}
-    MongoDB      ${up.mongoUrl}${up.ferretdb ? ' (FerretDB)' : ''}
-    Redis        ${up.redisUrl}${prometheus ? `\n    Prometheus   ${prometheus.url.replace('127.0.0.1', 'localhost')}/graph  (scrape config: ${prometheus.configPath})\n    Dashboards   file://${path.join(dataDir, 'prometheus', 'dashboards.html')}  (every Grafana panel as a Prometheus graph)` : ''}
+    MongoDB      ${withoutPassword(up.mongoUrl)}${up.ferretdb ? ` (FerretDB; password in ${path.join(dataDir, 'ferretdb', 'credentials.json')})` : ''}
+    Redis        ${withoutPassword(up.redisUrl)}${prometheus ? `\n    Prometheus   ${prometheus.url.replace('127.0.0.1', 'localhost')}/graph  (scrape config: ${prometheus.configPath})\n    Dashboards   file://${path.join(dataDir, 'prometheus', 'dashboards.html')}  (every Grafana panel as a Prometheus graph)` : ''}
     Admin        ${process.env.ADMIN_EMAIL ?? DEV_ADMIN.email} / ${process.env.ADMIN_EMAIL ? '(ADMIN_PASSWORD)' : DEV_ADMIN.password}
   Ctrl-C stops everything.
 `);

@@ -25,6 +25,9 @@ sed \
   -e "s|^ADMIN_PASSWORD=.*|ADMIN_PASSWORD=$(secret 24)|" \
   -e "s|^ADMISSION_TOKEN_SECRET=.*|ADMISSION_TOKEN_SECRET=$(secret 48)|" \
   -e "s|^GRAFANA_ADMIN_PASSWORD=.*|GRAFANA_ADMIN_PASSWORD=$(secret 20)|" \
+  -e "s|^MONGO_ROOT_PASSWORD=.*|MONGO_ROOT_PASSWORD=$(secret 32)|" \
+  -e "s|^REDIS_PASSWORD=.*|REDIS_PASSWORD=$(secret 32)|" \
+  -e "s|^CLIENT_ADDRESS_SECRET=.*|CLIENT_ADDRESS_SECRET=$(secret 48)|" \
   .env.example > "$target"
 chmod 600 "$target"
 echo "make-env: wrote $target (admin: $admin_email, password in ADMIN_PASSWORD)"

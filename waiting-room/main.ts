@@ -32,7 +32,7 @@ boot('waiting-room', async () => {
   const lines = createLineRepository(redis);
   const inventory = createInventory(redis);
   const defaults = { admitPerSecond: config.DEFAULT_ADMIT_PER_SECOND, tokenTtlSeconds: config.DEFAULT_TOKEN_TTL_SECONDS };
-  const serviceApp = createServiceApp('waiting-room', logger);
+  const serviceApp = createServiceApp('waiting-room', logger, { clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
   const metrics = createWaitingRoomMetrics(serviceApp.metrics.registry);
   const service = createWaitingRoomService({
     lines,

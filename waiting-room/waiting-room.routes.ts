@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import express, { Router } from 'express';
 import { type AccessTokenVerifier, requireUser } from '../lib/auth-middleware.js';
+import { rateLimitKeyOfIp } from '../lib/client-ip.js';
 import { AppError } from '../lib/errors.js';
 import { objectIdString } from '../lib/validation.js';
 import type { WaitingRoomService } from './waiting-room.service.js';
@@ -22,7 +23,7 @@ export function waitingRoomRoutes(service: WaitingRoomService, tokens: AccessTok
   const router = Router();
   router.use(requireUser(tokens));
   router.post('/:concertId/join', async (req, res) => {
-    res.json(await service.join(req.user!.id, concertIdOf(req.params.concertId), req.ip ?? 'unknown'));
+    res.json(await service.join(req.user!.id, concertIdOf(req.params.concertId), rateLimitKeyOfIp(req.ip ?? '')));
   });
   router.get('/:concertId/status', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -90,11 +90,41 @@ export async function startRedis(dataDir: string, port: number, output: OutputMo
   };
 }
 
-/** FerretDB v1 with SQLite storage in `dataDir` (MongoDB wire protocol on `port`). */
+interface FerretDbCredentials {
+  username: string;
+  password: string;
+  /** The database the user is created in (the URL's authSource); a new one per credentials, see below. */
+  database: string;
+}
+
+/**
+ * The user FerretDB's clients log in as, kept in the data folder (0600). FerretDB v1
+ * creates the `--setup-*` user only while the setup database does not exist yet, so
+ * every new set of credentials names a database of its own: a data folder from before
+ * (or one whose credentials file was removed) gets a working user at the next start.
+ */
+function ferretDbCredentials(dataDir: string): FerretDbCredentials {
+  const file = path.join(dataDir, 'credentials.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as FerretDbCredentials;
+  const credentials = { username: 'onsale', password: randomBytes(18).toString('base64url'), database: `auth_${randomBytes(4).toString('hex')}` };
+  writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
+  return credentials;
+}
+
+/**
+ * FerretDB v1 with SQLite storage in `dataDir` (MongoDB wire protocol on `port`), with
+ * authentication: v1.24's SQLite handler has none of its own, so this uses FerretDB's
+ * own user store (`--test-enable-new-auth`, SCRAM-SHA-256; flagged experimental) and a
+ * user made at setup. A client without the credentials in `url` is refused every command.
+ */
 export async function startFerretDb(dataDir: string, port: number, output: OutputMode): Promise<ServerHandle> {
   if (!existsSync(FERRETDB_BIN)) throw new Error(`FerretDB is not built: run 'bash scripts/setup-tools.sh' (expected ${FERRETDB_BIN})`);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const credentials = ferretDbCredentials(dataDir);
   const args = [
+    '--test-enable-new-auth',
+    `--setup-database=${credentials.database}`,
+    `--setup-username=${credentials.username}`,
     '--handler=sqlite',
     `--sqlite-url=file:${dataDir}/`,
     `--state-dir=${dataDir}`,
@@ -103,14 +133,16 @@ export async function startFerretDb(dataDir: string, port: number, output: Outpu
     '--telemetry=disable',
     '--log-level=error',
   ];
-  const proc = new ManagedProcess(`ferretdb:${port}`, FERRETDB_BIN, args, process.env, output);
+  // The password in the environment, not on the command line (any local user can read a command line).
+  const env = { ...process.env, FERRETDB_SETUP_PASSWORD: credentials.password };
+  const proc = new ManagedProcess(`ferretdb:${port}`, FERRETDB_BIN, args, env, output);
   const ready = () => waitFor(`FerretDB on ${port}`, () => tcpAnswers(port), 15_000, proc);
   proc.start();
   await ready();
   return {
     process: proc,
     port,
-    url: `mongodb://127.0.0.1:${port}/onsale`,
+    url: `mongodb://${credentials.username}:${credentials.password}@127.0.0.1:${port}/onsale?authSource=${credentials.database}`,
     async restart() {
       proc.start();
       await ready();

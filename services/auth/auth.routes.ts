@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { type AccessTokenVerifier, requireUser } from '../../lib/auth-middleware.js';
+import { rateLimitKeyOfIp } from '../../lib/client-ip.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import type { AuthService } from './auth.service.js';
 import { deleteAccountBody, loginBody, refreshBody, registerBody } from './auth.schemas.js';
@@ -12,7 +13,7 @@ export function authRoutes(auth: AuthService, tokens: AccessTokenVerifier): Rout
     res.status(201).json(await auth.register(parseOrThrow(registerBody, req.body)));
   });
   router.post('/login', async (req, res) => {
-    res.json(await auth.login(parseOrThrow(loginBody, req.body), req.ip ?? 'unknown'));
+    res.json(await auth.login(parseOrThrow(loginBody, req.body), rateLimitKeyOfIp(req.ip ?? '')));
   });
   router.post('/refresh', async (req, res) => {
     res.json(await auth.refresh(parseOrThrow(refreshBody, req.body).refreshToken));

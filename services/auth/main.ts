@@ -36,7 +36,7 @@ boot('auth', async () => {
   });
   await auth.ensureAdmin({ email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD, name: config.ADMIN_NAME });
 
-  const serviceApp = createServiceApp('auth', logger);
+  const serviceApp = createServiceApp('auth', logger, { clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
   serviceApp.app.use('/api/v1/auth', authRoutes(auth, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));
   await startHttpService({
     name: 'auth',

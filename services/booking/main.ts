@@ -40,7 +40,7 @@ boot('booking', async () => {
   const bookings = createBookingRepository(mongo);
   await bookings.ensureIndexes();
   const concerts = concertModel(mongo);
-  const serviceApp = createServiceApp('booking', logger);
+  const serviceApp = createServiceApp('booking', logger, { clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
   const inventory = timeInventoryScripts(createInventory(redis), serviceApp.metrics.registry);
   const queue = new Queue(QUEUES.bookings.name, { connection: redis, prefix: QUEUES.bookings.prefix });
   const notifications = new Queue(QUEUES.notifications.name, { connection: redis, prefix: QUEUES.notifications.prefix });

@@ -28,7 +28,7 @@ boot('concert', async () => {
   const loader = createInventoryLoader(redis, inventory, concerts.model, bookingModel(mongo), logger);
   const service = createConcertService(concerts, inventory, loader, createRedisLocks(redis));
 
-  const serviceApp = createServiceApp('concert', logger);
+  const serviceApp = createServiceApp('concert', logger, { clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
   serviceApp.app.use('/api/v1/concerts', concertRoutes(service, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));
   await startHttpService({
     name: 'concert',

@@ -5,6 +5,7 @@ import express from 'express';
 import helmet from 'helmet';
 import httpProxy from 'http-proxy';
 import type { Histogram } from 'prom-client';
+import { CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_SIGNATURE_HEADER, signClientAddress } from '../../lib/client-address-proof.js';
 import { AppError } from '../../lib/errors.js';
 import type { ServiceApp } from '../../lib/http-service.js';
 import type { Logger } from '../../lib/logger.js';
@@ -18,16 +19,20 @@ import { openApiRoutes } from './openapi.routes.js';
 import { matchRoute, upstreamRoutes, type UpstreamRoute } from './routes.js';
 
 /**
- * The services read the client's IP (per-IP limits: login, waiting-room join) from
- * X-Forwarded-For and trust private and loopback hops. http-proxy's xfwd appended to
- * whatever the client sent, so a client on such an address (every test, an intranet)
- * could name any IP it liked and slip past those limits. The gateway now sends exactly
- * one address, the one it can vouch for (client-address.ts), and nothing else a client
- * wrote about forwarding.
+ * The services key per-IP limits (login, waiting-room join) on the client's address.
+ * They once read X-Forwarded-For from any private or loopback hop, so a direct caller of
+ * a service port could name any address it liked. The gateway now sends the one address
+ * it can vouch for (client-address.ts) signed with CLIENT_ADDRESS_SECRET
+ * (lib/client-address-proof.ts), which the services check; X-Forwarded-For is set to
+ * the same address for logs only, and nothing else a client wrote about forwarding passes.
  */
-function forwardClientAddress(req: http.IncomingMessage, clientAddress: string) {
-  for (const name of ['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded']) delete req.headers[name];
+function forwardClientAddress(req: http.IncomingMessage, clientAddress: string, secret: string | undefined) {
+  for (const name of ['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded', CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_SIGNATURE_HEADER])
+    delete req.headers[name];
   req.headers['x-forwarded-for'] = clientAddress;
+  if (!secret) return;
+  req.headers[CLIENT_ADDRESS_HEADER] = clientAddress;
+  req.headers[CLIENT_ADDRESS_SIGNATURE_HEADER] = signClientAddress(secret, clientAddress);
 }
 
 function sendError(res: http.ServerResponse, error: AppError, headers: Record<string, string> = {}) {
@@ -128,7 +133,7 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
         }
       });
     }
-    forwardClientAddress(req, clientAddress(req));
+    forwardClientAddress(req, clientAddress(req), config.CLIENT_ADDRESS_SECRET);
     if (!bufferBody) return proxy.web(req, res, { target: targets.get(route.target) });
     req.on('end', () => {
       if (res.headersSent) return;
@@ -161,7 +166,7 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
   function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
     const route = matchRoute(routes, req.url ?? '');
     if (!route || route.name !== 'realtime') return socket.destroy();
-    forwardClientAddress(req, clientAddress(req));
+    forwardClientAddress(req, clientAddress(req), config.CLIENT_ADDRESS_SECRET);
     proxy.ws(req, socket, head, { target: targets.get(route.target) });
   }
 

@@ -19,6 +19,7 @@ export const gatewayConfigSchema = z.object({
   PORT: commonEnv.PORT.default(3000),
   HOST: commonEnv.HOST,
   SHUTDOWN_TIMEOUT_MS: commonEnv.SHUTDOWN_TIMEOUT_MS,
+  CLIENT_ADDRESS_SECRET: commonEnv.CLIENT_ADDRESS_SECRET,
   AUTH_URL: upstream,
   CONCERT_URL: upstream,
   BOOKING_URL: upstream,

@@ -24,7 +24,7 @@ boot('notification', async () => {
 
   const emails = createEmailRepository(mongo);
   await emails.ensureIndexes();
-  const serviceApp = createServiceApp('notification', logger);
+  const serviceApp = createServiceApp('notification', logger, { clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
   const metrics = createNotificationMetrics(serviceApp.metrics.registry);
   const queueMetrics = registerQueueMetrics(serviceApp.metrics.registry, redis, logger);
   const transport = createMailTransport(config);

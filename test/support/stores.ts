@@ -65,7 +65,9 @@ export async function startStores(name: string): Promise<TestStores> {
       return redis;
     },
     async database(db: string) {
-      const conn = await mongoose.createConnection(`mongodb://127.0.0.1:${mongoPort}/${db}`, { serverSelectionTimeoutMS: 5000, autoIndex: false }).asPromise();
+      const url = new URL(mongoServer.url);
+      url.pathname = `/${db}`;
+      const conn = await mongoose.createConnection(url.href, { serverSelectionTimeoutMS: 5000, autoIndex: false }).asPromise();
       mongoConnections.push(conn);
       await bookingModel(conn).createIndexes();
       return conn;
