@@ -18,7 +18,7 @@ const keyObject = (pem: string) => {
 
 /** What every process that serves users checks an access token with. */
 export interface AccessTokenVerifier {
-  /** The token's user; throws 401 `unauthorized` when the token is bad, expired or revoked. */
+  /** The token's user; throws 401 `token_expired` when it is ours but expired, 401 `unauthorized` when it is bad or revoked. */
   verify(token: string): AuthenticatedUser;
 }
 
@@ -46,21 +46,31 @@ interface AccessTokenClaims {
 
 /** Verifies an RS256 access token with the public key (only Auth holds the private key); no revocation check. */
 export function verifyAccessToken(token: string, publicKey: string): { user: AuthenticatedUser; issuedAt: number | undefined } {
+  const options = { algorithms: ['RS256' as const], issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE };
   let claims: jwt.JwtPayload;
   try {
-    claims = jwt.verify(token, keyObject(publicKey), {
-      algorithms: ['RS256'],
-      issuer: ACCESS_TOKEN_ISSUER,
-      audience: ACCESS_TOKEN_AUDIENCE,
-    }) as jwt.JwtPayload;
-  } catch {
-    throw new AppError('unauthorized', 'Invalid or expired access token');
+    claims = jwt.verify(token, keyObject(publicKey), options) as jwt.JwtPayload;
+  } catch (err) {
+    // Only a token that is ours in every other respect is told it expired: the app refreshes instead of signing in again.
+    if (err instanceof jwt.TokenExpiredError && isOursButForExpiry(token, publicKey, options)) {
+      throw new AppError('token_expired', 'The access token has expired; get a new one from /api/v1/auth/refresh');
+    }
+    throw new AppError('unauthorized', 'Invalid access token');
   }
   const { sub, role, email, iat }: AccessTokenClaims = claims;
   if (typeof sub !== 'string' || (role !== 'fan' && role !== 'admin') || typeof email !== 'string') {
     throw new AppError('unauthorized', 'Malformed access token');
   }
   return { user: { id: sub, role, email }, issuedAt: typeof iat === 'number' ? iat : undefined };
+}
+
+function isOursButForExpiry(token: string, publicKey: string, options: jwt.VerifyOptions): boolean {
+  try {
+    jwt.verify(token, keyObject(publicKey), { ...options, ignoreExpiration: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function bearerToken(req: Request): string | undefined {
@@ -70,8 +80,16 @@ export function bearerToken(req: Request): string | undefined {
   return match?.[1];
 }
 
+/** An answer no cache may keep: tokens, and whatever is about the signed-in caller. */
+export function noStore(_req: Request, res: Response, next: NextFunction) {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+}
+
+/** Signed-in callers only; their answers are personal, so none is kept by a cache (Cache-Control: no-store). */
 export function requireUser(tokens: AccessTokenVerifier) {
-  return (req: Request, _res: Response, next: NextFunction) => {
+  return (req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Cache-Control', 'no-store');
     const token = bearerToken(req);
     if (!token) return next(new AppError('unauthorized', 'Send an access token as "Authorization: Bearer <token>"'));
     try {

@@ -60,7 +60,7 @@ export const WAITING_ROOM_OPERATIONS: ApiOperation[] = [
     access: 'user',
     request: { params: idParam('concertId', 'Concert') },
     responses: { 200: { description: 'Your place in the line.', schema: lineStatusResponse, example: exampleLineStatus } },
-    errors: ['unauthorized', 'not_found', 'concert_started', 'rate_limited'],
+    errors: ['unauthorized', 'token_expired', 'not_found', 'concert_started', 'rate_limited'],
   },
   {
     method: 'get',
@@ -71,7 +71,7 @@ export const WAITING_ROOM_OPERATIONS: ApiOperation[] = [
     access: 'user',
     request: { params: idParam('concertId', 'Concert') },
     responses: { 200: { description: 'Your place in the line.', schema: lineStatusResponse, example: exampleLineStatus } },
-    errors: ['unauthorized', 'not_found', 'not_in_line'],
+    errors: ['unauthorized', 'token_expired', 'not_found', 'not_in_line'],
   },
   {
     method: 'get',

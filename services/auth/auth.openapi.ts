@@ -90,7 +90,7 @@ export const AUTH_OPERATIONS: ApiOperation[] = [
       '(open Socket.IO connections are closed). Signing in again gives a new pair.',
     access: 'user',
     responses: { 204: { description: 'Signed out.' } },
-    errors: ['unauthorized'],
+    errors: ['unauthorized', 'token_expired'],
   },
   {
     method: 'get',
@@ -100,7 +100,7 @@ export const AUTH_OPERATIONS: ApiOperation[] = [
     summary: 'The signed-in user',
     access: 'user',
     responses: { 200: { description: 'The user.', schema: profileResponse, example: exampleProfile } },
-    errors: ['unauthorized'],
+    errors: ['unauthorized', 'token_expired'],
   },
   {
     method: 'delete',
@@ -115,6 +115,6 @@ export const AUTH_OPERATIONS: ApiOperation[] = [
     access: 'user',
     request: { body: deleteAccountBody, bodyExample: exampleRequests.deleteAccount },
     responses: { 204: { description: 'Deleted.' } },
-    errors: [...BODY_ERRORS, 'unauthorized', 'invalid_credentials', 'forbidden', 'rate_limited'],
+    errors: [...BODY_ERRORS, 'unauthorized', 'token_expired', 'invalid_credentials', 'forbidden', 'rate_limited'],
   },
 ];

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { type AccessTokenVerifier, requireUser } from '../../lib/auth-middleware.js';
+import { type AccessTokenVerifier, noStore, requireUser } from '../../lib/auth-middleware.js';
 import { rateLimitKeyOfIp } from '../../lib/client-ip.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import type { AuthService } from './auth.service.js';
@@ -9,13 +9,13 @@ export function authRoutes(auth: AuthService, tokens: AccessTokenVerifier): Rout
   const router = Router();
   const user = requireUser(tokens);
 
-  router.post('/register', async (req, res) => {
+  router.post('/register', noStore, async (req, res) => {
     res.status(201).json(await auth.register(parseOrThrow(registerBody, req.body)));
   });
-  router.post('/login', async (req, res) => {
+  router.post('/login', noStore, async (req, res) => {
     res.json(await auth.login(parseOrThrow(loginBody, req.body), rateLimitKeyOfIp(req.ip ?? '')));
   });
-  router.post('/refresh', async (req, res) => {
+  router.post('/refresh', noStore, async (req, res) => {
     res.json(await auth.refresh(parseOrThrow(refreshBody, req.body).refreshToken));
   });
   router.post('/logout', user, async (req, res) => {

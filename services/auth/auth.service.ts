@@ -1,6 +1,7 @@
 import bcrypt from 'bcrypt';
 import { AppError } from '../../lib/errors.js';
 import type { RateLimiter } from '../../lib/rate-limiter.js';
+import type { LoginLimits } from './login-limits.js';
 import type { TokenService } from './token.service.js';
 import { EmailTakenError, type UserRecord, type UserRepository } from './user.repository.js';
 
@@ -22,13 +23,14 @@ export const toPublicUser = (u: UserRecord): PublicUser => ({
 
 export interface AuthSettings {
   bcryptRounds: number;
-  loginLimitPerEmail: number;
+  /** Password confirmations (account deletion, password change) per signed-in account per window. */
+  passwordConfirmLimit: number;
   loginLimitPerIp: number;
   loginLimitWindowMs: number;
   accessTokenTtlMs: number;
 }
 
-export function createAuthService(users: UserRepository, tokens: TokenService, limiter: RateLimiter, settings: AuthSettings) {
+export function createAuthService(users: UserRepository, tokens: TokenService, limiter: RateLimiter, loginLimits: LoginLimits, settings: AuthSettings) {
   // Compared against for unknown emails so both failure paths cost one bcrypt check.
   const dummyHash = bcrypt.hashSync('not-a-real-password', settings.bcryptRounds);
 
@@ -40,9 +42,13 @@ export function createAuthService(users: UserRepository, tokens: TokenService, l
     };
   }
 
-  /** Counts a password attempt against the email's login budget, so every place that checks a password shares it. */
+  /**
+   * Counts a signed-in user's password confirmation (account deletion, password change):
+   * a budget of the account's own, apart from the login ceilings, which strangers'
+   * failed logins fill; only a holder of the account's access token can spend it.
+   */
   const hitEmailLimit = (email: string) =>
-    limiter.hit({ name: 'login-email', limit: settings.loginLimitPerEmail, windowMs: settings.loginLimitWindowMs }, email);
+    limiter.hit({ name: 'password-confirm', limit: settings.passwordConfirmLimit, windowMs: settings.loginLimitWindowMs }, email);
 
   return {
     async register(input: { email: string; password: string; name: string }) {
@@ -59,10 +65,12 @@ export function createAuthService(users: UserRepository, tokens: TokenService, l
     async login(input: { email: string; password: string }, ip: string) {
       const windowMs = settings.loginLimitWindowMs;
       await limiter.hit({ name: 'login-ip', limit: settings.loginLimitPerIp, windowMs }, ip);
-      await hitEmailLimit(input.email);
+      // Per (email, client) and per email for clients new to it (services/auth/login-limits.ts).
+      const attempt = await loginLimits.attempt(input.email, ip);
       const user = await users.findByEmail(input.email);
       const ok = await bcrypt.compare(input.password, user?.passwordHash ?? dummyHash);
       if (!user || !ok) throw new AppError('invalid_credentials', 'Wrong email or password');
+      await attempt.succeeded();
       return session(user);
     },
 

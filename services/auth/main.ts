@@ -10,6 +10,7 @@ import { startRevokedUsers } from '../../lib/revoked-users.js';
 import { authConfigSchema } from './auth.config.js';
 import { authRoutes } from './auth.routes.js';
 import { createAuthService } from './auth.service.js';
+import { createLoginLimits } from './login-limits.js';
 import { createTokenService } from './token.service.js';
 import { createUserRepository } from './user.repository.js';
 
@@ -27,9 +28,15 @@ boot('auth', async () => {
     accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
   });
-  const auth = createAuthService(users, tokens, createRateLimiter(redis), {
+  const loginLimits = createLoginLimits(redis, {
+    perClient: config.LOGIN_LIMIT_PER_CLIENT,
+    perEmail: config.LOGIN_LIMIT_PER_EMAIL,
+    windowMs: config.LOGIN_LIMIT_WINDOW_SECONDS * 1000,
+    knownClientMs: config.LOGIN_KNOWN_CLIENT_DAYS * 24 * 3600 * 1000,
+  });
+  const auth = createAuthService(users, tokens, createRateLimiter(redis), loginLimits, {
     bcryptRounds: config.BCRYPT_ROUNDS,
-    loginLimitPerEmail: config.LOGIN_LIMIT_PER_EMAIL,
+    passwordConfirmLimit: config.LOGIN_LIMIT_PER_CLIENT,
     loginLimitPerIp: config.LOGIN_LIMIT_PER_IP,
     loginLimitWindowMs: config.LOGIN_LIMIT_WINDOW_SECONDS * 1000,
     accessTokenTtlMs: config.ACCESS_TOKEN_TTL_SECONDS * 1000,

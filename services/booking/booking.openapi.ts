@@ -121,6 +121,7 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
     errors: [
       ...BODY_ERRORS,
       'unauthorized',
+      'token_expired',
       'admission_required',
       'not_found',
       'already_booked',
@@ -145,7 +146,7 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
         example: exampleBookingRequestStatus,
       },
     },
-    errors: ['unauthorized', 'not_found'],
+    errors: ['unauthorized', 'token_expired', 'not_found'],
   },
   {
     method: 'get',
@@ -156,7 +157,7 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
     access: 'user',
     request: { query: pagination },
     responses: { 200: { description: 'A page of bookings.', schema: z.array(bookingResponse), example: [exampleBooking, exampleCancelledBooking] } },
-    errors: ['unauthorized', 'validation_failed'],
+    errors: ['unauthorized', 'token_expired', 'validation_failed'],
   },
   {
     method: 'get',
@@ -168,7 +169,7 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
     access: 'user',
     request: { params: bookingParams },
     responses: { 200: { description: 'The booking.', schema: bookingResponse, example: exampleBooking } },
-    errors: ['unauthorized', 'not_found'],
+    errors: ['unauthorized', 'token_expired', 'not_found'],
   },
   {
     method: 'delete',
@@ -179,6 +180,6 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
     access: 'user',
     request: { params: bookingParams },
     responses: { 200: { description: 'The cancelled booking.', schema: bookingResponse, example: exampleCancelledBooking } },
-    errors: ['unauthorized', 'forbidden', 'not_found', 'already_cancelled', 'concert_started'],
+    errors: ['unauthorized', 'token_expired', 'forbidden', 'not_found', 'already_cancelled', 'concert_started'],
   },
 ];

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { Server, type DefaultEventsMap } from 'socket.io';
 import type { AccessTokenVerifier } from '../../lib/auth-middleware.js';
 import type { AuthenticatedUser } from '../../lib/request-context.js';
+import { AppError } from '../../lib/errors.js';
 import { concertRoom, fanRoom } from '../../lib/booking-requests.js';
 import type { Logger } from '../../lib/logger.js';
 import type { RevokedUsers } from '../../lib/revoked-users.js';
@@ -40,8 +41,9 @@ export function attachRealtime(
       if (typeof token !== 'string') throw new Error('missing token');
       socket.data.user = auth.tokens.verify(token);
       next();
-    } catch {
-      next(new Error('unauthorized'));
+    } catch (err) {
+      // The error code as the message: an expired token tells the app to refresh and reconnect.
+      next(new Error(err instanceof AppError && err.code === 'token_expired' ? 'token_expired' : 'unauthorized'));
     }
   });
   // Every node learns of each revocation itself, so each closes only its own sockets.

@@ -113,7 +113,7 @@ export const CONCERT_OPERATIONS: ApiOperation[] = [
     access: 'admin',
     request: { body: createConcertBody, bodyExample: exampleRequests.createConcert },
     responses: { 201: { description: 'The concert.', schema: concertResponse, example: exampleConcert, headers: { Location: 'The concert URL.' } } },
-    errors: [...BODY_ERRORS, 'unauthorized', 'forbidden'],
+    errors: [...BODY_ERRORS, 'unauthorized', 'token_expired', 'forbidden'],
   },
   {
     method: 'get',
@@ -146,7 +146,7 @@ export const CONCERT_OPERATIONS: ApiOperation[] = [
     access: 'admin',
     request: { params: concertParams, body: seatTypeBody, bodyExample: exampleRequests.seatType },
     responses: { 201: { description: 'The seat type, all seats remaining.', schema: seatTypeResponse, example: exampleNewSeatType } },
-    errors: [...BODY_ERRORS, 'unauthorized', 'forbidden', 'not_found', 'concert_started', 'seat_type_exists'],
+    errors: [...BODY_ERRORS, 'unauthorized', 'token_expired', 'forbidden', 'not_found', 'concert_started', 'seat_type_exists'],
   },
   {
     method: 'get',

@@ -53,6 +53,6 @@ export const NOTIFICATION_OPERATIONS: ApiOperation[] = [
     access: 'user',
     request: { query: pagination },
     responses: { 200: { description: 'A page of sent emails.', schema: z.array(emailResponse), example: [exampleEmail] } },
-    errors: ['unauthorized', 'validation_failed'],
+    errors: ['unauthorized', 'token_expired', 'validation_failed'],
   },
 ];
