@@ -41,6 +41,8 @@ const figures = {
   poweredBy: 0,
   corsCases: 0,
   corsFailures: 0,
+  noStoreChecked: 0,
+  noStoreMissing: 0,
 };
 
 before(async () => {
@@ -325,5 +327,42 @@ describe('CORS for the REST API: only the configured origins', () => {
     for (const bad of ['*', 'https://tickets.example.com/', 'tickets.example.com', 'https://tickets.example.com/app', 'ftp://files.example.com']) {
       assert.equal(parse(bad).success, false, `${bad} is refused`);
     }
+  });
+});
+
+describe('Cache-Control: no-store on tokens and personal answers', () => {
+  // Answers a shared cache (a proxy, a CDN, the browser's back button) must never keep.
+  const PERSONAL = [
+    'POST /api/v1/auth/register',
+    'POST /api/v1/auth/login',
+    'POST /api/v1/auth/refresh',
+    'POST /api/v1/auth/change-password',
+    'GET /api/v1/auth/profile',
+    'GET /api/v1/bookings/my-bookings',
+    'GET /api/v1/bookings/requests/{requestId}',
+    'GET /api/v1/bookings/{id}',
+    'GET /api/v1/notifications',
+    'POST /api/v1/waiting-room/{concertId}/join',
+    'GET /api/v1/waiting-room/{concertId}/status',
+  ];
+
+  test('every token answer and every answer about the caller says Cache-Control: no-store', async () => {
+    const problems: string[] = [];
+    for (const key of PERSONAL) {
+      const endpoint = endpoints.find((e) => e.key === key);
+      if (!endpoint && key.endsWith('change-password')) continue; // not every build has it
+      assert.ok(endpoint, `${key} is not served`);
+      const row = ACCESS_TABLE[key];
+      assert.ok(row, `${key} is not in the access table`);
+      const caller = badInputCaller(row);
+      const shape = shapeFor(world, caller, await row.request(world, caller));
+      const res = await rawRequest(platform.gatewayUrl, toRawRequest(endpoint.method, endpoint.path, shape));
+      assert.ok(res.status >= 200 && res.status < 300, `${key}: ${res.status} ${res.text.slice(0, 200)}`);
+      const cacheControl = String(res.headers['cache-control'] ?? '');
+      if (!/\bno-store\b/.test(cacheControl)) problems.push(`${key} (${res.status}): Cache-Control ${JSON.stringify(cacheControl || null)}`);
+    }
+    figures.noStoreChecked = PERSONAL.length;
+    figures.noStoreMissing = problems.length;
+    assert.deepEqual(problems, []);
   });
 });

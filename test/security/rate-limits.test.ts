@@ -1,9 +1,11 @@
 /**
  * Floods are answered 429 rate_limited with Retry-After, in the public error shape:
- * login brute force (per email, per IP), booking submissions per fan, waiting-room
- * joins per client IP. A client cannot dodge a per-IP limit by writing its own
- * X-Forwarded-For; a balancer listed in the gateway's TRUSTED_PROXIES can speak for
- * its clients. Figures go to test-output/reliability/rate-limits.json.
+ * login brute force (per email and client, per email, per IP), booking submissions
+ * per fan, waiting-room joins per client IP. A stranger cannot lock an account: the
+ * low login ceiling is per (email, client IP), the account-wide one spares clients
+ * that have signed in to it before. A client cannot dodge a per-IP limit by writing
+ * its own X-Forwarded-For; a balancer listed in the gateway's TRUSTED_PROXIES can
+ * speak for its clients. Figures go to test-output/reliability/rate-limits.json.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,9 +16,10 @@ import type { Booking } from '../support/api-types.js';
 import { assertError } from '../support/assertions.js';
 import { createConcert, mintFans, type Fan } from '../support/fans.js';
 import { checkInvariants } from '../support/invariants.js';
-import { ApiClient, registerFan, startTestPlatform, type ApiResponse, type TestPlatform } from '../support/test-platform.js';
+import { ApiClient, DEV_ADMIN, registerFan, startTestPlatform, type ApiResponse, type TestPlatform } from '../support/test-platform.js';
 
-const LOGIN_PER_EMAIL = 5;
+const LOGIN_PER_CLIENT = 5;
+const LOGIN_PER_EMAIL = 20;
 const LOGIN_PER_IP = 30;
 const SUBMIT_LIMIT = 5;
 const SUBMIT_WINDOW_MS = 5000;
@@ -29,6 +32,7 @@ let loginsFromHere = 0;
 
 const figures = {
   limits: {
+    loginPerEmailAndClient: LOGIN_PER_CLIENT,
     loginPerEmail: LOGIN_PER_EMAIL,
     loginPerIp: LOGIN_PER_IP,
     bookingSubmitsPerFan: SUBMIT_LIMIT,
@@ -36,6 +40,15 @@ const figures = {
     waitingRoomJoinsPerIp: JOIN_PER_IP,
   },
   login: { attempts: 0, refused: 0, correctPasswordRefusedWhileLimited: false, retryAfterSeconds: 0 },
+  distributedLogin: {
+    clients: 0,
+    wrongAnswered401: 0,
+    refused: 0,
+    rightPasswordFromFreshClientRefused: false,
+    ownerSignedIn: false,
+    ownerDeletedAccount: false,
+  },
+  strangerVersusAdmin: { attackerAttempts: 0, attackerRefused: 0, adminSignedInFromFreshClient: false },
   loginSpoofedForwardedFor: { attempts: 0, accepted: 0, refused: 0 },
   bookingFlood: { concurrent: 0, admitted: 0, refused: 0, confirmed: 0, otherFanUnaffected: false },
   idempotentReplays: { replays: 0, charged: 0 },
@@ -63,7 +76,12 @@ const randomIp = () => `203.0.113.${Math.floor(Math.random() * 254) + 1}`;
 before(async () => {
   platform = await startTestPlatform('security-rate-limits', {
     serviceEnv: {
-      auth: { LOGIN_LIMIT_PER_EMAIL: String(LOGIN_PER_EMAIL), LOGIN_LIMIT_PER_IP: String(LOGIN_PER_IP), LOGIN_LIMIT_WINDOW_SECONDS: '300' },
+      auth: {
+        LOGIN_LIMIT_PER_CLIENT: String(LOGIN_PER_CLIENT),
+        LOGIN_LIMIT_PER_EMAIL: String(LOGIN_PER_EMAIL),
+        LOGIN_LIMIT_PER_IP: String(LOGIN_PER_IP),
+        LOGIN_LIMIT_WINDOW_SECONDS: '300',
+      },
       booking: { BOOKING_SUBMIT_LIMIT: String(SUBMIT_LIMIT), BOOKING_SUBMIT_WINDOW_MS: String(SUBMIT_WINDOW_MS) },
       // Overrides the generous limit test-platform.ts gives every other test.
       'waiting-room': { WAITING_ROOM_JOIN_LIMIT_PER_IP: String(JOIN_PER_IP), WAITING_ROOM_JOIN_WINDOW_MS: '300000' },
@@ -78,7 +96,10 @@ after(async () => {
   writeFileSync(path.join(dir, 'rate-limits.json'), `${JSON.stringify(figures, null, 2)}\n`);
   const f = figures;
   console.log(
-    `rate limits: login ${f.login.refused}/${f.login.attempts} refused 429 after ${LOGIN_PER_EMAIL} per email (right password too); ` +
+    `rate limits: login ${f.login.refused}/${f.login.attempts} refused 429 after ${LOGIN_PER_CLIENT} per (email, client) (right password too); ` +
+      `distributed over ${f.distributedLogin.clients} addresses: ${f.distributedLogin.wrongAnswered401} answered, ${f.distributedLogin.refused} refused at ${LOGIN_PER_EMAIL} per email, ` +
+      `owner signed in ${f.distributedLogin.ownerSignedIn} and deleted ${f.distributedLogin.ownerDeletedAccount}; ` +
+      `admin after ${f.strangerVersusAdmin.attackerAttempts} stranger attempts (${f.strangerVersusAdmin.attackerRefused} refused) signed in ${f.strangerVersusAdmin.adminSignedInFromFreshClient}; ` +
       `spoofed X-Forwarded-For ${f.loginSpoofedForwardedFor.refused}/${f.loginSpoofedForwardedFor.attempts} refused at ${LOGIN_PER_IP} per IP; ` +
       `booking flood ${f.bookingFlood.admitted} admitted / ${f.bookingFlood.refused} refused of ${f.bookingFlood.concurrent} concurrent (limit ${SUBMIT_LIMIT}), ` +
       `${f.idempotentReplays.replays} idempotent replays charged ${f.idempotentReplays.charged}; ` +
@@ -89,15 +110,28 @@ after(async () => {
 });
 
 describe('login brute force', () => {
-  test(`after ${LOGIN_PER_EMAIL} attempts on one email, every further attempt → 429 with Retry-After, even with the right password`, async () => {
+  /** A second gateway that believes 127.0.0.1 (this test, playing the balancer): X-Forwarded-For names the client. */
+  let behind: ApiClient;
+  let stopBalancedGateway: () => Promise<void>;
+  const loginAs = (client: string, email: string, password: string) =>
+    behind.request('POST', '/api/v1/auth/login', { body: { email, password }, headers: { 'X-Forwarded-For': client } });
+
+  before(async () => {
+    const gateway = await platform.startService('gateway', { TRUSTED_PROXIES: '127.0.0.1' }, 'gateway-login-balancer');
+    behind = new ApiClient(`http://127.0.0.1:${gateway.env.PORT}`);
+    stopBalancedGateway = () => gateway.stop();
+  });
+  after(() => stopBalancedGateway?.());
+
+  test(`after ${LOGIN_PER_CLIENT} attempts on one email from one client, every further attempt of that client → 429 with Retry-After, even with the right password`, async () => {
     const fan = await registerFan(platform.api, 'brute');
     const answers: ApiResponse[] = [];
-    for (let i = 0; i < LOGIN_PER_EMAIL + 5; i++) answers.push(await login(fan.email, `wrong-password-${i}`));
+    for (let i = 0; i < LOGIN_PER_CLIENT + 5; i++) answers.push(await login(fan.email, `wrong-password-${i}`));
     assert.deepEqual(
       answers.map((r) => r.status),
-      [...Array<number>(LOGIN_PER_EMAIL).fill(401), ...Array<number>(5).fill(429)],
+      [...Array<number>(LOGIN_PER_CLIENT).fill(401), ...Array<number>(5).fill(429)],
     );
-    for (const r of answers.slice(LOGIN_PER_EMAIL)) figures.login.retryAfterSeconds = assertRateLimited(r, 300);
+    for (const r of answers.slice(LOGIN_PER_CLIENT)) figures.login.retryAfterSeconds = assertRateLimited(r, 300);
     const right = await login(fan.email, fan.password);
     assertRateLimited(right, 300);
     figures.login.correctPasswordRefusedWhileLimited = true;
@@ -107,6 +141,55 @@ describe('login brute force', () => {
     // Another email is not locked out by this one.
     const other = await registerFan(platform.api, 'bystander');
     assert.equal((await login(other.email, other.password)).status, 200);
+  });
+
+  test(`a distributed attack (one wrong password from each of many addresses) is refused 429 past ${LOGIN_PER_EMAIL} per email, the right password from a new address too; the owner, from the address they signed in from, still signs in and can delete the account`, async () => {
+    const owner = await registerFan(platform.api, 'targeted');
+    const ownerAddress = '198.51.100.7';
+    assert.equal((await loginAs(ownerAddress, owner.email, owner.password)).status, 200, 'the owner signs in once from home');
+
+    const statuses: number[] = [];
+    const clients = LOGIN_PER_EMAIL + 10;
+    for (let i = 0; i < clients; i++) {
+      const res = await loginAs(`203.0.113.${i + 1}`, owner.email, `guess-${i}`);
+      statuses.push(res.status);
+      if (res.status === 429) assertRateLimited(res, 300);
+    }
+    assert.deepEqual(statuses, [...Array<number>(LOGIN_PER_EMAIL).fill(401), ...Array<number>(clients - LOGIN_PER_EMAIL).fill(429)]);
+    // Past the ceiling a new address gets no verdict on any password: the guessing is slowed to the ceiling.
+    assertRateLimited(await loginAs('203.0.113.250', owner.email, owner.password), 300);
+    Object.assign(figures.distributedLogin, {
+      clients: clients + 1,
+      wrongAnswered401: LOGIN_PER_EMAIL,
+      refused: clients - LOGIN_PER_EMAIL + 1,
+      rightPasswordFromFreshClientRefused: true,
+    });
+
+    const signedIn = await loginAs(ownerAddress, owner.email, owner.password);
+    assert.equal(signedIn.status, 200, `the owner is not locked out: ${signedIn.status} ${JSON.stringify(signedIn.body)}`);
+    figures.distributedLogin.ownerSignedIn = true;
+    const { accessToken } = signedIn.body as { accessToken: string };
+    const deleted = await behind.request('DELETE', '/api/v1/auth/me', {
+      token: accessToken,
+      body: { password: owner.password },
+      headers: { 'X-Forwarded-For': ownerAddress },
+    });
+    assert.equal(deleted.status, 204, `the owner can delete the account: ${deleted.status} ${JSON.stringify(deleted.body)}`);
+    figures.distributedLogin.ownerDeletedAccount = true;
+  });
+
+  test('a stranger hammering the admin from one address is refused, and the admin signs in from an address it never used', async () => {
+    const attempts = LOGIN_PER_EMAIL + 5;
+    const statuses: number[] = [];
+    for (let i = 0; i < attempts; i++) statuses.push((await loginAs('203.0.113.200', DEV_ADMIN.email, `guess-${i}`)).status);
+    assert.deepEqual(statuses, [...Array<number>(LOGIN_PER_CLIENT).fill(401), ...Array<number>(attempts - LOGIN_PER_CLIENT).fill(429)]);
+    const res = await loginAs('198.51.100.99', DEV_ADMIN.email, DEV_ADMIN.password);
+    assert.equal(res.status, 200, `the admin is not locked out: ${res.status} ${JSON.stringify(res.body)}`);
+    Object.assign(figures.strangerVersusAdmin, {
+      attackerAttempts: attempts,
+      attackerRefused: attempts - LOGIN_PER_CLIENT,
+      adminSignedInFromFreshClient: true,
+    });
   });
 
   test('per IP: a client that writes its own X-Forwarded-For on every attempt still runs out at the IP limit', async () => {

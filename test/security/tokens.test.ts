@@ -5,6 +5,7 @@
  * fan's for this concert. Figures go to test-output/reliability/tokens.json.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -52,6 +53,8 @@ interface Endpoint {
 let endpoints: Endpoint[];
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+/** A key pair that is not the platform's: what a forger signs with. */
+const foreignKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const signAccess = (claims: object, opts: jwt.SignOptions = {}) =>
   jwt.sign(claims, privateKey, { algorithm: 'RS256', issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE, ...opts });
@@ -74,16 +77,16 @@ function handshake(token: string | undefined): Promise<{ outcome: string; socket
   });
 }
 
-/** Every endpoint and the handshake refuse the token with 401 unauthorized. */
-async function assertRefusedEverywhere(label: string, token: string | undefined) {
+/** Every endpoint and the handshake refuse the token with 401 `code` (unauthorized unless said). */
+async function assertRefusedEverywhere(label: string, token: string | undefined, code: 'unauthorized' | 'token_expired' = 'unauthorized') {
   for (const endpoint of endpoints) {
     const res = await endpoint.call(token);
     assert.equal(res.status, 401, `${label}: ${endpoint.name} answered ${res.status} ${JSON.stringify(res.body)}`);
-    assertError(res, 401, 'unauthorized');
+    assertError(res, 401, code);
     figures.requestsRefused++;
   }
   const { outcome } = await handshake(token);
-  assert.equal(outcome, 'refused: unauthorized', `${label}: the Socket.IO handshake`);
+  assert.equal(outcome, `refused: ${code}`, `${label}: the Socket.IO handshake`);
   figures.handshakesRefused++;
   figures.refusals.push(label);
 }
@@ -182,7 +185,25 @@ describe('forged and stale access tokens are refused by every service', () => {
       ['alg: none', `${b64({ alg: 'none', typ: 'JWT' })}.${asAdmin}.`],
       // The classic algorithm-confusion attack: HS256 keyed with the (public) RSA key.
       ['HS256 signed with the RSA public key', jwt.sign({ ...claims, role: 'admin' }, publicKey, { algorithm: 'HS256' })],
-      ['expired (RS256, our key)', signAccess({ role, email, iat: nowSeconds() - 120, exp: nowSeconds() - 60 }, { subject: sub })],
+      // Expired and not ours in some other respect: no hint to refresh.
+      [
+        'expired and another audience (RS256, our key)',
+        jwt.sign({ role, email, iat: nowSeconds() - 120, exp: nowSeconds() - 60 }, privateKey, {
+          algorithm: 'RS256',
+          issuer: ACCESS_TOKEN_ISSUER,
+          audience: 'someone-else',
+          subject: sub,
+        }),
+      ],
+      [
+        'expired under a foreign key',
+        jwt.sign({ role, email, iat: nowSeconds() - 120, exp: nowSeconds() - 60 }, foreignKey, {
+          algorithm: 'RS256',
+          issuer: ACCESS_TOKEN_ISSUER,
+          audience: ACCESS_TOKEN_AUDIENCE,
+          subject: sub,
+        }),
+      ],
       ['not yet valid: nbf in the future (RS256, our key)', signAccess({ role, email, nbf: nowSeconds() + 600 }, { subject: sub, expiresIn: 3600 })],
       [
         'another audience (RS256, our key)',
@@ -204,6 +225,10 @@ describe('forged and stale access tokens are refused by every service', () => {
       await assertRefusedEverywhere(name, token);
       figures.accessTokenCases++;
     }
+    // Ours in every respect but its lifetime: its own code, so the app refreshes instead of signing in again.
+    const expired = signAccess({ role, email, iat: nowSeconds() - 120, exp: nowSeconds() - 60 }, { subject: sub });
+    await assertRefusedEverywhere('expired (RS256, our key)', expired, 'token_expired');
+    figures.accessTokenCases++;
   });
 });
 

@@ -17,7 +17,7 @@ const userCount = () => db.collection('users').countDocuments();
 before(async () => {
   platform = await startTestPlatform('auth', {
     only: ['auth', 'concert', 'booking', 'notification', 'waiting-room', 'gateway'],
-    serviceEnv: { auth: { LOGIN_LIMIT_PER_EMAIL: '5', LOGIN_LIMIT_PER_IP: '1000', ACCESS_TOKEN_TTL_SECONDS: '60' } },
+    serviceEnv: { auth: { LOGIN_LIMIT_PER_CLIENT: '5', LOGIN_LIMIT_PER_IP: '1000', ACCESS_TOKEN_TTL_SECONDS: '60' } },
   });
   db = await mongoose.createConnection(platform.mongoUrl).asPromise();
 });
@@ -80,7 +80,7 @@ describe('auth through the gateway', () => {
     assert.deepEqual(wrong.body, unknown.body);
   });
 
-  test('login is rate limited per email with Retry-After', async () => {
+  test('login is rate limited per (email, client) with Retry-After', async () => {
     const fan = await registerFan(platform.api);
     const attempts = [];
     for (let i = 0; i < 7; i++) attempts.push(await platform.api.post('/api/v1/auth/login', { email: fan.email, password: 'wrong-password' }));
