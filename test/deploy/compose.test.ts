@@ -80,7 +80,9 @@ describe('docker-compose.yml', () => {
     assert.equal(stderr.trim(), '', 'no warnings');
     const empty = path.join(WORK, 'empty.env');
     writeFileSync(empty, '');
-    await assert.rejects(composeConfig(empty), (err: Error & { stderr?: string }) => /JWT_PUBLIC_KEY|JWT_PRIVATE_KEY/.test(err.stderr ?? ''));
+    await assert.rejects(composeConfig(empty), (err: Error & { stderr?: string }) =>
+      /JWT_PUBLIC_KEY|JWT_PRIVATE_KEY|MONGO_ROOT_PASSWORD|REDIS_PASSWORD|CLIENT_ADDRESS_SECRET/.test(err.stderr ?? ''),
+    );
   });
 
   test('every process of the platform runs in Compose from the one image, with its compiled entry point', () => {
