@@ -37,6 +37,7 @@ export function enqueueBookingEmail(queue: Pick<Queue, 'add'>, event: 'confirmed
   const occurredAt = event === 'cancelled' ? (booking.cancelledAt ?? booking.createdAt) : booking.createdAt;
   return enqueueBookingNotification(queue, event === 'confirmed' ? NOTIFICATION_JOBS.bookingConfirmed : NOTIFICATION_JOBS.bookingCancelled, {
     bookingId: String(booking._id),
+    ticketRef: booking.ticketRef,
     userId: booking.userId,
     userEmail: booking.userEmail,
     concertId: booking.concertId,

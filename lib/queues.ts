@@ -35,6 +35,8 @@ export interface ReserveJobData {
 /** `booking.confirmed` / `booking.cancelled`: everything the email needs, so the sender reads nothing else. */
 export interface BookingNotificationData {
   bookingId: string;
+  /** What the fan shows at the entrance (the booking id is guessable and stays out of the email). */
+  ticketRef: string;
   userId: string;
   userEmail: string;
   concertId: string;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Schema, trusted, Types, type Connection, type Model } from 'mongoose';
 import type { RejectionReason } from '../booking-requests.js';
 
@@ -12,6 +13,11 @@ import type { RejectionReason } from '../booking-requests.js';
  * field that holds a constant while active and the booking id once cancelled):
  *   (concertId, userId, fanKey)   fanKey  = 'active' | <bookingId>   one ticket per fan
  *   (concertId, seatKey)          seatKey = '<seatTypeId>#<seatNo>' | <bookingId>   one holder per seat
+ *
+ * A booking's ticketRef is what the fan shows at the entrance: booking ids are
+ * consecutive ObjectIds, so the ticket is 128 random bits instead (issue 18).
+ * Unique; FerretDB v1 ignores `sparse`, so every decision has one (a rejection
+ * stores its request id: hex of 24, never a booking's 22 base64url characters).
  */
 export interface BookingDoc {
   /** The request id that produced the booking. */
@@ -27,6 +33,8 @@ export interface BookingDoc {
   status: 'confirmed' | 'cancelled';
   fanKey: string;
   seatKey: string;
+  /** What the fan shows at the entrance: newTicketRef(), made once with the booking (a retry reuses the recorded one). */
+  ticketRef: string;
   /** When it was decided, by Redis's clock (so a confirmation is always before the start). */
   createdAt: Date;
   cancelledAt?: Date;
@@ -43,6 +51,8 @@ export interface RejectionDoc {
   reason: RejectionReason;
   fanKey: string;
   seatKey: string;
+  /** The request id: unique like the index wants, and no ticket (rejections are never shown as bookings). */
+  ticketRef: string;
   createdAt: Date;
 }
 
@@ -67,11 +77,15 @@ export function rejectionDoc(
     reason,
     fanKey: request.requestId,
     seatKey: request.requestId,
+    ticketRef: request.requestId,
     createdAt: decidedAt,
   };
 }
 
 export const ACTIVE_FAN_KEY = 'active';
+
+/** A new ticket reference: 16 random bytes (128 bits), base64url (22 characters). */
+export const newTicketRef = () => randomBytes(16).toString('base64url');
 export const activeSeatKey = (seatTypeId: string, seatNo: number) => `${seatTypeId}#${seatNo}`;
 
 /** Every field a decision document may have, for the schema. */
@@ -90,6 +104,7 @@ const bookingSchema = new Schema<StoredDecision>(
     reason: { type: String },
     fanKey: { type: String, required: true },
     seatKey: { type: String, required: true },
+    ticketRef: { type: String, required: true },
     createdAt: { type: Date, required: true },
     cancelledAt: { type: Date },
   },
@@ -97,6 +112,7 @@ const bookingSchema = new Schema<StoredDecision>(
 );
 bookingSchema.index({ concertId: 1, userId: 1, fanKey: 1 }, { unique: true, name: 'one_active_booking_per_fan' });
 bookingSchema.index({ concertId: 1, seatKey: 1 }, { unique: true, name: 'one_holder_per_seat' });
+bookingSchema.index({ ticketRef: 1 }, { unique: true, name: 'one_booking_per_ticket' });
 bookingSchema.index({ userId: 1, createdAt: -1 });
 // The reconciler's windows: recent decisions and recent cancellations.
 bookingSchema.index({ createdAt: 1 });
@@ -123,6 +139,8 @@ export interface PublicBooking {
   price: number;
   userId: string;
   status: 'confirmed' | 'cancelled';
+  /** What to show at the entrance (the id is guessable; this is 128 random bits). */
+  ticketRef: string;
   createdAt: string;
   cancelledAt?: string;
 }
@@ -137,6 +155,7 @@ export function toPublicBooking(b: Omit<BookingDoc, 'fanKey' | 'seatKey'> & Part
     price: b.price,
     userId: b.userId,
     status: b.status,
+    ticketRef: b.ticketRef,
     createdAt: b.createdAt.toISOString(),
     ...(b.cancelledAt ? { cancelledAt: b.cancelledAt.toISOString() } : {}),
   };

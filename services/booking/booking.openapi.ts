@@ -23,6 +23,10 @@ export const bookingResponse = z
     price: z.number(),
     userId: objectId,
     status: z.enum(['confirmed', 'cancelled']),
+    ticketRef: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{22}$/)
+      .openapi({ description: 'What to show at the entrance: 128 random bits, base64url (the booking id is guessable).' }),
     createdAt: isoTime,
     cancelledAt: isoTime.optional(),
   })
@@ -58,6 +62,7 @@ export const exampleBooking = {
   price: 120,
   userId: exampleIds.user,
   status: 'confirmed',
+  ticketRef: 'q7Xo2VnL0c3RmJtYk9pQ1w',
   createdAt: exampleTimes.bookedAt,
 } satisfies z.input<typeof bookingResponse>;
 
@@ -177,6 +182,7 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
     operationId: 'cancelBooking',
     tag: 'bookings',
     summary: 'Cancel a booking; the seat is free again at once',
+    description: "Someone else's booking answers 404, as if it did not exist.",
     access: 'user',
     request: { params: bookingParams },
     responses: { 200: { description: 'The cancelled booking.', schema: bookingResponse, example: exampleCancelledBooking } },

@@ -1,5 +1,5 @@
-import type { Connection } from 'mongoose';
-import { BOOKED, bookingModel, type BookingDoc } from '../../lib/records/booking.record.js';
+import { trusted, type Connection } from 'mongoose';
+import { BOOKED, bookingModel, newTicketRef, type BookingDoc } from '../../lib/records/booking.record.js';
 
 const isObjectId = (id: string) => /^[a-f0-9]{24}$/i.test(id);
 
@@ -8,6 +8,13 @@ export function createBookingRepository(conn: Connection) {
   return {
     model: Bookings,
     async ensureIndexes() {
+      // Decisions recorded before ticket references (issue 18) get one before the unique index is
+      // built (FerretDB ignores `sparse`: two without would collide). Conditional, so replicas may race.
+      const missing = { ticketRef: trusted({ $exists: false }) };
+      for await (const doc of Bookings.find(missing, { _id: 1, status: 1 }).lean<Array<Pick<BookingDoc, '_id'> & { status: string }>>()) {
+        const ticketRef = doc.status === 'rejected' ? String(doc._id) : newTicketRef();
+        await Bookings.updateOne({ _id: doc._id, ...missing }, { $set: { ticketRef } });
+      }
       await Bookings.createIndexes();
     },
     /** A booking (confirmed or cancelled); a rejected request is no booking. */

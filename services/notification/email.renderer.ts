@@ -20,7 +20,7 @@ const TEMPLATES: Record<NotificationJobName, Template> = {
   [NOTIFICATION_JOBS.bookingConfirmed]: {
     subject: (concert) => `Your ticket for ${concert} is confirmed`,
     headline: 'Your booking is confirmed.',
-    closing: 'Keep this email: show the booking id at the entrance.',
+    closing: 'Keep this email: show the ticket reference at the entrance.',
   },
   [NOTIFICATION_JOBS.bookingCancelled]: {
     subject: (concert) => `Your booking for ${concert} was cancelled`,
@@ -46,7 +46,7 @@ export function renderBookingEmail(event: NotificationJobName, data: BookingNoti
     ['Date', formatConcertDate(data.startsAt)],
     ['Seat type', data.seatTypeName],
     ['Price', formatPrice(data.price)],
-    ['Booking id', data.bookingId],
+    ['Ticket reference', data.ticketRef],
   ];
   const label = Math.max(...rows.map(([name]) => name.length)) + 2;
   const text = [

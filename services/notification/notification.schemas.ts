@@ -8,6 +8,8 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 export const bookingNotificationData = z.object({
   // Ends up in job ids and Message-IDs, so it stays a plain token.
   bookingId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"'),
+  // Printed in the email; newTicketRef() makes 22 characters of base64url.
+  ticketRef: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'must be 16-64 letters, digits, "_" or "-"'),
   userId: text(64),
   userEmail: z.string().trim().max(254).email(),
   concertId: text(64),

@@ -15,7 +15,15 @@ import { createInventoryLoader } from '../../lib/inventory/inventory-loader.js';
 import { createInventory, type Inventory } from '../../lib/inventory/inventory.js';
 import { createLogger } from '../../lib/logger.js';
 import { NOTIFICATION_JOBS, notificationJobId, QUEUES, type ReserveJobData } from '../../lib/queues.js';
-import { ACTIVE_FAN_KEY, activeSeatKey, bookingModel, rejectionDoc, type BookingDoc, type DecisionDoc } from '../../lib/records/booking.record.js';
+import {
+  ACTIVE_FAN_KEY,
+  activeSeatKey,
+  bookingModel,
+  newTicketRef,
+  rejectionDoc,
+  type BookingDoc,
+  type DecisionDoc,
+} from '../../lib/records/booking.record.js';
 import { createConcertCache } from '../../lib/records/concert-cache.js';
 import { concertModel } from '../../lib/records/concert.record.js';
 import { freePort } from '../../scripts/stack/processes.js';
@@ -99,6 +107,7 @@ async function world(label: string, opts: { capacity?: number; startsAt?: Date; 
         status: 'confirmed',
         fanKey: ACTIVE_FAN_KEY,
         seatKey: activeSeatKey(seatTypeId, seatNo),
+        ticketRef: newTicketRef(),
         createdAt: new Date(Date.now() - 1000),
       };
       await bookings.collection.insertOne(doc);
@@ -178,14 +187,36 @@ describe('decide', () => {
     const w = await world('otherseat');
     await w.loader.ensureLoaded(w.concertId);
     const data = w.request();
-    await w.recordBooking(data, 3);
+    const recorded = await w.recordBooking(data, 3);
     const decision = await w.decider.decide(data);
     assert.equal(decision.status, 'confirmed');
     assert.equal(decision.booking?.seatNo, 3);
+    assert.equal(decision.booking?.ticketRef, recorded.ticketRef, 'the recorded ticket, not a new one');
     assert.equal(holdSeat(await w.holdOf(data.userId)), 3, 'Redis holds the recorded seat');
     assert.equal(holdRequest(await w.holdOf(data.userId)), data.requestId);
     assert.deepEqual((await w.freeSeats()).sort(), [1, 2], 'seat 1 (taken now) back, seat 3 off the list');
     assert.ok(await w.emailJob(data.requestId));
+  });
+
+  test('a retried job keeps its ticket reference: the booking recorded by the first try, its answer and its email', async () => {
+    const w = await world('retryticket');
+    await w.loader.ensureLoaded(w.concertId);
+    const data = w.request();
+    const first = await w.decider.decide(data);
+    const ticketRef = first.booking?.ticketRef;
+    assert.ok(ticketRef && Buffer.from(ticketRef, 'base64url').length === 16, `a 16-byte ticket reference: ${ticketRef}`);
+    // The first try's reply was lost after the write: the job runs again as if new (same seat, record already written).
+    await (await w.emailJob(data.requestId))?.remove();
+    const again = await w.decider.decide(data);
+    assert.equal(again.booking?.seatNo, first.booking?.seatNo);
+    assert.equal(again.booking?.ticketRef, ticketRef, 'the answer of the retry names the first ticket');
+    assert.equal((await w.recordOf(data.requestId))?.ticketRef, ticketRef, 'the record keeps the first ticket');
+    assert.equal(
+      ((await w.emailJob(data.requestId))?.data as { ticketRef?: string } | undefined)?.ticketRef,
+      ticketRef,
+      'the email of the retry names the first ticket',
+    );
+    assert.equal((await w.decider.decide(data, { mayRepeat: true })).booking?.ticketRef, ticketRef, 'and so does a repeated job');
   });
 
   test('already recorded as a rejection: the seat taken now is released, the rejection stands', async () => {

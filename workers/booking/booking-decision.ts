@@ -7,7 +7,7 @@ import type { InventoryLoader } from '../../lib/inventory/inventory-loader.js';
 import type { Logger } from '../../lib/logger.js';
 import { enqueueBookingEmail } from '../../lib/notification-jobs.js';
 import type { ReserveJobData } from '../../lib/queues.js';
-import { ACTIVE_FAN_KEY, activeSeatKey, isBooking, rejectionDoc, type BookingDoc, type DecisionDoc } from '../../lib/records/booking.record.js';
+import { ACTIVE_FAN_KEY, activeSeatKey, isBooking, newTicketRef, rejectionDoc, type BookingDoc, type DecisionDoc } from '../../lib/records/booking.record.js';
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
 import type { BookingRecorder } from './booking-recorder.js';
 import type { DecisionPublisher } from './decision-publisher.js';
@@ -127,6 +127,9 @@ export function createBookingDecider(deps: DecisionDeps) {
       status: 'confirmed',
       fanKey: ACTIVE_FAN_KEY,
       seatKey: activeSeatKey(data.seatTypeId, outcome.seatNo),
+      // Made once per booking document: a retry that finds this one recorded confirms the recorded
+      // document (and so its ticket); a seat conflict (or, at 2^-128, a ticket collision) builds a new one.
+      ticketRef: newTicketRef(),
       // The decision time inside Redis, so createdAt < startsAt always holds.
       createdAt: outcome.decidedAt,
     };
@@ -173,6 +176,7 @@ export function createBookingDecider(deps: DecisionDeps) {
           conflicts++;
           continue;
         }
+        let booked = doc;
         if (recorded === 'already_recorded') {
           const record = await recorder.find(data.requestId);
           if (record && (!isBooking(record) || record.seatNo !== doc.seatNo || record.status !== 'confirmed')) {
@@ -180,11 +184,13 @@ export function createBookingDecider(deps: DecisionDeps) {
             await inventory.release(data.concertId, data.seatTypeId, data.userId, data.requestId);
             return isBooking(record) ? confirmRecorded(data, record) : decisionOf(record);
           }
+          // An earlier attempt recorded this very seat: its document (and its ticket) is the booking.
+          if (record && isBooking(record)) booked = record;
         }
         if ((await settleRecorded(data, outcome)) === SettleCode.Repaired) {
           logger.warn({ requestId: data.requestId }, 'hold restored after a rebuild raced this booking');
         }
-        return confirm(data, doc);
+        return confirm(data, booked);
       }
       return reject(data, 'service_unavailable');
     },

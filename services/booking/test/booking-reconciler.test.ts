@@ -14,7 +14,7 @@ import { createInventory, type Inventory } from '../../../lib/inventory/inventor
 import { createLogger } from '../../../lib/logger.js';
 import { NOTIFICATION_JOBS, notificationJobId, QUEUES, type ReserveJobData } from '../../../lib/queues.js';
 import { bookingRequestModel } from '../../../lib/records/booking-request.record.js';
-import { ACTIVE_FAN_KEY, activeSeatKey, bookingModel, rejectionDoc, type BookingDoc } from '../../../lib/records/booking.record.js';
+import { ACTIVE_FAN_KEY, activeSeatKey, bookingModel, newTicketRef, rejectionDoc, type BookingDoc } from '../../../lib/records/booking.record.js';
 import { createConcertCache } from '../../../lib/records/concert-cache.js';
 import { concertModel } from '../../../lib/records/concert.record.js';
 import { createConcert, databaseName, eventually, hourFromNow, newId, startStores, type TestStores } from '../../../test/support/stores.js';
@@ -102,6 +102,7 @@ async function world(label: string) {
       status: 'confirmed',
       fanKey: ACTIVE_FAN_KEY,
       seatKey: activeSeatKey(seatTypeId, seatNo),
+      ticketRef: newTicketRef(),
       createdAt: new Date(Date.now() - ageMs),
     };
     await bookings.collection.insertOne(doc);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -54,6 +55,7 @@ const newBookingId = () => new mongoose.Types.ObjectId().toHexString();
 function bookingData(fan: Fan, overrides: Partial<BookingNotificationData> = {}): BookingNotificationData {
   return {
     bookingId: newBookingId(),
+    ticketRef: randomBytes(16).toString('base64url'),
     userId: fan.id,
     userEmail: fan.email,
     concertId: new mongoose.Types.ObjectId().toHexString(),
@@ -119,10 +121,12 @@ describe('notification emails through the queue and the API', () => {
       assert.equal(email.to, fan.email);
       assert.equal(email.bookingId, data.bookingId);
       assert.ok(email.subject.includes(data.concertName));
-      for (const value of [data.concertName, data.venue, data.seatTypeName, '79.50', data.bookingId, 'Saturday, 14 June 2031', '20:00 UTC']) {
+      for (const value of [data.concertName, data.venue, data.seatTypeName, '79.50', data.ticketRef, 'Saturday, 14 June 2031', '20:00 UTC']) {
         assert.ok(email.text.includes(value), `text lacks ${value}:\n${email.text}`);
         assert.ok(email.html.includes(escapeHtml(value)), `html lacks ${escapeHtml(value)}:\n${email.html}`);
       }
+      // The entrance is shown the ticket reference; the guessable booking id stays out (issue 18).
+      assert.ok(!email.text.includes(data.bookingId) && !email.html.includes(data.bookingId), 'the email names the booking id');
       // Values are escaped in HTML, never injected as markup.
       assert.ok(!email.html.includes('<Tigers>') && !email.html.includes('<Row>'));
       assert.ok(email.html.includes('&lt;Tigers&gt;') && email.html.includes('O&#39;Brien &quot;Hall&quot;'));
