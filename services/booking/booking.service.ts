@@ -113,6 +113,17 @@ export function createBookingService(deps: BookingServiceDeps) {
     );
   }
 
+  /**
+   * The caller's booking (any booking for an admin). Another fan's answers exactly
+   * like none at all: booking ids are consecutive ObjectIds, so a 403 would tell
+   * which ids are booked (issue 18).
+   */
+  async function visibleBooking(user: AuthenticatedUser, id: string): Promise<BookingDoc> {
+    const booking = await bookings.findById(id);
+    if (!booking || (booking.userId !== user.id && user.role !== 'admin')) throw new AppError('not_found', 'No such booking');
+    return booking;
+  }
+
   return {
     async submit(
       user: AuthenticatedUser,
@@ -175,9 +186,7 @@ export function createBookingService(deps: BookingServiceDeps) {
     },
 
     async get(user: AuthenticatedUser, id: string) {
-      const booking = await bookings.findById(id);
-      if (!booking || (booking.userId !== user.id && user.role !== 'admin')) throw new AppError('not_found', 'No such booking');
-      return toPublicBooking(booking);
+      return toPublicBooking(await visibleBooking(user, id));
     },
 
     /**
@@ -187,9 +196,7 @@ export function createBookingService(deps: BookingServiceDeps) {
      * got: one that stopped after MongoDB is finished by a retry or by the reconciler.
      */
     async cancel(user: AuthenticatedUser, id: string): Promise<PublicBooking> {
-      const booking = await bookings.findById(id);
-      if (!booking) throw new AppError('not_found', 'No such booking');
-      if (booking.userId !== user.id && user.role !== 'admin') throw new AppError('forbidden', 'Not your booking');
+      const booking = await visibleBooking(user, id);
       if (booking.status === 'cancelled') {
         await finishCancel(booking);
         throw new AppError('already_cancelled');

@@ -208,8 +208,8 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
   },
   'GET /api/v1/bookings/{id}': { expect: OWNER_OR_ADMIN(200), request: (world) => ({ params: { id: world.booking.id } }) },
   'DELETE /api/v1/bookings/{id}': {
-    expect: { anonymous: 401, fan: 200, otherFan: 403, admin: 200 },
-    note: "another fan's cancel is refused with 403 (ARCHITECTURE.md); each call cancels a fresh booking of the fan",
+    expect: { anonymous: 401, fan: 200, otherFan: 404, admin: 200 },
+    note: "another fan's booking answers 404 like none (issue 18: ids are guessable); each call cancels a fresh booking of the fan",
     request: async (world) => ({ params: { id: await world.freshBooking(world.fan) } }),
   },
   'GET /api/v1/notifications': {
