@@ -2,7 +2,7 @@ import { z } from '../../lib/openapi/zod-openapi.js';
 import { BODY_ERRORS, type ApiOperation } from '../../lib/openapi/api-operation.js';
 import { isoTime, objectId } from '../../lib/openapi/common.schemas.js';
 import { exampleIds, exampleTimes } from '../../lib/openapi/examples.js';
-import { deleteAccountBody, loginBody, refreshBody, registerBody } from './auth.schemas.js';
+import { changePasswordBody, deleteAccountBody, loginBody, refreshBody, registerBody } from './auth.schemas.js';
 import type { PublicUser } from './auth.service.js';
 
 /*
@@ -41,6 +41,7 @@ const exampleRequests = {
   login: { email: 'ada@example.com', password: 'correct-horse-battery' },
   refresh: { refreshToken },
   deleteAccount: { password: 'correct-horse-battery' },
+  changePassword: { currentPassword: 'correct-horse-battery', newPassword: 'staple-battery-horse-correct' },
 };
 
 export const AUTH_OPERATIONS: ApiOperation[] = [
@@ -91,6 +92,21 @@ export const AUTH_OPERATIONS: ApiOperation[] = [
     access: 'user',
     responses: { 204: { description: 'Signed out.' } },
     errors: ['unauthorized', 'token_expired'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/auth/change-password',
+    operationId: 'changePassword',
+    tag: 'auth',
+    summary: 'Change your password',
+    description:
+      'Confirm with the current password (wrong passwords count against the same per-email budget as logins). Every session ends, ' +
+      'this one included: every refresh token and every access token issued so far stops working in every service; sign in again ' +
+      "with the new password. The configured admin's password is ADMIN_PASSWORD (change it there and restart auth).",
+    access: 'user',
+    request: { body: changePasswordBody, bodyExample: exampleRequests.changePassword },
+    responses: { 204: { description: 'Changed; every session of the account was signed out.' } },
+    errors: [...BODY_ERRORS, 'unauthorized', 'token_expired', 'invalid_credentials', 'forbidden', 'rate_limited'],
   },
   {
     method: 'get',

@@ -3,7 +3,7 @@ import { type AccessTokenVerifier, noStore, requireUser } from '../../lib/auth-m
 import { rateLimitKeyOfIp } from '../../lib/client-ip.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import type { AuthService } from './auth.service.js';
-import { deleteAccountBody, loginBody, refreshBody, registerBody } from './auth.schemas.js';
+import { changePasswordBody, deleteAccountBody, loginBody, refreshBody, registerBody } from './auth.schemas.js';
 
 export function authRoutes(auth: AuthService, tokens: AccessTokenVerifier): Router {
   const router = Router();
@@ -20,6 +20,10 @@ export function authRoutes(auth: AuthService, tokens: AccessTokenVerifier): Rout
   });
   router.post('/logout', user, async (req, res) => {
     await auth.logout(req.user!.id);
+    res.status(204).end();
+  });
+  router.post('/change-password', user, async (req, res) => {
+    await auth.changePassword(req.user!, parseOrThrow(changePasswordBody, req.body));
     res.status(204).end();
   });
   router.get('/profile', user, async (req, res) => {

@@ -117,15 +117,61 @@ export function createAuthService(users: UserRepository, tokens: TokenService, l
       return { user: toPublicUser(user) };
     },
 
-    /** Creates the configured admin when absent; racing starts of several copies are fine (unique index). */
+    /**
+     * A user changes their password, confirming with the current one (counted against
+     * the email's login budget, like a login). Every session ends, this one included:
+     * the refresh tokens and the access tokens issued so far stop working; the client
+     * signs in again with the new password. The configured admin's password is
+     * ADMIN_PASSWORD's (rotated at start, see ensureAdmin), so it cannot be changed here.
+     */
+    async changePassword(requester: { id: string; role: string }, input: { currentPassword: string; newPassword: string }) {
+      if (requester.role === 'admin') throw new AppError('forbidden', "The admin's password is ADMIN_PASSWORD: change it there and restart auth");
+      const user = await users.findById(requester.id);
+      if (!user) throw new AppError('unauthorized', 'This account no longer exists');
+      await hitEmailLimit(user.email);
+      if (!(await bcrypt.compare(input.currentPassword, user.passwordHash))) throw new AppError('invalid_credentials', 'Wrong password');
+      await users.update(user.id, { passwordHash: await bcrypt.hash(input.newPassword, settings.bcryptRounds) });
+      await tokens.revokeAll(user.id);
+      await tokens.revokeAccessTokens(user.id, Date.now());
+    },
+
+    /**
+     * Makes ADMIN_EMAIL / ADMIN_PASSWORD the admin, at every start: creates the account
+     * when absent; when the password no longer matches (ADMIN_PASSWORD was rotated) or
+     * the account is not admin, sets the hash and the role and ends its sessions; every
+     * other admin account (an earlier ADMIN_EMAIL) becomes a fan and its sessions end
+     * (their access tokens still say admin). Racing starts of several copies are fine
+     * (unique index; the updates are idempotent). Returns what changed, for the log.
+     */
     async ensureAdmin(admin: { email: string; password: string; name: string }) {
-      if (await users.findByEmail(admin.email)) return;
-      const passwordHash = await bcrypt.hash(admin.password, settings.bcryptRounds);
-      try {
-        await users.insert({ email: admin.email, name: admin.name, role: 'admin', passwordHash });
-      } catch (err) {
-        if (!(err instanceof EmailTakenError)) throw err;
+      const changes = { created: false, passwordRotated: false, promoted: false, demoted: [] as string[] };
+      const existing = await users.findByEmail(admin.email);
+      if (!existing) {
+        const passwordHash = await bcrypt.hash(admin.password, settings.bcryptRounds);
+        try {
+          await users.insert({ email: admin.email, name: admin.name, role: 'admin', passwordHash });
+          changes.created = true;
+        } catch (err) {
+          if (!(err instanceof EmailTakenError)) throw err;
+        }
+      } else {
+        changes.passwordRotated = !(await bcrypt.compare(admin.password, existing.passwordHash));
+        changes.promoted = existing.role !== 'admin';
+        if (changes.passwordRotated || changes.promoted) {
+          await users.update(existing.id, {
+            role: 'admin',
+            passwordHash: changes.passwordRotated ? await bcrypt.hash(admin.password, settings.bcryptRounds) : existing.passwordHash,
+          });
+          await tokens.revokeAll(existing.id);
+          await tokens.revokeAccessTokens(existing.id, Date.now());
+        }
       }
+      for (const stale of await users.demoteAdminsExcept(admin.email)) {
+        await tokens.revokeAll(stale.id);
+        await tokens.revokeAccessTokens(stale.id, Date.now());
+        changes.demoted.push(stale.email);
+      }
+      return changes;
     },
   };
 }

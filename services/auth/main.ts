@@ -41,7 +41,11 @@ boot('auth', async () => {
     loginLimitWindowMs: config.LOGIN_LIMIT_WINDOW_SECONDS * 1000,
     accessTokenTtlMs: config.ACCESS_TOKEN_TTL_SECONDS * 1000,
   });
-  await auth.ensureAdmin({ email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD, name: config.ADMIN_NAME });
+  const admin = await auth.ensureAdmin({ email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD, name: config.ADMIN_NAME });
+  if (admin.created) logger.info({ email: config.ADMIN_EMAIL }, 'admin account created');
+  if (admin.passwordRotated) logger.warn({ email: config.ADMIN_EMAIL }, "admin password rotated from ADMIN_PASSWORD; the admin's sessions were revoked");
+  if (admin.promoted) logger.warn({ email: config.ADMIN_EMAIL }, 'account of ADMIN_EMAIL made admin; its sessions were revoked');
+  for (const email of admin.demoted) logger.warn({ email }, 'admin role removed: the account is no longer ADMIN_EMAIL; its sessions were revoked');
 
   const serviceApp = createServiceApp('auth', logger, { clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
   serviceApp.app.use('/api/v1/auth', authRoutes(auth, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));

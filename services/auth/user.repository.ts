@@ -69,6 +69,18 @@ export function createUserRepository(conn: Connection) {
       if (!/^[a-f0-9]{24}$/.test(id)) return false;
       return (await Users.deleteOne({ _id: id })).deletedCount === 1;
     },
+    /** Replaces the user's password hash (and role, when given); false when there was no such user. */
+    async update(id: string, changes: { passwordHash: string; role?: Role }): Promise<boolean> {
+      if (!/^[a-f0-9]{24}$/.test(id)) return false;
+      return (await Users.updateOne({ _id: id }, { $set: changes })).matchedCount === 1;
+    },
+    /** Every admin account except `email`'s becomes a fan; returns the accounts demoted. */
+    async demoteAdminsExcept(email: string): Promise<UserRecord[]> {
+      // Few admins; filtered here (the connection sanitises query operators out of filters).
+      const stale = (await Users.find({ role: 'admin' }).lean()).map(toRecord).filter((u) => u.email !== email);
+      for (const user of stale) await Users.updateOne({ _id: user.id, role: 'admin' }, { $set: { role: 'fan' } });
+      return stale;
+    },
     async findById(id: string): Promise<UserRecord | null> {
       if (!/^[a-f0-9]{24}$/.test(id)) return null;
       const doc = await Users.findById(id).lean();

@@ -103,6 +103,17 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
       return { token: account.token };
     },
   },
+  'POST /api/v1/auth/change-password': {
+    expect: { anonymous: 401, fan: 204, otherFan: 204, admin: 403 },
+    note: "ends every session of the caller, so fans use a fresh account each; the admin's password is ADMIN_PASSWORD",
+    request: async (world, caller) => {
+      const body = (account: Account) => ({ currentPassword: account.password, newPassword: 'a-new-correct-horse' });
+      if (caller === 'anonymous') return { body: body(world.fan) };
+      if (caller === 'admin') return { body: body(world.admin) };
+      const account = await world.freshAccount(caller);
+      return { token: account.token, body: body(account) };
+    },
+  },
   'GET /api/v1/auth/profile': { expect: USERS_ONLY(200), request: () => ({}) },
   'DELETE /api/v1/auth/me': {
     expect: { anonymous: 401, fan: 204, otherFan: 204, admin: 403 },
