@@ -943,11 +943,6 @@ const accountDeletion = [
     test: expectError(403, 'forbidden'),
   }),
   request({
-    name: 'Delete my account',
-    method: 'DELETE',
-    path: '/api/v1/auth/me',
-    auth: 'fanAccessToken',
-  request({
     name: 'Changing the password needs the current one',
     method: 'POST',
     path: '/api/v1/auth/change-password',
@@ -997,6 +992,11 @@ pm.test('200 a new pair', function () {
     pm.collectionVariables.set('fanRefreshToken', body.refreshToken);
 });`,
   }),
+  request({
+    name: 'Delete my account',
+    method: 'DELETE',
+    path: '/api/v1/auth/me',
+    auth: 'fanAccessToken',
     body: { password: '{{fanPassword}}' },
     description:
       'The account goes and its tokens stop working at once in every service. Bookings stay in the sales ledger as they were ' +
