@@ -10,9 +10,9 @@ import type { Logger } from './logger.js';
  * the host in the URL and any `nodes` are seeds: the client discovers every other
  * node (and every slot move) itself. For Sentinel, the host in the URL and any
  * `sentinels` are sentinels (port 26379 when left out), and the client asks them
- * where `<masterName>`'s primary is at every (re)connect, and drops its connection
- * when a sentinel announces a failover (`+switch-master`), so after a failover
- * every connection (BullMQ's, subscribers, `duplicate()`s) follows the new primary.
+ * where `<masterName>`'s primary is at every (re)connect; Redis drops every client
+ * of a primary that dies or is demoted, so after a failover every connection
+ * (BullMQ's, subscribers, `duplicate()`s) follows the new primary.
  * The user and password in the URL are the data nodes'; the sentinels' own, if
  * they have one, go in `sentinelUsername` / `sentinelPassword` query parameters.
  * `redis+sentinel://:pw@h1:26379,h2:26379/mymaster` (hosts separated by commas) is
@@ -57,9 +57,12 @@ export function sentinelOptions(url: string): RedisOptions {
     ...(sentinelUsername ? { sentinelUsername } : {}),
     ...(sentinelPassword ? { sentinelPassword } : {}),
     ...(tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
-    // Without it a connection only asks the sentinels again when it drops: one whose
-    // old primary is still up (a partition, a manual failover) would stay on it.
-    failoverDetector: true,
+    // No `failoverDetector`: its disconnect on +switch-master can land while a
+    // reconnect is asking a sentinel for the primary, and ioredis then ends the
+    // connection for good ("Connection is closed." on every command; seen in the
+    // failover scenario under load, and as redis/ioredis#1683). Without it a connection
+    // asks the sentinels again whenever it drops, and Redis drops every client when a
+    // primary is demoted (a manual failover) or dies.
   };
 }
 
