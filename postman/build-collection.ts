@@ -309,8 +309,10 @@ pm.test('201 confirmed', function () {
     pm.expect(booking.seatTypeName).to.equal('Standing');
     pm.expect(booking.userId).to.equal(pm.collectionVariables.get('fanId'));
     pm.expect(booking.price).to.equal(45);
+    pm.expect(booking.ticketRef, 'the ticket shown at the entrance: 128 random bits').to.match(/^[A-Za-z0-9_-]{22}$/);
     pm.expect(pm.response.headers.get('Preference-Applied')).to.equal('wait=' + pm.collectionVariables.get('preferWait'));
     pm.collectionVariables.set('bookingId', booking.id);
+    pm.collectionVariables.set('ticketRef', booking.ticketRef);
 });`,
   }),
   request({
@@ -393,6 +395,7 @@ pm.test('200 with the new booking', function () {
 pm.test('200 the booking', function () {
     pm.response.to.have.status(200);
     pm.expect(pm.response.json().id).to.equal(pm.collectionVariables.get('bookingId'));
+    pm.expect(pm.response.json().ticketRef).to.equal(pm.collectionVariables.get('ticketRef'));
 });`,
   }),
   request({
@@ -432,6 +435,7 @@ if (!email && attempts < Number(pm.collectionVariables.get('pollLimit'))) {
         pm.expect(email.to).to.equal(pm.collectionVariables.get('fanEmail'));
         pm.expect(email.subject).to.include(pm.collectionVariables.get('concertName'));
         pm.expect(email.text).to.be.a('string').and.not.empty;
+        pm.expect(email.text, 'the ticket reference, not the booking id').to.include(pm.collectionVariables.get('ticketRef'));
     });
 }`,
   }),
@@ -744,7 +748,8 @@ pm.test('details name each bad field', function () {
     method: 'DELETE',
     path: '/api/v1/bookings/{{rivalBookingId}}',
     auth: 'fanAccessToken',
-    test: expectError(403, 'forbidden'),
+    description: 'Answered like a booking that does not exist: a 403 would tell which (guessable) booking ids are taken.',
+    test: expectError(404, 'not_found'),
   }),
   request({
     name: "An admin can read anyone's booking",
