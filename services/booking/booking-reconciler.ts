@@ -89,7 +89,9 @@ export function createBookingReconciler(deps: ReconcilerDeps, opts: ReconcilerOp
   const locks = createRedisLocks(redis);
   let leaseToken: string | null = null;
   let lastRunId = '';
-  let lastFullAt = 0;
+  /** When the next full pass is due; the first pass is one. */
+  let nextFullAt = 0;
+  let firstFullDone = false;
   let redisMayHaveLost = false;
   let running: Promise<PassOutcome | undefined> | undefined;
   let stopped = false;
@@ -186,7 +188,7 @@ export function createBookingReconciler(deps: ReconcilerDeps, opts: ReconcilerOp
     const runId = await runIdOf(redis);
     const now = Date.now();
     const lostWrites = redisMayHaveLost || (lastRunId !== '' && runId !== lastRunId);
-    const full = lostWrites || now - lastFullAt >= opts.fullEveryMs;
+    const full = lostWrites || now >= nextFullAt;
     redisMayHaveLost = false;
     const outcome: PassOutcome = { full, requeued: 0, released: 0, emailsQueued: 0 };
     // After Redis lost writes nothing is "on its way" into it any more: repair everything
@@ -208,7 +210,12 @@ export function createBookingReconciler(deps: ReconcilerDeps, opts: ReconcilerOp
       // What the work lists named up to here has just been looked at.
       await redis.zremrangebyscore(RECONCILE_KEYS.accepted, '-inf', `(${settledAt}`);
       await redis.zremrangebyscore(RECONCILE_KEYS.cancelling, '-inf', `(${settledAt}`);
-      lastFullAt = now;
+      // The first full pass leaves its last `settleAfterMs` unread, and requests a process
+      // that stopped had accepted there carry no hint (a booking service restarted mid-sale
+      // left 27 such requests undecided until the next full pass): one more full pass
+      // once they have settled. After that, requests come from live processes, with hints.
+      nextFullAt = !firstFullDone && !lostWrites ? now + opts.settleAfterMs : now + opts.fullEveryMs;
+      firstFullDone = true;
     } else {
       // A confirmation's email needs no list: the worker queues it, and a worker that
       // died first leaves its job to be retried, which queues it then (settleDecided).

@@ -267,3 +267,20 @@ test('a steady pass finishes a cancel the hot path noted and the record says hap
   assert.equal(await redis.hget(w.keys.holders, booking.userId), null);
   assert.ok(await emailJob('cancelled', bookingId), 'its cancellation email is queued too');
 });
+
+test('a request the first full pass left unsettled, with no hint (its process stopped), is queued by one more full pass once settled', async () => {
+  const w = await world('first-tail');
+  const reconciler = w.reconciler();
+  const r = await w.accepted(SETTLE_AFTER_MS - 1000);
+  assert.equal((await reconciler.pass())?.requeued, 0, 'too young for the first pass');
+  const followUp = await eventually(
+    'a follow-up full pass queues it',
+    async () => {
+      const outcome = await reconciler.pass();
+      return outcome?.full && outcome.requeued === 1 ? outcome : undefined;
+    },
+    SETTLE_AFTER_MS + 5000,
+  );
+  assert.equal(followUp.full, true);
+  assert.deepEqual(w.queued, [r.requestId]);
+});

@@ -18,8 +18,8 @@ export const REDIS_EXCLUSIONS: Array<{ match: RegExp; fields?: string[]; why: st
   },
   { match: /:stalled-check$/, why: 'BullMQ workers rewrite this key on their own schedule to detect stalled jobs' },
   {
-    match: /^\{booking-reconciler\}:leader$/,
-    why: "the reconciler's leader lease: taken and renewed on its own schedule (every few seconds)",
+    match: /^\{booking-reconciler\}:(leader|accepted|cancelling)$/,
+    why: "the reconciler's leader lease and work lists: renewed, read and emptied on its own schedule (every few seconds)",
   },
   {
     match: /:wr:state$/,
