@@ -186,6 +186,6 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
     access: 'user',
     request: { params: bookingParams },
     responses: { 200: { description: 'The cancelled booking.', schema: bookingResponse, example: exampleCancelledBooking } },
-    errors: ['unauthorized', 'token_expired', 'forbidden', 'not_found', 'already_cancelled', 'concert_started'],
+    errors: ['unauthorized', 'token_expired', 'not_found', 'already_cancelled', 'concert_started'],
   },
 ];
