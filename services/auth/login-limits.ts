@@ -1,10 +1,6 @@
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { defineLuaCommands } from '../../lib/lua-scripts.js';
+import { defineLuaCommands, KERNEL_LUA_DIR } from '../../lib/lua-scripts.js';
 import { rateLimitedError } from '../../lib/rate-limiter.js';
-
-const LUA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
 
 /** Return codes of login-attempt-3.lua. */
 export enum LoginAttemptResult {
@@ -64,7 +60,8 @@ const keys = (email: string, client: string) => ({
  * forgives the client's earlier failures.
  */
 export function createLoginLimits(redis: Redis, settings: LoginLimitSettings) {
-  defineLuaCommands(redis, LUA_DIR, ['login-attempt-3.lua', 'login-succeeded-3.lua']);
+  // The kernel's folder: these build on its fixed-window and clock fragments (lib/lua/includes).
+  defineLuaCommands(redis, KERNEL_LUA_DIR, ['login-attempt-3.lua', 'login-succeeded-3.lua']);
   const commands = redis as unknown as LoginLimitCommands;
 
   return {

@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { DEV_ADMIN } from '../../scripts/stack/platform.js';
 import { ROOT } from '../../scripts/stack/processes.js';
 import { adminToken, createConcert } from '../support/fans.js';
 import { ApiClient, type TestPlatform } from '../support/test-platform.js';
@@ -74,7 +75,7 @@ describe('the layout tells the architecture', () => {
       const dev = await startDevEntry({}, { cwd: checkout });
       try {
         await dev.up();
-        const platform = { gatewayUrl: `http://127.0.0.1:${dev.port}`, api: new ApiClient(`http://127.0.0.1:${dev.port}`) } as TestPlatform;
+        const platform = { gatewayUrl: `http://127.0.0.1:${dev.port}`, api: new ApiClient(`http://127.0.0.1:${dev.port}`), admin: DEV_ADMIN } as TestPlatform;
         const admin = await adminToken(platform);
         const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 1 }] });
         const fan = await platform.api.post<{ accessToken: string }>('/api/v1/auth/register', {

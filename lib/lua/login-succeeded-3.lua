@@ -25,7 +25,7 @@ local countedOnEmail = ARGV[2] == '1'
 local knownForMs = tonumber(ARGV[3])
 local maxKnown = tonumber(ARGV[4])
 
---- @include "../../../lib/lua/includes/now-ms"
+--- @include "includes/now-ms"
 
 redis.call('DEL', clientKey)
 if countedOnEmail and tonumber(redis.call('GET', emailKey) or '0') > 0 then

@@ -28,8 +28,8 @@ local windowMs = tonumber(ARGV[2])
 local clientLimit = tonumber(ARGV[3])
 local emailLimit = tonumber(ARGV[4])
 
---- @include "../../../lib/lua/includes/fixed-window-hit"
---- @include "../../../lib/lua/includes/now-ms"
+--- @include "includes/fixed-window-hit"
+--- @include "includes/now-ms"
 
 local clientAllowed, clientRetryMs = fixedWindowHit(clientKey, windowMs, clientLimit)
 if clientAllowed == 0 then
