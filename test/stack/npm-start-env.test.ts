@@ -41,6 +41,8 @@ const VALUES: Record<string, string> = {
   ADMIN_PASSWORD: 'env-test-admin-password',
   ADMIN_NAME: 'Env Test Boss',
   LOGIN_LIMIT_PER_EMAIL: '11',
+  LOGIN_LIMIT_PER_CLIENT: '7',
+  LOGIN_KNOWN_CLIENT_DAYS: '29',
   LOGIN_LIMIT_PER_IP: '101',
   LOGIN_LIMIT_WINDOW_SECONDS: '61',
   // REALTIME_URL: a stand-in Socket.IO node of this test's (the gateway checks its /health).

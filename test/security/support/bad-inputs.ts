@@ -626,7 +626,8 @@ export function credentialCases(keys: { privateKey: string; publicKey: string },
     category: 'credentials' as const,
     name: `Authorization: ${what}`,
     mutate: (shape: RequestShape) => ({ ...shape, token: undefined, headers: { ...shape.headers, Authorization: value } }),
-    expect: { status: 401, code: 'unauthorized' },
+    // A genuine token past its lifetime has its own code, so apps refresh rather than sign in again.
+    expect: { status: 401, code: what === 'expired' ? 'token_expired' : 'unauthorized' },
   }));
 }
 
