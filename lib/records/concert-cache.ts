@@ -1,3 +1,4 @@
+import { LruMap } from '../lru-map.js';
 import type { ConcertDoc, ConcertModel } from './concert.record.js';
 
 /** Entries kept at most: a few thousand concerts on sale at once is far more than any real catalogue. */
@@ -11,13 +12,7 @@ export const CONCERT_CACHE_MAX_ENTRIES = 10_000;
  * cache is bounded: at `maxEntries` the least recently used entry goes.
  */
 export function createConcertCache(concerts: ConcertModel, ttlMs = 5000, maxEntries = CONCERT_CACHE_MAX_ENTRIES) {
-  // A Map iterates in insertion order: re-inserting on every hit keeps the least recently used first.
-  const cache = new Map<string, { at: number; concert: Promise<ConcertDoc | null> }>();
-  const remember = (concertId: string, entry: { at: number; concert: Promise<ConcertDoc | null> }) => {
-    cache.delete(concertId);
-    cache.set(concertId, entry);
-    while (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
-  };
+  const cache = new LruMap<string, { at: number; concert: Promise<ConcertDoc | null> }>(maxEntries);
   return {
     /** Entries held now (never more than `maxEntries`). */
     get size() {
@@ -26,12 +21,11 @@ export function createConcertCache(concerts: ConcertModel, ttlMs = 5000, maxEntr
     async get(concertId: string, seatTypeId?: string): Promise<ConcertDoc | null> {
       const hit = cache.get(concertId);
       if (hit && Date.now() - hit.at < ttlMs) {
-        remember(concertId, hit);
         const concert = await hit.concert;
         if (concert && (!seatTypeId || concert.seatTypes.some((s) => String(s._id) === seatTypeId))) return concert;
       }
       const entry = { at: Date.now(), concert: concerts.findById(concertId).lean<ConcertDoc>().exec() };
-      remember(concertId, entry);
+      cache.set(concertId, entry);
       entry.concert.catch(() => {
         if (cache.get(concertId) === entry) cache.delete(concertId);
       });

@@ -8,6 +8,7 @@ import type { Inventory } from '../../lib/inventory/inventory.js';
 import type { InventoryLoader } from '../../lib/inventory/inventory-loader.js';
 import type { Logger } from '../../lib/logger.js';
 import { enqueueBookingEmail } from '../../lib/notification-jobs.js';
+import { LruMap } from '../../lib/lru-map.js';
 import type { ReserveJobData } from '../../lib/queues.js';
 import type { RateLimiter, RateLimitRule } from '../../lib/rate-limiter.js';
 import type { BookingRequestDoc } from '../../lib/records/booking-request.record.js';
@@ -23,7 +24,7 @@ import type { RequestLedger } from './request-ledger.js';
 export interface BookingServiceDeps {
   bookings: BookingRepository;
   ledger: RequestLedger;
-  waiter: Pick<DecisionWaiter, 'wait'>;
+  waiter: Pick<DecisionWaiter, 'wait' | 'onSettled'>;
   inventory: Inventory;
   loader: InventoryLoader;
   concerts: ConcertCache;
@@ -55,8 +56,24 @@ function answerOf(requestId: string, decision: DecisionDoc | null): SubmitAnswer
   throw new AppError(REASON_ERROR[decision.reason], undefined, { requestId });
 }
 
+/**
+ * How long "still queued" read from the record is answered again without reading it:
+ * fans poll, and every poll of an undecided request was a MongoDB read (a storm of
+ * REST-polling fans halved the decisions FerretDB could record). The entry goes at
+ * once when the request's job finishes (BullMQ's completed event, after the decision
+ * is recorded), so a poll sees a decision at most this stale only if that event was missed.
+ */
+const UNDECIDED_FOR_MS = 2000;
+
 export function createBookingService(deps: BookingServiceDeps) {
   const { bookings, ledger, waiter, inventory, loader, concerts, logger } = deps;
+  const undecided = new LruMap<string, { owner: string; until: number }>(100_000);
+  // When each request's job finished lately: a read that began before then must not be remembered.
+  const settledAt = new LruMap<string, number>(100_000);
+  waiter.onSettled((requestId) => {
+    undecided.delete(requestId);
+    settledAt.set(requestId, Date.now());
+  });
 
   async function awaitAnswer(requestId: string, waitSeconds: number | undefined): Promise<SubmitAnswer> {
     if (!waitSeconds) return answerOf(requestId, null);
@@ -174,10 +191,14 @@ export function createBookingService(deps: BookingServiceDeps) {
     async requestStatus(user: AuthenticatedUser, requestId: string) {
       const id = requestId.toLowerCase();
       const owns = (userId: string) => userId === user.id || user.role === 'admin';
+      const known = undecided.get(id);
+      if (known && known.until > Date.now() && owns(known.owner)) return { requestId: id, status: 'queued' as const };
+      const readAt = Date.now();
       const decision = await ledger.findDecision(id);
       if (decision && owns(decision.userId)) return decisionOf(decision);
-      const accepted = decision ? null : await ledger.findRequest(id);
-      if (accepted && owns(accepted.userId)) return { requestId: id, status: 'queued' as const };
+      const owner = decision ? null : await ledger.ownerOf(id);
+      if (owner && (settledAt.get(id) ?? 0) < readAt) undecided.set(id, { owner, until: Date.now() + UNDECIDED_FOR_MS });
+      if (owner && owns(owner)) return { requestId: id, status: 'queued' as const };
       throw new AppError('not_found', 'No such booking request');
     },
 

@@ -12,13 +12,19 @@ const READ_AGAIN_MS = 1000;
  */
 export function createDecisionWaiter(events: Pick<QueueEvents, 'on'>, findDecision: (requestId: string) => Promise<DecisionDoc | null>) {
   const waiting = new Map<string, Set<() => void>>();
+  const settledListeners: Array<(requestId: string) => void> = [];
   const wake = ({ jobId }: { jobId: string }) => {
     for (const resolve of waiting.get(jobId) ?? []) resolve();
+    for (const listener of settledListeners) listener(jobId);
   };
   events.on('completed', wake);
   events.on('failed', wake);
 
   return {
+    /** Called with a request id whenever its job finishes (its decision is then in the record). */
+    onSettled(listener: (requestId: string) => void) {
+      settledListeners.push(listener);
+    },
     /** The request's decision once it is in the record, or null after `timeoutMs`. */
     async wait(requestId: string, timeoutMs: number): Promise<DecisionDoc | null> {
       const until = Date.now() + timeoutMs;

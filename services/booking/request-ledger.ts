@@ -1,10 +1,13 @@
 import { Types, type Connection } from 'mongoose';
 import type { RejectionReason } from '../../lib/booking-requests.js';
 import { createInsertBatcher } from '../../lib/insert-batcher.js';
+import { LruMap } from '../../lib/lru-map.js';
 import { bookingRequestModel, type BookingRequestDoc } from '../../lib/records/booking-request.record.js';
 import { bookingModel, rejectionDoc, type DecisionDoc } from '../../lib/records/booking.record.js';
 
 const isObjectId = (id: string) => /^[a-f0-9]{24}$/i.test(id);
+/** Owners of requests seen lately, per process: a request is immutable, so its owner can be remembered. */
+const OWNERS_REMEMBERED = 100_000;
 
 /** A request as the booking service accepts it. */
 export interface AcceptedRequest {
@@ -27,6 +30,8 @@ export function createRequestLedger(conn: Connection, opts: { maxBatch: number; 
   const requests = bookingRequestModel(conn);
   const decisions = bookingModel(conn);
   const batcher = createInsertBatcher<BookingRequestDoc>((docs) => requests.collection.insertMany(docs, { ordered: false }), opts);
+  // A poll of an undecided request costs one read (its decision) instead of two.
+  const owners = new LruMap<string, string>(OWNERS_REMEMBERED);
 
   const docOf = (r: AcceptedRequest): BookingRequestDoc => ({
     _id: new Types.ObjectId(r.requestId),
@@ -45,8 +50,10 @@ export function createRequestLedger(conn: Connection, opts: { maxBatch: number; 
     },
 
     /** Writes the request; 'duplicate' when the fan's Idempotency-Key already stands for another request. */
-    accept(request: AcceptedRequest) {
-      return batcher.insert(docOf(request));
+    async accept(request: AcceptedRequest) {
+      const outcome = await batcher.insert(docOf(request));
+      if (outcome === 'inserted') owners.set(request.requestId, request.userId);
+      return outcome;
     },
 
     /**
@@ -62,6 +69,15 @@ export function createRequestLedger(conn: Connection, opts: { maxBatch: number; 
 
     findByKey(userId: string, idempotencyKey: string): Promise<BookingRequestDoc | null> {
       return requests.findOne({ userId, idempotencyKey }).lean<BookingRequestDoc>().exec();
+    },
+
+    /** Who accepted request `requestId` belongs to, if it exists (remembered once read: it never changes). */
+    async ownerOf(requestId: string): Promise<string | null> {
+      const known = owners.get(requestId);
+      if (known) return known;
+      const request = await this.findRequest(requestId);
+      if (request) owners.set(requestId, request.userId);
+      return request?.userId ?? null;
     },
 
     findRequest(requestId: string): Promise<BookingRequestDoc | null> {

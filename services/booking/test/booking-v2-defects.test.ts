@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { QueueEvents } from 'bullmq';
+import { QUEUES } from '../../../lib/queues.js';
 import type { ConcertDoc } from '../../../lib/records/concert.record.js';
 import { AppError, type ErrorCode } from '../../../lib/errors.js';
 import { concertKeys } from '../../../lib/inventory/inventory-keys.js';
@@ -190,6 +192,42 @@ describe('d: a booking process whose clock runs 5 s fast', () => {
         return s.status !== 'queued' && s;
       });
       assert.equal(status.status, 'confirmed', `decided ${JSON.stringify(status)}`);
+    }
+  });
+});
+
+describe('status reads', () => {
+  test('"queued" is remembered only until the job finishes: the next poll after its decision reads the decision', async () => {
+    const c = await concertOf({ capacity: 1 });
+    const user = fan();
+    const service = booking.service();
+    await booking.queue.pause();
+    try {
+      const submitted = await service.submit(user, { concertId: c.concertId, seatTypeId: c.seatTypeId }, {});
+      assert.equal(submitted.status, 202);
+      const requestId = 'requestId' in submitted.body ? submitted.body.requestId : '';
+      assert.equal((await service.requestStatus(user, requestId)).status, 'queued');
+      const finished = new Promise<void>((resolve) => {
+        const events = new QueueEvents(QUEUES.bookings.name, { connection: stores.redis(), prefix: QUEUES.bookings.prefix });
+        events.on('completed', ({ jobId }) => {
+          if (jobId !== requestId) return;
+          // Give the service's own subscription the same event before reading.
+          setImmediate(() => void events.close().then(resolve));
+        });
+      });
+      await booking.queue.resume();
+      await finished;
+      const status = await eventually(
+        'the decision, well before "queued" would expire (2 s)',
+        async () => {
+          const s = await service.requestStatus(user, requestId);
+          return s.status === 'confirmed' && s;
+        },
+        1000,
+      );
+      assert.equal(status.status, 'confirmed');
+    } finally {
+      await booking.queue.resume();
     }
   });
 });
