@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs ESLint and Prettier's check (whole-suite runs), then the tests with node's test
-# runner, two files at a time (each starts its own servers on ports of its own, so
-# files are independent; two match this machine's two cores), and ends with a
-# pass/fail count line; lint findings count as one failed check. A test that hangs fails after 15 min
-# (--test-timeout) instead of holding CI until its own limit.
-#   bash scripts/run-tests.sh            the suite, then the fault scenarios (test/faults)
+# Runs the tests with node's test runner, two files at a time (each starts its own
+# servers on ports of its own, so files are independent; two match this machine's two
+# cores), and ends with a pass/fail count line. Whole-suite runs also run ESLint and
+# Prettier's check beside the tests, counted as one check. A test that hangs fails
+# after 15 min (--test-timeout) instead of holding CI until its own limit.
+#   bash scripts/run-tests.sh            everything: the suite and the fault scenarios (test/faults), and lint
 #   bash scripts/run-tests.sh --faults   only the fault scenarios (npm run test:faults)
 #   bash scripts/run-tests.sh FILE...    only these files
 # When something fails, the warnings and errors the services logged (test-output/) and
@@ -21,8 +21,13 @@ if [ "${1:-}" = "--faults" ]; then
 elif [ $# -gt 0 ]; then
   suite=("$@")
 else
-  mapfile -t suite < <(find_tests lib services workers waiting-room scripts test -not -path 'test/faults/*')
+  # One pool for everything, the longest files first (the k6 storm, then the fault
+  # scenarios), so the two slots stay busy to the end instead of idling on a long tail.
   mapfile -t faults < <(find_tests test/faults)
+  mapfile -t rest < <(find_tests lib services workers waiting-room scripts test -not -path 'test/faults/*' -not -path 'test/load/*')
+  mapfile -t load < <(find_tests test/load)
+  suite=("${load[@]}" "${faults[@]}" "${rest[@]}")
+  faults=()
 fi
 
 total_pass=0 total_fail=0 status=0
@@ -52,21 +57,30 @@ run_group() { # name files...
 }
 
 started=$(date +%s)
+# Whole-suite runs lint beside the tests (it needs no servers) and count it as one check.
+lint_log=""
 if [ $# -eq 0 ]; then
+  lint_log=$(mktemp)
+  (npx eslint . && npx prettier --check . >/dev/null) > "$lint_log" 2>&1 &
+  lint_pid=$!
+fi
+run_group "tests" "${suite[@]}"
+run_group "fault scenarios" "${faults[@]}"
+if [ -n "$lint_log" ]; then
   echo "== lint: eslint and prettier --check"
-  if npx eslint . && npx prettier --check . >/dev/null; then
+  if wait "$lint_pid"; then
     echo "lint: 1 passed, 0 failed"
     total_pass=$((total_pass + 1))
   else
+    cat "$lint_log"
     npx prettier --check . 2>&1 | grep -v '^Checking' | sed 's/^/prettier: /' | head -50 >> "$failures"
     echo "lint: 0 passed, 1 failed (npm run format fixes what Prettier and ESLint can)"
     echo "✖ lint: eslint or prettier found problems (above)" >> "$failures"
     total_fail=$((total_fail + 1))
     status=1
   fi
+  rm -f "$lint_log"
 fi
-run_group "suite" "${suite[@]}"
-run_group "fault scenarios" "${faults[@]}"
 
 if [ "$status" -ne 0 ]; then
   if [ -d test-output ]; then
