@@ -27,6 +27,8 @@ export interface LoadOptions {
   reportDir?: string;
   p95TargetMs?: number;
   quiet?: boolean;
+  /** More environment for a stack started here (the test suite lowers BCRYPT_ROUNDS: seeding is not measured). */
+  stackEnv?: Record<string, string>;
 }
 
 export interface LoadResult {
@@ -170,7 +172,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       dataDir,
       gatewayPort: await freePort(),
       output: () => ({ kind: 'ignore' }),
-      env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...LOAD_LIMITS },
+      env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...LOAD_LIMITS, ...opts.stackEnv },
     });
     baseUrl = platform.gatewayUrl;
   }
