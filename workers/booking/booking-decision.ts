@@ -73,10 +73,21 @@ export function createBookingDecider(deps: DecisionDeps) {
     return code;
   }
 
-  /** Queues the confirmation email (deterministic job id, and the outbox sends once: safe to repeat), then tells the fan. */
-  async function confirm(data: ReserveJobData, doc: BookingDoc): Promise<Decision> {
+  /** Deterministic job id, and the outbox sends once: safe to repeat. */
+  async function queueConfirmationEmail(data: ReserveJobData, doc: BookingDoc) {
     await enqueueBookingEmail(deps.notifications, 'confirmed', doc, await concerts.get(data.concertId));
+  }
+
+  /** Queues the confirmation email, then tells the fan. */
+  async function confirm(data: ReserveJobData, doc: BookingDoc): Promise<Decision> {
+    await queueConfirmationEmail(data, doc);
     return tell(data, decisionOf(doc));
+  }
+
+  /** Puts a recorded confirmed booking's hold back if Redis lacks it (epoch '' never matches a load's). */
+  async function restoreHold(data: ReserveJobData, record: BookingDoc) {
+    if (record.status !== 'confirmed') return;
+    await settleRecorded(data, { code: ReserveCode.Reserved, seatNo: record.seatNo, decidedAt: record.createdAt, seatTypeId: record.seatTypeId, epoch: '' });
   }
 
   /**
@@ -87,10 +98,7 @@ export function createBookingDecider(deps: DecisionDeps) {
    */
   async function confirmRecorded(data: ReserveJobData, record: BookingDoc): Promise<Decision> {
     logger.warn({ requestId: data.requestId, seatNo: record.seatNo }, 'this request is already booked in the record; Redis made to agree');
-    if (record.status === 'confirmed') {
-      // epoch '' never matches the load's, so the hold is restored if it is missing.
-      await settleRecorded(data, { code: ReserveCode.Reserved, seatNo: record.seatNo, decidedAt: record.createdAt, seatTypeId: record.seatTypeId, epoch: '' });
-    }
+    await restoreHold(data, record);
     return confirm(data, record);
   }
 
@@ -102,14 +110,8 @@ export function createBookingDecider(deps: DecisionDeps) {
    */
   async function settleDecided(data: ReserveJobData, earlier: DecisionDoc): Promise<Decision> {
     if (earlier.status === 'confirmed') {
-      await settleRecorded(data, {
-        code: ReserveCode.Reserved,
-        seatNo: earlier.seatNo,
-        decidedAt: earlier.createdAt,
-        seatTypeId: earlier.seatTypeId,
-        epoch: '',
-      });
-      await enqueueBookingEmail(deps.notifications, 'confirmed', earlier, await concerts.get(data.concertId));
+      await restoreHold(data, earlier);
+      await queueConfirmationEmail(data, earlier);
     }
     return decisionOf(earlier);
   }
