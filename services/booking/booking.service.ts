@@ -104,6 +104,17 @@ export function createBookingService(deps: BookingServiceDeps) {
     return awaitAnswer(requestId, waitSeconds);
   }
 
+  /** The same Idempotency-Key raced in from another connection and the record kept that one: answer as its replay. */
+  async function replayRaced(
+    user: AuthenticatedUser,
+    body: { concertId: string; seatTypeId: string },
+    opts: { idempotencyKey?: string; waitSeconds?: number },
+  ) {
+    const earlier = opts.idempotencyKey ? await ledger.findByKey(user.id, opts.idempotencyKey) : null;
+    if (earlier) return replay(earlier, body, opts.waitSeconds);
+    throw new AppError('service_unavailable', 'The booking request could not be recorded; try again');
+  }
+
   /** Concert and seat type must exist; returns a refusal known without the queue, by Redis's clock. */
   async function refusalBeforeQueue(user: AuthenticatedUser, concertId: string, seatTypeId: string) {
     const concert = await concerts.get(concertId, seatTypeId);
@@ -172,17 +183,12 @@ export function createBookingService(deps: BookingServiceDeps) {
       const early = await refusalBeforeQueue(user, body.concertId, body.seatTypeId);
       if (early) {
         const remembered = opts.idempotencyKey ? await ledger.acceptRejected(request, early.reason, early.decidedAt) : 'inserted';
-        if (remembered === 'duplicate') return this.submit(user, body, opts);
+        if (remembered === 'duplicate') return replayRaced(user, body, opts);
         throw new AppError(REASON_ERROR[early.reason], undefined, { requestId: request.requestId });
       }
 
       // Durable before the fan hears 202: from here on the request gets a decision whatever fails.
-      if ((await ledger.accept(request)) === 'duplicate') {
-        // The same Idempotency-Key raced in from another connection: answer as its replay.
-        const earlier = await ledger.findByKey(user.id, opts.idempotencyKey!);
-        if (earlier) return replay(earlier, body, opts.waitSeconds);
-        throw new AppError('service_unavailable', 'The booking request could not be recorded; try again');
-      }
+      if ((await ledger.accept(request)) === 'duplicate') return replayRaced(user, body, opts);
       await enqueue({ ...request, submittedAt: request.submittedAt.getTime() });
       return awaitAnswer(request.requestId, opts.waitSeconds);
     },

@@ -43,6 +43,9 @@ export function createRequestLedger(conn: Connection, opts: { maxBatch: number; 
     submittedAt: r.submittedAt,
   });
 
+  const findRequest = (requestId: string): Promise<BookingRequestDoc | null> =>
+    isObjectId(requestId) ? requests.findById(requestId).lean<BookingRequestDoc>().exec() : Promise.resolve(null);
+
   return {
     requests,
     async ensureIndexes() {
@@ -75,14 +78,12 @@ export function createRequestLedger(conn: Connection, opts: { maxBatch: number; 
     async ownerOf(requestId: string): Promise<string | null> {
       const known = owners.get(requestId);
       if (known) return known;
-      const request = await this.findRequest(requestId);
+      const request = await findRequest(requestId);
       if (request) owners.set(requestId, request.userId);
       return request?.userId ?? null;
     },
 
-    findRequest(requestId: string): Promise<BookingRequestDoc | null> {
-      return isObjectId(requestId) ? requests.findById(requestId).lean<BookingRequestDoc>().exec() : Promise.resolve(null);
-    },
+    findRequest,
 
     /** The decision of a request: its booking, or its rejection. */
     findDecision(requestId: string): Promise<DecisionDoc | null> {
