@@ -62,7 +62,8 @@ export const AUTH_OPERATIONS: ApiOperation[] = [
     operationId: 'login',
     tag: 'auth',
     summary: 'Sign in with email and password',
-    description: 'Unknown emails and wrong passwords get the same answer. Attempts are limited per email and per IP.',
+    description:
+      'Unknown emails and wrong passwords get the same answer. Attempts are limited per email and client, per email from clients that have not signed in lately, and per IP.',
     access: 'anyone',
     request: { body: loginBody, bodyExample: exampleRequests.login },
     responses: { 200: { description: 'Signed in.', schema: sessionResponse, example: exampleSession } },
