@@ -7,7 +7,7 @@ import type { Logger } from '../../lib/logger.js';
 import { enqueueBookingEmail } from '../../lib/notification-jobs.js';
 import { NOTIFICATION_JOBS, notificationJobId, type ReserveJobData } from '../../lib/queues.js';
 import type { BookingRequestModel } from '../../lib/records/booking-request.record.js';
-import type { BookingDoc, BookingModel } from '../../lib/records/booking.record.js';
+import { BOOKED, type BookingDoc, type BookingModel } from '../../lib/records/booking.record.js';
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
 import { createRedisLocks } from '../../lib/redis-lock.js';
 import { jobOf } from './booking-queue.js';
@@ -202,9 +202,7 @@ export function createBookingReconciler(deps: ReconcilerDeps, opts: ReconcilerOp
       const since = new Date(now - opts.fullWindowMs);
       const settled = new Date(settledAt);
       outcome.requeued = await requeueUndecided(since, settled);
-      const decided = await deps.bookings
-        .find({ status: trusted({ $in: ['confirmed', 'cancelled'] }), createdAt: trusted({ $gte: since, $lt: settled }) })
-        .lean<BookingDoc[]>();
+      const decided = await deps.bookings.find({ ...BOOKED, createdAt: trusted({ $gte: since, $lt: settled }) }).lean<BookingDoc[]>();
       outcome.emailsQueued += await queueMissingEmails('confirmed', decided);
       await finishCancels(await deps.bookings.find({ status: 'cancelled', cancelledAt: trusted({ $gte: since, $lt: settled }) }).lean<BookingDoc[]>(), outcome);
       // What the work lists named up to here has just been looked at.
