@@ -1,6 +1,7 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import { NOTIFICATION_JOBS, notificationJobId, type BookingNotificationData, type NotificationJobName } from './queues.js';
 import type { BookingDoc } from './records/booking.record.js';
+import { DEFAULT_CURRENCY } from './records/concert.record.js';
 
 /**
  * Options for every notification job. Retries ride out a notification service
@@ -30,6 +31,7 @@ export interface EmailConcert {
   name: string;
   venue: string;
   startsAt: Date;
+  currency?: string;
 }
 
 /** Queues the confirmation or cancellation email of a recorded booking (deterministic job id: safe to repeat). */
@@ -47,6 +49,7 @@ export function enqueueBookingEmail(queue: Pick<Queue, 'add'>, event: 'confirmed
     seatTypeId: booking.seatTypeId,
     seatTypeName: booking.seatTypeName,
     price: booking.price,
+    currency: concert?.currency ?? DEFAULT_CURRENCY,
     occurredAt: occurredAt.toISOString(),
   });
 }

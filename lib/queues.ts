@@ -46,6 +46,8 @@ export interface BookingNotificationData {
   seatTypeId: string;
   seatTypeName: string;
   price: number;
+  /** ISO 4217 code of the price; jobs queued before currencies have none (EUR). */
+  currency?: string;
   /** ISO time of the confirmation or cancellation. */
   occurredAt: string;
 }

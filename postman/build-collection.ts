@@ -201,6 +201,7 @@ pm.test('200 the signed-in fan', function () {
       name: '{{concertName}}',
       venue: 'Postman Arena',
       startsAt: '{{startsAt}}',
+      currency: 'GBP',
       seatTypes: [{ name: 'Standing', price: 45, capacity: 100 }],
     },
     prerequest: `
@@ -212,6 +213,7 @@ pm.test('201 with an id, its seat type and full stock', function () {
     const concert = pm.response.json();
     pm.expect(concert.name).to.equal(pm.collectionVariables.get('concertName'));
     pm.expect(concert.status).to.equal('on_sale');
+    pm.expect(concert.currency, 'the prices are in the currency asked for').to.equal('GBP');
     pm.expect(concert.seatTypes).to.have.lengthOf(1);
     pm.expect(concert.seatTypes[0].remaining).to.equal(100);
     pm.expect(pm.response.headers.get('Location')).to.equal('/api/v1/concerts/' + concert.id);
@@ -436,6 +438,7 @@ if (!email && attempts < Number(pm.collectionVariables.get('pollLimit'))) {
         pm.expect(email.subject).to.include(pm.collectionVariables.get('concertName'));
         pm.expect(email.text).to.be.a('string').and.not.empty;
         pm.expect(email.text, 'the ticket reference, not the booking id').to.include(pm.collectionVariables.get('ticketRef'));
+        pm.expect(email.text, "the price in the concert's currency").to.include('£45.00');
     });
 }`,
   }),
@@ -681,6 +684,14 @@ pm.test('details name each bad field', function () {
     test: expectError(400, 'validation_failed'),
   }),
   request({
+    name: 'Bad input: a currency that is not ISO 4217',
+    method: 'POST',
+    path: '/api/v1/concerts',
+    auth: 'adminAccessToken',
+    body: { name: 'Funny money', venue: 'Nowhere', startsAt: '{{startsAt}}', currency: 'EUD' },
+    test: expectError(400, 'validation_failed'),
+  }),
+  request({
     name: 'Bad input: malformed JSON',
     method: 'POST',
     path: '/api/v1/auth/login',
@@ -790,6 +801,7 @@ pm.test('201 with the waiting room enabled', function () {
     const concert = pm.response.json();
     pm.expect(concert.waitingRoom.enabled).to.equal(true);
     pm.expect(concert.waitingRoom.admitPerSecond).to.equal(50);
+    pm.expect(concert.currency, 'EUR when the concert names no currency').to.equal('EUR');
     pm.collectionVariables.set('roomConcertId', concert.id);
     pm.collectionVariables.set('roomSeatTypeId', concert.seatTypes[0].id);
 });`,

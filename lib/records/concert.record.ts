@@ -22,11 +22,16 @@ export interface WaitingRoomSettings {
   tokenTtlSeconds?: number;
 }
 
+/** What prices are in when a concert names no currency (and for concerts recorded before it could). */
+export const DEFAULT_CURRENCY = 'EUR';
+
 export interface ConcertDoc {
   _id: Types.ObjectId;
   name: string;
   venue: string;
   startsAt: Date;
+  /** ISO 4217 code of every price of the concert; absent on concerts recorded before currencies (DEFAULT_CURRENCY). */
+  currency?: string;
   seatTypes: SeatTypeDoc[];
   waitingRoom: WaitingRoomSettings;
   createdAt: Date;
@@ -48,6 +53,7 @@ const concertSchema = new Schema<ConcertDoc>(
     name: { type: String, required: true },
     venue: { type: String, required: true },
     startsAt: { type: Date, required: true },
+    currency: { type: String },
     seatTypes: { type: [seatTypeSchema], default: [] },
     waitingRoom: {
       enabled: { type: Boolean, default: false },

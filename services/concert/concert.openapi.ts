@@ -29,6 +29,10 @@ export const concertResponse = z
     name: z.string(),
     venue: z.string(),
     startsAt: isoTime,
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .openapi({ description: 'ISO 4217 code every price of the concert is in (EUR unless set at creation).' }),
     status: z.enum(['on_sale', 'sold_out', 'started']),
     seatTypes: z.array(seatTypeResponse),
     waitingRoom: z
@@ -69,6 +73,7 @@ export const exampleConcert = {
   name: 'The Midnight Orchestra',
   venue: 'Royal Albert Hall, London',
   startsAt,
+  currency: 'GBP',
   status: 'on_sale',
   seatTypes: [exampleSeatType, exampleNewSeatType],
   waitingRoom: { enabled: true, opensAt, admitPerSecond: 50, maxActive: 2000, tokenTtlSeconds: 600 },
@@ -79,6 +84,7 @@ const exampleRequests = {
     name: 'The Midnight Orchestra',
     venue: 'Royal Albert Hall, London',
     startsAt,
+    currency: 'GBP',
     seatTypes: [
       { name: 'Floor', description: 'Standing, in front of the stage', price: 120, capacity: 500 },
       { name: 'Balcony', description: 'Seated, first floor', price: 80, capacity: 200 },

@@ -10,7 +10,14 @@ export function createConcertRepository(conn: Connection) {
     async ensureIndexes() {
       await Concerts.createIndexes();
     },
-    async insert(input: { name: string; venue: string; startsAt: Date; seatTypes: SeatTypeBody[]; waitingRoom: WaitingRoomSettings }): Promise<ConcertDoc> {
+    async insert(input: {
+      name: string;
+      venue: string;
+      startsAt: Date;
+      currency: string;
+      seatTypes: SeatTypeBody[];
+      waitingRoom: WaitingRoomSettings;
+    }): Promise<ConcertDoc> {
       const doc = await Concerts.create({
         ...input,
         seatTypes: input.seatTypes.map((s) => ({ ...s, _id: new Types.ObjectId(), nameKey: s.name.toLowerCase() })),

@@ -13,6 +13,13 @@ export const seatTypeBody = z
   })
   .strict();
 
+// The codes this Node knows (ICU's ISO 4217 list): a typo like "EUD" is refused, not printed on tickets.
+const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+export const currencyCode = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code in capitals, like "EUR"')
+  .refine((code) => KNOWN_CURRENCIES.has(code), 'is not an ISO 4217 currency code');
+
 export const waitingRoomBody = z
   .object({
     enabled: z.boolean(),
@@ -31,6 +38,8 @@ export const createConcertBody = z
       .string()
       .datetime({ offset: true })
       .refine((v) => Date.parse(v) > Date.now(), 'must be in the future'),
+    /** Every seat type's price is in this currency; EUR when left out. */
+    currency: currencyCode.optional(),
     seatTypes: z.array(seatTypeBody).max(50).optional(),
     waitingRoom: waitingRoomBody.optional(),
   })

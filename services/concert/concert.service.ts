@@ -1,7 +1,7 @@
 import { AppError } from '../../lib/errors.js';
 import type { Inventory } from '../../lib/inventory/inventory.js';
 import type { InventoryLoader } from '../../lib/inventory/inventory-loader.js';
-import type { ConcertDoc, SeatTypeDoc } from '../../lib/records/concert.record.js';
+import { DEFAULT_CURRENCY, type ConcertDoc, type SeatTypeDoc } from '../../lib/records/concert.record.js';
 import type { RedisLocks } from '../../lib/redis-lock.js';
 import { concertKeys } from '../../lib/inventory/inventory-keys.js';
 import type { ConcertRepository } from './concert.repository.js';
@@ -21,6 +21,8 @@ export interface PublicConcert {
   name: string;
   venue: string;
   startsAt: string;
+  /** ISO 4217 code every price of the concert is in. */
+  currency: string;
   status: 'on_sale' | 'sold_out' | 'started';
   seatTypes: PublicSeatType[];
   waitingRoom: { enabled: boolean; opensAt?: string; admitPerSecond?: number; maxActive?: number; tokenTtlSeconds?: number };
@@ -59,6 +61,7 @@ export function createConcertService(concerts: ConcertRepository, inventory: Inv
       name: concert.name,
       venue: concert.venue,
       startsAt: concert.startsAt.toISOString(),
+      currency: concert.currency ?? DEFAULT_CURRENCY,
       status: started ? 'started' : soldOut ? 'sold_out' : 'on_sale',
       seatTypes,
       waitingRoom: {
@@ -83,6 +86,7 @@ export function createConcertService(concerts: ConcertRepository, inventory: Inv
         name: body.name,
         venue: body.venue,
         startsAt: new Date(body.startsAt),
+        currency: body.currency ?? DEFAULT_CURRENCY,
         seatTypes: body.seatTypes ?? [],
         waitingRoom: {
           enabled: body.waitingRoom?.enabled ?? false,

@@ -1,3 +1,4 @@
+import { DEFAULT_CURRENCY } from '../../lib/records/concert.record.js';
 import { NOTIFICATION_JOBS, type BookingNotificationData, type NotificationJobName } from '../../lib/queues.js';
 
 export interface RenderedEmail {
@@ -35,7 +36,8 @@ export const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => HT
 // Concerts carry no time zone yet, so dates are stated in UTC rather than guessed.
 const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' });
 export const formatConcertDate = (iso: string) => `${dateFormat.format(new Date(iso))} UTC`;
-export const formatPrice = (price: number) => price.toFixed(2);
+/** "€79.50", "US$12.00", "¥8,000": the currency's own symbol and minor units. */
+export const formatPrice = (price: number, currency = DEFAULT_CURRENCY) => new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(price);
 
 /** Renders the email for one booking event from the job payload alone. */
 export function renderBookingEmail(event: NotificationJobName, data: BookingNotificationData, sender: { from: string; domain: string }): RenderedEmail {
@@ -45,7 +47,7 @@ export function renderBookingEmail(event: NotificationJobName, data: BookingNoti
     ['Venue', data.venue],
     ['Date', formatConcertDate(data.startsAt)],
     ['Seat type', data.seatTypeName],
-    ['Price', formatPrice(data.price)],
+    ['Price', formatPrice(data.price, data.currency)],
     ['Ticket reference', data.ticketRef],
   ];
   const label = Math.max(...rows.map(([name]) => name.length)) + 2;

@@ -19,5 +19,9 @@ export const bookingNotificationData = z.object({
   seatTypeId: text(64),
   seatTypeName: text(100),
   price: z.number().finite().nonnegative(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')
+    .optional(),
   occurredAt: isoTime,
 }) satisfies z.ZodType<BookingNotificationData>;

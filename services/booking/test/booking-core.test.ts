@@ -175,12 +175,20 @@ describe('concerts and bookings refuse bad input', () => {
       },
       { ...valid, name: { $gt: '' } },
       { ...valid, extra: true },
+      { ...valid, currency: 'eur' },
+      { ...valid, currency: 'EUD' },
+      { ...valid, currency: 'EURO' },
     ];
     for (const body of bad) assertError(await platform.api.post('/api/v1/concerts', body, admin), 400, 'validation_failed');
+    const priced = await platform.api.post<Concert>('/api/v1/concerts', { ...valid, currency: 'JPY' }, admin);
+    assert.equal(priced.status, 201);
+    assert.equal(priced.body.currency, 'JPY');
+    assert.equal((await platform.api.get<Concert>(`/api/v1/concerts/${priced.body.id}`)).body.currency, 'JPY');
   });
 
   test('seat types: added by admins, names unique per concert, refused after the start', async () => {
     const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'GA', capacity: 5 }] });
+    assert.equal(concert.currency, 'EUR', 'prices are in euros unless the concert says otherwise');
     const added = await platform.api.post<SeatType>(
       `/api/v1/concerts/${concert.id}/seat-types`,
       { name: 'VIP', price: 99.5, capacity: 3, description: 'Front rows' },

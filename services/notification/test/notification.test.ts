@@ -65,6 +65,7 @@ function bookingData(fan: Fan, overrides: Partial<BookingNotificationData> = {})
     seatTypeId: new mongoose.Types.ObjectId().toHexString(),
     seatTypeName: 'Front <Row>',
     price: 79.5,
+    currency: 'GBP',
     occurredAt: new Date().toISOString(),
     ...overrides,
   };
@@ -121,7 +122,7 @@ describe('notification emails through the queue and the API', () => {
       assert.equal(email.to, fan.email);
       assert.equal(email.bookingId, data.bookingId);
       assert.ok(email.subject.includes(data.concertName));
-      for (const value of [data.concertName, data.venue, data.seatTypeName, '79.50', data.ticketRef, 'Saturday, 14 June 2031', '20:00 UTC']) {
+      for (const value of [data.concertName, data.venue, data.seatTypeName, '£79.50', data.ticketRef, 'Saturday, 14 June 2031', '20:00 UTC']) {
         assert.ok(email.text.includes(value), `text lacks ${value}:\n${email.text}`);
         assert.ok(email.html.includes(escapeHtml(value)), `html lacks ${escapeHtml(value)}:\n${email.html}`);
       }
