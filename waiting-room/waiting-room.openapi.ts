@@ -41,7 +41,8 @@ export const exampleLineStatus = {
 } satisfies z.input<typeof lineStatusResponse>;
 
 /** The beginnings of the two non-JSON answers (the page and the script are served whole). */
-const WAITING_ROOM_PAGE_EXAMPLE = '<!doctype html>\n<html lang="en">\n  <head>\n    <meta charset="utf-8" />\n    <title>Waiting room</title>…';
+const WAITING_ROOM_PAGE_EXAMPLE = '<!doctype html>\n<html lang="en" class="no-js">\n  <head>\n    <meta charset="utf-8" />\n    <title>Waiting room</title>…';
+const MY_BOOKINGS_PAGE_EXAMPLE = '<!doctype html>\n<html lang="en" class="no-js">\n  <head>\n    <meta charset="utf-8" />…';
 const SOCKET_CLIENT_EXAMPLE = '/*!\n * Socket.IO v4.8.4\n * (c) 2014-2026 Guillermo Rauch\n * Released under the MIT License.\n */\n!function(t,n){…';
 
 export const WAITING_ROOM_OPERATIONS: ApiOperation[] = [
@@ -79,11 +80,23 @@ export const WAITING_ROOM_OPERATIONS: ApiOperation[] = [
     operationId: 'waitingRoomPage',
     tag: 'pages',
     summary: 'The fan-facing waiting-room page (HTML)',
-    description: 'Signs the fan in, joins the line, shows the place live over Socket.IO and books once admitted.',
+    description:
+      'Signs the fan in (or up) and keeps the session for hours (the refresh token renews the access token), joins the line, shows the place live over Socket.IO and books once admitted; after booking it shows the booking.',
     access: 'anyone',
     request: { params: idParam('concertId', 'Concert') },
     responses: { 200: { description: 'The page.', schema: z.string(), contentType: 'text/html', example: WAITING_ROOM_PAGE_EXAMPLE } },
     errors: ['not_found'],
+  },
+  {
+    method: 'get',
+    path: '/waiting-room/my-bookings',
+    operationId: 'myBookingsPage',
+    tag: 'pages',
+    summary: "The fan's bookings (HTML), linked from the waiting-room page",
+    description: 'Signs the fan in with the same session as the waiting-room page and lists `GET /api/v1/bookings/my-bookings` with each concert.',
+    access: 'anyone',
+    responses: { 200: { description: 'The page.', schema: z.string(), contentType: 'text/html', example: MY_BOOKINGS_PAGE_EXAMPLE } },
+    errors: [],
   },
   {
     method: 'get',

@@ -40,6 +40,11 @@ export function fanPageRoutes(): Router {
     res.sendFile(SOCKET_IO_CLIENT);
   });
   router.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '5m' }));
+  // Before /:concertId, which would answer 404 for it (not an id).
+  router.get('/my-bookings', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile(path.join(PUBLIC_DIR, 'my-bookings.html'));
+  });
   router.get('/:concertId', (req, res) => {
     concertIdOf(req.params.concertId);
     res.setHeader('Cache-Control', 'no-cache');

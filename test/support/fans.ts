@@ -41,7 +41,7 @@ export async function adminToken(platform: TestPlatform): Promise<string> {
 export async function createConcert(
   platform: TestPlatform,
   token: string,
-  opts: { startsInMs?: number; seatTypes: Array<{ name: string; price?: number; capacity: number }>; waitingRoom?: unknown },
+  opts: { startsInMs?: number; currency?: string; seatTypes: Array<{ name: string; price?: number; capacity: number }>; waitingRoom?: unknown },
 ) {
   const res = await platform.api.post<Concert>(
     '/api/v1/concerts',
@@ -49,6 +49,7 @@ export async function createConcert(
       name: `Concert ${Date.now()}`,
       venue: 'Test Hall',
       startsAt: new Date(Date.now() + (opts.startsInMs ?? 24 * 3600_000)).toISOString(),
+      ...(opts.currency ? { currency: opts.currency } : {}),
       seatTypes: opts.seatTypes.map((s) => ({ price: 10, ...s })),
       ...(opts.waitingRoom ? { waitingRoom: opts.waitingRoom } : {}),
     },

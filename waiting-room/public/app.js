@@ -1,10 +1,13 @@
-// The fan-facing waiting room: plain browser JavaScript, no build step.
+// The fan-facing waiting room: plain browser JavaScript, no build step (session.js signs in).
 (() => {
   'use strict';
+  document.documentElement.classList.remove('no-js');
+  const session = window.onsaleSession;
   const concertId = location.pathname.split('/').filter(Boolean).pop();
-  const TOKEN_KEY = 'onsale.accessToken';
   const $ = (id) => document.getElementById(id);
   const sections = ['login', 'line', 'book', 'result', 'sold-out'];
+  /** Screen readers hear the place at most this often; the page itself updates live. */
+  const ANNOUNCE_PLACE_EVERY_MS = 30_000;
 
   const state = {
     concert: null,
@@ -13,36 +16,43 @@
     startServing: null,
     admitPerSecond: 1,
     admission: null,
+    soldOut: false,
     finished: false,
     pendingRequestId: null,
     socket: null,
     pollTimer: null,
+    /** How long the room keeps a place after the last sign of life (null until status says). */
+    graceSeconds: null,
+    /** When the room last heard from this page (a status answer, or the open socket). */
+    lastSeenAt: 0,
+    signUp: false,
   };
 
-  const accessToken = () => localStorage.getItem(TOKEN_KEY);
-
-  async function api(method, path, body, headers = {}) {
-    const token = accessToken();
-    const res = await fetch(path, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    let data = null;
-    try {
-      data = await res.json();
-    } catch {
-      /* empty body */
-    }
-    return { status: res.status, body: data };
-  }
+  /** What other scripts (the waiting list) read and listen to: see the README's page section. */
+  const room = { concertId, concert: null, soldOut: false, session };
+  window.onsaleWaitingRoom = room;
 
   function show(name) {
     for (const s of sections) $(s).hidden = s !== name;
   }
 
+  const announcer = { timer: null, lastAt: 0, text: '' };
+  /** Urgent news (admitted, booked, sold out) is announced at once and drops a pending place update. */
   function announce(text) {
+    clearTimeout(announcer.timer);
+    announcer.timer = null;
     $('announcer').textContent = text;
+  }
+  /** Place updates arrive every half second: a screen reader hears the latest at most every 30 s. */
+  function announcePlace(text) {
+    announcer.text = text;
+    if (announcer.timer) return;
+    const wait = Math.max(0, announcer.lastAt + ANNOUNCE_PLACE_EVERY_MS - Date.now());
+    announcer.timer = setTimeout(() => {
+      announcer.timer = null;
+      announcer.lastAt = Date.now();
+      $('announcer').textContent = announcer.text;
+    }, wait);
   }
 
   function formatWait(seconds) {
@@ -51,6 +61,23 @@
     const minutes = Math.round(seconds / 60);
     return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
   }
+
+  function formatDuration(seconds) {
+    if (seconds < 60) return `${seconds} seconds`;
+    const minutes = Math.round(seconds / 60);
+    return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  }
+
+  function formatPrice(price) {
+    const currency = state.concert?.currency || 'EUR';
+    try {
+      return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(price);
+    } catch {
+      return `${price} ${currency}`;
+    }
+  }
+
+  const clock = (ms) => new Date(ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 
   function renderConcert(concert) {
     $('concert-name').textContent = concert.name;
@@ -62,11 +89,39 @@
       ...concert.seatTypes.map((s) => {
         const option = document.createElement('option');
         option.value = s.id;
-        option.textContent = `${s.name} · ${s.price} · ${s.remaining} left`;
+        option.textContent = `${s.name} · ${formatPrice(s.price)} · ${s.remaining} left`;
         option.disabled = s.remaining === 0;
         return option;
       }),
     );
+  }
+
+  /** The grace period the status names; older rooms say nothing, and then the page promises nothing. */
+  function noteGrace(s) {
+    const grace = s.graceSeconds ?? s.placeKeptSeconds;
+    if (typeof grace === 'number' && grace > 0) state.graceSeconds = grace;
+    $('place-kept').textContent = state.graceSeconds
+      ? `If you close this page or lose your connection, your place is kept for ${formatDuration(state.graceSeconds)}: come back within that time and you are still in the same place.`
+      : '';
+  }
+
+  function seen() {
+    state.lastSeenAt = Date.now();
+  }
+
+  /** The connection line: truthful about how long the place lasts without this page. */
+  function renderConnection(kind) {
+    let text = '';
+    if (kind === 'live') text = 'Live updates on.';
+    else if (kind === 'polling') text = 'Live updates paused: this page checks your place every few seconds.';
+    else if (kind === 'offline') {
+      text =
+        state.graceSeconds && state.lastSeenAt && !state.admission
+          ? `No connection. Your place is kept until about ${clock(state.lastSeenAt + state.graceSeconds * 1000)}; this page reconnects by itself.`
+          : 'No connection. This page reconnects by itself.';
+    }
+    if (state.finished) text = '';
+    $('connection').textContent = text;
   }
 
   function renderPlace({ position, ahead, etaSeconds, serving }) {
@@ -82,7 +137,7 @@
     }
     if (state.startServing == null) state.startServing = Math.min(serving, position - 1);
     $('line-title').textContent = 'You are in line';
-    $('line-message').textContent = 'Keep this page open: it updates by itself and you will not lose your place.';
+    $('line-message').textContent = 'Keep this page open: it updates by itself.';
     $('position').textContent = String(position);
     $('ahead').textContent = String(ahead);
     $('eta').textContent = formatWait(etaSeconds);
@@ -90,13 +145,17 @@
     const done = Math.min(span, Math.max(0, serving - state.startServing));
     $('progress').value = Math.round((done / span) * 100);
     $('progress').setAttribute('aria-valuetext', `${ahead} fans ahead of you`);
+    announcePlace(ahead === 0 ? 'You are next in line.' : `${ahead} fans ahead of you, about ${formatWait(etaSeconds)} to wait.`);
   }
 
   function renderStatus(s) {
+    seen();
+    noteGrace(s);
     state.admitPerSecond = s.admitPerSecond || state.admitPerSecond;
     if (s.status === 'admitted') return admit({ admissionToken: s.admissionToken, expiresAt: s.expiresAt });
     if (state.finished || state.admission) return;
     if (s.status === 'sold_out') return soldOut();
+    if (state.soldOut) seatsBack();
     state.position = s.position;
     show('line');
     renderPlace(s);
@@ -110,6 +169,7 @@
     show('book');
     announce('It is your turn: choose a seat type and book.');
     $('seat-type').focus();
+    renderConnection(state.socket?.connected ? 'live' : 'polling');
     tickExpiry();
   }
 
@@ -121,37 +181,68 @@
     if (left > 0) setTimeout(tickExpiry, 1000);
   }
 
+  /** Not the end: cancellations free seats and reopen the line, so the place is kept and watched. */
   function soldOut() {
-    if (state.admission || state.finished) return;
-    state.finished = true;
+    if (state.admission || state.finished || state.soldOut) return;
+    state.soldOut = room.soldOut = true;
+    document.body.dataset.soldOut = 'true';
     show('sold-out');
     $('sold-out').focus();
-    announce('Sold out: the line has stopped.');
-    stopPolling();
+    announce('Sold out for now: the line has stopped. Cancellations can free seats; keep this page open to keep your place.');
+    document.dispatchEvent(new CustomEvent('onsale:sold-out', { detail: { concertId, concert: state.concert } }));
+  }
+
+  function seatsBack() {
+    state.soldOut = room.soldOut = false;
+    delete document.body.dataset.soldOut;
+    announce('Seats are available again: the line is moving.');
+    document.dispatchEvent(new CustomEvent('onsale:seats-back', { detail: { concertId } }));
   }
 
   const REASONS = {
     sold_out: 'That seat type sold out just before your request. Try another seat type.',
-    already_booked: 'You already hold a ticket for this concert.',
     concert_started: 'The concert has started; sales are closed.',
     admission_required: 'Your turn has expired. Reload the page to join the line again.',
   };
 
-  function showResult(decision) {
-    if (decision.status === 'confirmed') {
-      state.finished = true;
-      stopPolling();
-      const b = decision.booking;
-      $('result').className = 'card confirmed';
-      $('result-title').textContent = 'Booked! Your ticket is confirmed';
-      $('result-text').textContent = `${b.seatTypeName}${b.seatNo ? `, seat ${b.seatNo}` : ''}. Booking reference ${b.id}. A confirmation email is on its way.`;
-      show('result');
-      $('result').focus();
-      announce('Booked! Your ticket is confirmed.');
-      return;
+  /** The booking, whether just made or found again after a reload. */
+  function showBooking(b, justBooked) {
+    state.finished = true;
+    stopPolling();
+    state.socket?.disconnect();
+    const seatType = state.concert?.seatTypes.find((s) => s.id === b.seatTypeId);
+    $('result').className = 'card confirmed';
+    $('result-title').textContent = justBooked ? 'Booked! Your ticket is confirmed' : 'You have a ticket for this concert';
+    $('result-text').textContent = justBooked
+      ? 'A confirmation email is on its way. Show the ticket reference at the entrance.'
+      : 'Show the ticket reference at the entrance.';
+    $('booking-ref').textContent = b.ticketRef;
+    $('booking-seat').textContent = `${b.seatTypeName}${b.seatNo ? `, seat ${b.seatNo}` : ''}`;
+    $('booking-price').textContent = formatPrice(b.price ?? seatType?.price ?? 0);
+    show('result');
+    $('result').focus();
+    renderConnection(null);
+    announce(justBooked ? 'Booked! Your ticket is confirmed.' : 'You already have a ticket for this concert.');
+  }
+
+  /** The fan's confirmed booking of this concert, if any (null when there is none or no answer). */
+  async function myBooking() {
+    const res = await session.api('GET', '/api/v1/bookings/my-bookings?limit=100');
+    if (res.status !== 200 || !Array.isArray(res.body)) return null;
+    return res.body.find((b) => b.concertId === concertId && b.status === 'confirmed') || null;
+  }
+
+  async function showResult(decision) {
+    if (decision.status === 'confirmed') return showBooking(decision.booking, true);
+    if (decision.reason === 'already_booked') {
+      const mine = await myBooking();
+      if (mine) return showBooking(mine, false);
     }
     $('book-button').disabled = false;
-    $('book-error').textContent = REASONS[decision.reason] || 'The booking did not go through. Please try again.';
+    $('book-error').textContent =
+      decision.reason === 'already_booked'
+        ? 'You already hold a ticket for this concert.'
+        : REASONS[decision.reason] || 'The booking did not go through. Please try again.';
   }
 
   async function book(event) {
@@ -159,33 +250,48 @@
     if (!state.admission) return;
     $('book-error').textContent = '';
     $('book-button').disabled = true;
-    const res = await api(
+    const seatTypeId = $('seat-type').value;
+    // One key per seat type until answered: a retry after a lost answer gets that answer, never a second booking.
+    const keys = (state.admission.keys ??= {});
+    const res = await session.api(
       'POST',
       '/api/v1/bookings',
-      { concertId, seatTypeId: $('seat-type').value },
-      { 'x-admission-token': state.admission.token, prefer: 'wait=20' },
+      { concertId, seatTypeId },
+      { 'x-admission-token': state.admission.token, prefer: 'wait=20', 'idempotency-key': (keys[seatTypeId] ??= newKey()) },
     );
     if (res.status === 201) return showResult({ status: 'confirmed', booking: res.body });
     if (res.status === 202) {
       state.pendingRequestId = res.body.requestId;
       return waitForDecision(res.body.requestId);
     }
+    if (res.status === 0) {
+      $('book-button').disabled = false;
+      $('book-error').textContent = 'No connection: your request may not have arrived. Press the button again to retry safely.';
+      return;
+    }
+    delete keys[seatTypeId];
     showResult({ status: 'rejected', reason: res.body?.error?.code });
   }
 
+  const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
+
   async function waitForDecision(requestId) {
     while (state.pendingRequestId === requestId && !state.finished) {
-      const res = await api('GET', `/api/v1/bookings/requests/${requestId}`);
+      const res = await session.api('GET', `/api/v1/bookings/requests/${requestId}`);
       if (res.status === 200 && res.body.status !== 'queued') return showResult(res.body);
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
 
   async function pollStatus() {
-    const res = await api('GET', `/api/v1/waiting-room/${concertId}/status`);
-    if (res.status === 200) renderStatus(res.body);
-    else if (res.status === 401) return signOut();
-    else if (res.status === 404) return joinLine();
+    if (state.finished) return;
+    const res = await session.api('GET', `/api/v1/waiting-room/${concertId}/status`);
+    if (res.status === 200) {
+      renderStatus(res.body);
+      if (!state.socket?.connected) renderConnection('polling');
+    } else if (res.status === 0) renderConnection('offline');
+    else if (res.status === 401) session.signOut();
+    else if (res.status === 404 && res.body?.error?.code === 'not_in_line') await joinLine({ placeLost: state.position != null && !state.admission });
   }
 
   function schedulePoll() {
@@ -208,77 +314,158 @@
 
   function connectSocket() {
     if (typeof io !== 'function' || state.socket) return;
-    const socket = io({ path: '/socket.io', auth: { token: accessToken() } });
+    // A function, so every reconnection after sleep or network loss presents a fresh token.
+    const socket = io({ path: '/socket.io', auth: (cb) => void session.freshToken().then((token) => cb({ token })) });
     state.socket = socket;
     socket.on('connect', () => {
       socket.emit('waiting-room:watch', { concertId });
-      $('connection').textContent = 'Live updates on.';
+      seen();
+      renderConnection('live');
       schedulePoll();
     });
+    socket.on('connect_error', (err) => {
+      // A refused handshake is not retried by the client: renew if that was the reason, then try again.
+      if (socket.active) return;
+      const retry = () => setTimeout(() => !state.finished && socket.connect(), 2_000);
+      if (err?.message === 'token_expired') void session.renew().then(retry);
+      else retry();
+    });
     socket.on('disconnect', () => {
-      $('connection').textContent = 'Reconnecting… your place is kept.';
+      if (state.finished) return;
+      renderConnection(navigator.onLine === false ? 'offline' : 'polling');
       schedulePoll();
     });
     socket.on('waiting-room:update', (u) => {
       if (u.concertId !== concertId || state.admission || state.finished) return;
+      seen();
       state.admitPerSecond = u.currentRate || u.admitPerSecond;
       if (u.soldOut) return soldOut();
-      if (state.position == null || u.serving >= state.position) return void pollStatus();
+      if (state.soldOut || state.position == null || u.serving >= state.position) return void pollStatus();
       const ahead = Math.max(0, Math.min(state.position - u.serving - 1, u.waiting - 1));
       renderPlace({ position: state.position, ahead, etaSeconds: Math.ceil((ahead + 1) / state.admitPerSecond), serving: u.serving });
     });
     socket.on('waiting-room:admitted', (a) => a.concertId === concertId && admit(a));
     socket.on('waiting-room:sold-out', (e) => e.concertId === concertId && soldOut());
     socket.on('booking:result', (decision) => {
-      if (decision.requestId === state.pendingRequestId) showResult(decision);
+      if (decision.requestId === state.pendingRequestId) void showResult(decision);
     });
   }
 
-  async function joinLine() {
-    const res = await api('POST', `/api/v1/waiting-room/${concertId}/join`);
-    if (res.status === 401) return signOut();
+  async function joinLine({ placeLost = false } = {}) {
+    const res = await session.api('POST', `/api/v1/waiting-room/${concertId}/join`);
+    if (res.status === 401) return session.signOut();
+    if (res.status === 0) {
+      renderConnection('offline');
+      schedulePoll();
+      return;
+    }
     if (res.status !== 200) {
       $('concert-details').textContent = res.body?.error?.message || 'The waiting room is not available.';
       show(null);
       return;
     }
+    if (placeLost) state.startServing = null;
     renderStatus(res.body);
-    if (res.body.status === 'waiting') announce(res.body.position == null ? 'You are in the pre-queue.' : `You are number ${res.body.position} in line.`);
+    if (res.body.status === 'waiting') {
+      const where = res.body.position == null ? 'You are in the pre-queue.' : `You are number ${res.body.position} in line.`;
+      if (placeLost) {
+        const away = state.graceSeconds ? ` for longer than ${formatDuration(state.graceSeconds)}` : '';
+        $('line-message').textContent = `Your earlier place was given up because this page was away${away}, so you have joined again. ${where}`;
+      }
+      announce(where);
+    }
     connectSocket();
     schedulePoll();
   }
 
-  function signOut() {
-    localStorage.removeItem(TOKEN_KEY);
+  function signedOut() {
     stopPolling();
     state.socket?.disconnect();
     state.socket = null;
+    if (state.finished) return;
+    $('login-note').textContent = state.position != null ? 'Your session has ended. Sign in again to get back to your place.' : '';
     show('login');
+  }
+
+  function setMode(signUp) {
+    state.signUp = signUp;
+    $('login-title').textContent = signUp ? 'Create an account to take your place' : 'Sign in to take your place';
+    $('name-field').hidden = !signUp;
+    $('name').required = signUp;
+    $('password-hint').hidden = !signUp;
+    $('password').autocomplete = signUp ? 'new-password' : 'current-password';
+    $('login-button').textContent = signUp ? 'Create my account and join the line' : 'Sign in and join the line';
+    $('switch-text').textContent = signUp ? 'Already have an account?' : 'New here?';
+    $('switch-mode').textContent = signUp ? 'Sign in instead' : 'Create an account';
+    $('login-error').textContent = '';
+  }
+
+  /** The sign-up refusal in words: which field is wrong, or why to wait. */
+  function signUpError(res) {
+    if (res.status === 409) return 'There is already an account with this email: sign in instead.';
+    if (res.status === 429) {
+      const wait = Number(res.headers.get('retry-after'));
+      return `Too many new accounts from this network. Try again in ${wait > 0 ? formatWait(wait) : 'a moment'}.`;
+    }
+    const paths = (Array.isArray(res.body?.error?.details) ? res.body.error.details : []).map((d) => String(d.path ?? ''));
+    if (paths.some((p) => p.includes('name'))) return 'Please give your name.';
+    if (paths.some((p) => p.includes('email'))) return 'That email address does not look right.';
+    if (paths.some((p) => p.includes('password'))) return 'The password needs at least 8 characters (and at most 72 bytes).';
+    return res.status === 0 ? 'No connection. Try again in a moment.' : 'The account could not be created. Please try again.';
   }
 
   async function signIn(event) {
     event.preventDefault();
     $('login-error').textContent = '';
-    const res = await api('POST', '/api/v1/auth/login', { email: $('email').value.trim(), password: $('password').value });
-    if (res.status !== 200) {
-      $('login-error').textContent = res.status === 429 ? 'Too many attempts; wait a moment.' : 'Email or password is not right.';
-      return;
+    $('login-button').disabled = true;
+    const email = $('email').value.trim();
+    try {
+      const res = state.signUp ? await session.signUp($('name').value.trim(), email, $('password').value) : await session.signIn(email, $('password').value);
+      if (res.status !== 200 && res.status !== 201) {
+        $('login-error').textContent = state.signUp
+          ? signUpError(res)
+          : res.status === 429
+            ? 'Too many attempts; wait a moment.'
+            : res.status === 0
+              ? 'No connection. Try again in a moment.'
+              : 'Email or password is not right.';
+        return;
+      }
+      $('login-note').textContent = '';
+      await enter();
+    } finally {
+      $('login-button').disabled = false;
     }
-    localStorage.setItem(TOKEN_KEY, res.body.accessToken);
+  }
+
+  /** Signed in: the booking if the fan has one for this concert, else the line. */
+  async function enter() {
+    const mine = await myBooking();
+    if (mine) return showBooking(mine, false);
     await joinLine();
   }
 
   async function start() {
     $('login-form').addEventListener('submit', signIn);
+    $('switch-mode').addEventListener('click', () => setMode(!state.signUp));
     $('book-form').addEventListener('submit', book);
-    const concert = await api('GET', `/api/v1/concerts/${concertId}`);
+    session.onSignedOut(signedOut);
+    // Back from sleep or a lost network: say so at once rather than at the next timer.
+    const wake = () => {
+      if (!state.finished && session.isSignedIn() && !$('line').hidden) void pollStatus();
+    };
+    addEventListener('online', wake);
+    addEventListener('visibilitychange', () => document.visibilityState === 'visible' && wake());
+    addEventListener('offline', () => renderConnection('offline'));
+    const concert = await session.api('GET', `/api/v1/concerts/${concertId}`);
     if (concert.status !== 200) {
-      $('concert-name').textContent = 'Concert not found';
+      $('concert-name').textContent = concert.status === 0 ? 'No connection' : 'Concert not found';
+      $('concert-details').textContent = concert.status === 0 ? 'Reload the page when you are back online.' : '';
       return;
     }
-    state.concert = concert.body;
+    state.concert = room.concert = concert.body;
     renderConcert(concert.body);
-    if (accessToken()) await joinLine();
+    if (session.isSignedIn()) await enter();
     else show('login');
   }
 

@@ -242,6 +242,7 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
     request: (world) => ({ params: { concertId: world.roomConcert.id } }),
   },
   'GET /waiting-room/assets/socket.io.min.js': { expect: ALL_OK(200), request: () => ({}) },
+  'GET /waiting-room/my-bookings': { expect: ALL_OK(200), request: () => ({}) },
   // The gateway's own routes (not in the OpenAPI document).
   'GET /health': { expect: ALL_OK(200), request: () => ({}) },
   'GET /metrics': { expect: ALL_OK(200), note: "Prometheus scrapes it; it is on the gateway's public port", request: () => ({}) },

@@ -1,0 +1,187 @@
+/**
+ * The fan page in headless Chromium through the whole platform (issue 15): a session that
+ * outlives its access token, the booking shown again after a reload, prices in the
+ * concert's currency, and the screenshots a reviewer looks at (test-output/fan-page/).
+ * Access tokens live ACCESS_TTL_SECONDS here, so a wait of seconds spans several of them.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Booking, Email, Session } from '../../test/support/api-types.js';
+import { assertError } from '../../test/support/assertions.js';
+import { CHROMIUM_LAUNCH } from '../../test/support/chromium.js';
+import { createConcert, mintFans } from '../../test/support/fans.js';
+import { startTestPlatform, type TestPlatform } from '../../test/support/test-platform.js';
+import { admitted, eventually, join } from './line-support.js';
+
+const ACCESS_TTL_SECONDS = 6;
+let platform: TestPlatform;
+/** Minted (an hour long): the admin's own login would expire within the test. */
+let admin: string;
+const contexts: BrowserContext[] = [];
+const profiles: string[] = [];
+
+before(async () => {
+  platform = await startTestPlatform('fan-page', { serviceEnv: { auth: { ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_SECONDS) } } });
+  admin = mintFans(platform, 1, 'admin')[0].token;
+});
+after(async () => {
+  for (const context of contexts) await context.close();
+  for (const dir of profiles) rmSync(dir, { recursive: true, force: true });
+  await platform?.stop();
+});
+
+/** A Chromium with a throwaway profile (the machine has no network: see CHROMIUM_LAUNCH). */
+async function browser(device: 'phone' | 'desktop'): Promise<BrowserContext> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'onsale-chromium-'));
+  profiles.push(dir);
+  const context = await chromium.launchPersistentContext(dir, {
+    ...CHROMIUM_LAUNCH,
+    ...(device === 'phone' ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 800 } }),
+  });
+  contexts.push(context);
+  // Every text the live region is given, with its time: the throttle is checked against it.
+  await context.addInitScript(() => {
+    const w = window as unknown as { announced: Array<{ at: number; text: string }> };
+    w.announced = [];
+    document.addEventListener('DOMContentLoaded', () => {
+      const region = document.getElementById('announcer');
+      if (region) new MutationObserver(() => w.announced.push({ at: Date.now(), text: region.textContent ?? '' })).observe(region, { childList: true });
+    });
+  });
+  return context;
+}
+
+async function openPage(context: BrowserContext, concertId: string): Promise<{ page: Page; errors: string[] }> {
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(`${platform.gatewayUrl}/waiting-room/${concertId}`);
+  await page.getByRole('heading', { level: 1, name: /^Concert / }).waitFor();
+  return { page, errors };
+}
+
+const storedAccessToken = (page: Page) => page.evaluate(() => localStorage.getItem('onsale.accessToken'));
+const expiryOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number }).exp * 1000;
+const book = (token: string, concertId: string, seatTypeId: string, admissionToken: string) =>
+  platform.api.post<Booking>('/api/v1/bookings', { concertId, seatTypeId }, token, { prefer: 'wait=20', 'x-admission-token': admissionToken });
+
+describe('the fan page in Chromium', () => {
+  test('a fan signs up on a phone, keeps the place while the access token expires (and the network drops), books when admitted, and a reload shows the booking', async () => {
+    const concert = await createConcert(platform, admin, {
+      currency: 'GBP',
+      seatTypes: [
+        { name: 'Floor', capacity: 5 },
+        { name: 'Balcony', capacity: 5, price: 12.5 },
+      ],
+      waitingRoom: { enabled: true, admitPerSecond: 20, maxActive: 1 },
+    });
+    const concertId = concert.id;
+    const balcony = concert.seatTypes[1].id;
+
+    // The only slot is held until the test lets go, so the fan waits as long as the test needs.
+    const [holder] = mintFans(platform, 1);
+    assert.equal((await join(platform, holder, concertId)).status, 200);
+    const holding = await admitted(platform, holder, concertId);
+
+    const context = await browser('phone');
+    const { page, errors } = await openPage(context, concertId);
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    const email = `signup-${Date.now()}@test.local`;
+    await page.getByLabel('Your name').fill('Phone Fan');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create my account and join the line' }).click();
+    await page.getByText('The password needs at least 8 characters').waitFor();
+    await page.getByLabel('Password').fill('correct-horse-battery');
+    await page.getByRole('button', { name: 'Create my account and join the line' }).click();
+
+    await page.locator('#line').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#position').textContent(), '2', 'behind the fan holding the slot');
+    const joinedAt = Date.now();
+    const firstToken = await storedAccessToken(page);
+    assert.ok(firstToken, 'signed up: the access token is kept');
+    await page.screenshot({ path: path.join(platform.outputDir, 'phone-waiting.png'), fullPage: true });
+
+    // The network goes away for longer than the token lives: nothing can be renewed meanwhile.
+    await context.setOffline(true);
+    await page.getByText('No connection').waitFor({ timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, Math.max(0, expiryOf(firstToken) - Date.now()) + 1000));
+    assertError(await platform.api.get(`/api/v1/waiting-room/${concertId}/status`, firstToken), 401, 'token_expired');
+    await context.setOffline(false);
+    const renewed = await eventually(
+      'the page renewed its expired access token',
+      async () => {
+        const token = await storedAccessToken(page);
+        return token && token !== firstToken && expiryOf(token) > Date.now() ? token : undefined;
+      },
+      15_000,
+      200,
+    );
+    assert.equal((await platform.api.get(`/api/v1/waiting-room/${concertId}/status`, renewed)).status, 200, 'the renewed token is good');
+    // And once more without any network trouble: renewal before expiry keeps going.
+    await eventually('a second renewal', async () => ((await storedAccessToken(page)) !== renewed ? true : undefined), ACCESS_TTL_SECONDS * 2000, 200);
+    assert.equal(await page.locator('#position').textContent(), '2', 'still the same place');
+    assert.ok(await page.locator('#line').isVisible(), 'still in line, not asked to sign in');
+
+    assert.equal((await book(holder.token, concertId, concert.seatTypes[0].id, holding.admissionToken)).status, 201);
+    await page.getByRole('heading', { name: 'It is your turn' }).waitFor({ timeout: 30_000 });
+    const waitedMs = Date.now() - joinedAt;
+    assert.ok(Date.now() > expiryOf(firstToken), 'admitted after the access token it joined with expired');
+    // The line broadcasts every 2 s; a screen reader heard the place at most every 30 s.
+    const placeNews = (await page.evaluate(() => (window as unknown as { announced: Array<{ text: string }> }).announced)).filter((a) =>
+      /ahead of you|next in line/.test(a.text),
+    );
+    assert.ok(placeNews.length >= 1 && placeNews.length <= 1 + Math.floor(waitedMs / 30_000), `place announcements: ${JSON.stringify(placeNews)}`);
+    assert.match((await page.getByLabel('Seat type').textContent()) ?? '', /£12\.50/, 'prices in the concert currency');
+    await page.getByLabel('Seat type').selectOption(balcony);
+    await page.getByRole('button', { name: 'Book my ticket' }).click();
+    await page.getByRole('heading', { name: /Booked!/ }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(platform.outputDir, 'phone-booked.png'), fullPage: true });
+
+    const login = await platform.api.post<Session>('/api/v1/auth/login', { email, password: 'correct-horse-battery' });
+    const mine = await platform.api.get<Booking[]>('/api/v1/bookings/my-bookings', login.body.accessToken);
+    assert.equal(mine.body.length, 1);
+    assert.equal(mine.body[0].seatTypeName, 'Balcony');
+    assert.equal(await page.locator('#booking-ref').textContent(), mine.body[0].ticketRef, 'the page shows the ticket reference');
+
+    // A reload finds the booking instead of offering to book again.
+    await page.reload();
+    await page.getByRole('heading', { name: 'You have a ticket for this concert' }).waitFor();
+    assert.equal(await page.locator('#booking-ref').textContent(), mine.body[0].ticketRef);
+    assert.equal(await page.locator('#booking-seat').textContent(), `Balcony, seat ${mine.body[0].seatNo}`);
+    assert.equal(await page.locator('#booking-price').textContent(), '£12.50');
+    assert.equal(await page.getByRole('button', { name: 'Book my ticket' }).isVisible(), false);
+    await page.getByRole('link', { name: 'See all my bookings' }).click();
+    await page.getByRole('heading', { level: 2, name: concert.name }).waitFor();
+    assert.match((await page.locator('.bookings').textContent()) ?? '', new RegExp(`${mine.body[0].ticketRef}.*Balcony.*£12\\.50.*Confirmed`));
+    await page.screenshot({ path: path.join(platform.outputDir, 'phone-my-bookings.png'), fullPage: true });
+
+    // The email names the price in the concert's currency too.
+    const emails = await eventually('the confirmation email', async () => {
+      const inbox = await platform.api.get<Email[]>('/api/v1/notifications', login.body.accessToken);
+      return inbox.body.find((e) => e.event === 'booking.confirmed');
+    });
+    assert.ok(emails.text.includes('£12.50'), emails.text);
+
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `no horizontal scrolling on a phone (${width}px)`);
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe('the page without JavaScript', () => {
+  test('says it needs JavaScript instead of "Loading…" forever', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'onsale-chromium-'));
+    profiles.push(dir);
+    const context = await chromium.launchPersistentContext(dir, { ...CHROMIUM_LAUNCH, javaScriptEnabled: false });
+    contexts.push(context);
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`${platform.gatewayUrl}/waiting-room/${'a'.repeat(24)}`);
+    await page.getByRole('heading', { name: 'This page needs JavaScript' }).waitFor();
+    assert.equal(await page.getByText('Loading the concert…').isVisible(), false);
+  });
+});
