@@ -177,8 +177,9 @@
     if (!state.admission || state.finished) return;
     const left = Math.round((state.admission.expiresAt.getTime() - Date.now()) / 1000);
     $('admission-expiry').textContent =
-      left > 0 ? `Your turn is held for ${formatWait(left)}.` : 'Your turn has expired. Reload the page to join the line again.';
+      left > 0 ? `Your turn is held for ${formatWait(left)}.` : 'Your turn has expired; this page takes you back to the line.';
     if (left > 0) setTimeout(tickExpiry, 1000);
+    else void pollStatus();
   }
 
   /** Not the end: cancellations free seats and reopen the line, so the place is kept and watched. */
@@ -291,7 +292,12 @@
       if (!state.socket?.connected) renderConnection('polling');
     } else if (res.status === 0) renderConnection('offline');
     else if (res.status === 401) session.signOut();
-    else if (res.status === 404 && res.body?.error?.code === 'not_in_line') await joinLine({ placeLost: state.position != null && !state.admission });
+    else if (res.status === 404 && res.body?.error?.code === 'not_in_line') {
+      // An admission that ran out unused ends the place: back in line, saying why.
+      const turnMissed = Boolean(state.admission && state.admission.expiresAt.getTime() <= Date.now());
+      if (turnMissed) state.admission = null;
+      await joinLine({ placeLost: state.position != null && !state.admission, turnMissed });
+    }
   }
 
   function schedulePoll() {
@@ -351,7 +357,7 @@
     });
   }
 
-  async function joinLine({ placeLost = false } = {}) {
+  async function joinLine({ placeLost = false, turnMissed = false } = {}) {
     const res = await session.api('POST', `/api/v1/waiting-room/${concertId}/join`);
     if (res.status === 401) return session.signOut();
     if (res.status === 0) {
@@ -364,11 +370,12 @@
       show(null);
       return;
     }
-    if (placeLost) state.startServing = null;
+    if (placeLost || turnMissed) state.startServing = null;
     renderStatus(res.body);
     if (res.body.status === 'waiting') {
       const where = res.body.position == null ? 'You are in the pre-queue.' : `You are number ${res.body.position} in line.`;
-      if (placeLost) {
+      if (turnMissed) $('line-message').textContent = `Your turn ran out before a booking was made, so you have joined the line again. ${where}`;
+      else if (placeLost) {
         const away = state.graceSeconds ? ` for longer than ${formatDuration(state.graceSeconds)}` : '';
         $('line-message').textContent = `Your earlier place was given up because this page was away${away}, so you have joined again. ${where}`;
       }
