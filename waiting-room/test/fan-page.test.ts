@@ -105,6 +105,12 @@ describe('the fan page in Chromium', () => {
     const firstToken = await storedAccessToken(page);
     assert.ok(firstToken, 'signed up: the access token is kept');
     await page.screenshot({ path: path.join(platform.outputDir, 'phone-waiting.png'), fullPage: true });
+    // A second tab shares the tokens: both renew on the same schedule, and presenting the same
+    // refresh token twice would end every session of the fan (rotation's reuse detection).
+    const secondTab = await context.newPage();
+    await secondTab.goto(page.url());
+    await secondTab.locator('#line').waitFor({ state: 'visible' });
+    assert.equal(await secondTab.locator('#position').textContent(), '2', 'the same place in the second tab');
 
     // The network goes away for longer than the token lives: nothing can be renewed meanwhile.
     await context.setOffline(true);
@@ -126,6 +132,8 @@ describe('the fan page in Chromium', () => {
     await eventually('a second renewal', async () => ((await storedAccessToken(page)) !== renewed ? true : undefined), ACCESS_TTL_SECONDS * 2000, 200);
     assert.equal(await page.locator('#position').textContent(), '2', 'still the same place');
     assert.ok(await page.locator('#line').isVisible(), 'still in line, not asked to sign in');
+    assert.ok(await secondTab.locator('#line').isVisible(), 'the second tab is still in line too: the tabs took turns to renew');
+    await secondTab.close();
 
     assert.equal((await book(holder.token, concertId, concert.seatTypes[0].id, holding.admissionToken)).status, 201);
     await page.getByRole('heading', { name: 'It is your turn' }).waitFor({ timeout: 30_000 });
