@@ -17,6 +17,8 @@
     admitPerSecond: 1,
     admission: null,
     soldOut: false,
+    /** the operator paused admissions (status says so) */
+    paused: false,
     finished: false,
     pendingRequestId: null,
     socket: null,
@@ -137,7 +139,9 @@
     }
     if (state.startServing == null) state.startServing = Math.min(serving, position - 1);
     $('line-title').textContent = 'You are in line';
-    $('line-message').textContent = 'Keep this page open: it updates by itself.';
+    $('line-message').textContent = state.paused
+      ? 'The organiser has paused admissions for a moment. Your place is kept; the line moves on when they resume.'
+      : 'Keep this page open: it updates by itself.';
     $('position').textContent = String(position);
     $('ahead').textContent = String(ahead);
     $('eta').textContent = formatWait(etaSeconds);
@@ -151,6 +155,7 @@
   function renderStatus(s) {
     seen();
     noteGrace(s);
+    state.paused = s.paused === true;
     state.admitPerSecond = s.admitPerSecond || state.admitPerSecond;
     if (s.status === 'admitted') return admit({ admissionToken: s.admissionToken, expiresAt: s.expiresAt });
     if (state.finished || state.admission) return;
