@@ -6,7 +6,10 @@
  * in the same run, with their ratio, and the server CPU each platform process spent
  * per decided booking on the full path (utime + stime from /proc, so the driver and
  * the benchmark's own clients are not counted). The first run is the cold one (the
- * first burst after start). Usage: npm run bench -- [fans=5000] [runs=3]
+ * first burst after start). Each process's RSS is printed before the first burst and
+ * after the last. Usage: npm run bench -- [fans=5000] [runs=3]
+ * BENCH_CPU_PROF=<dir>: every server process writes a V8 CPU profile there at exit
+ * (summarise with `node --import tsx bench/cpu-profile-top.ts <dir>`).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -51,6 +54,20 @@ function serverPids(platform: TestPlatform): Map<string, number | undefined> {
   pids.set('ferretdb', platform.ferretdb?.process.child?.pid);
   return pids;
 }
+
+/** Resident memory of a process in MB (VmRSS from /proc). */
+function rssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+const rssSnapshot = (platform: TestPlatform) => new Map([...serverPids(platform)].map(([name, pid]) => [name, rssMb(pid)]));
+const rssLine = (rss: Map<string, number>) => [...rss].map(([name, mb]) => `${name} ${mb.toFixed(0)}`).join(', ');
 
 const cpuSnapshot = (platform: TestPlatform) => new Map([...serverPids(platform)].map(([name, pid]) => [name, cpuMs(pid)]));
 
@@ -164,7 +181,12 @@ const platform = (await startPlatform({
   dataDir,
   gatewayPort: await freePort(),
   output: () => ({ kind: 'ignore' }),
-  env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', BCRYPT_ROUNDS: '4' },
+  env: {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    BCRYPT_ROUNDS: '4',
+  },
+  nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [],
 })) as TestPlatform;
 platform.api = new ApiClient(platform.gatewayUrl);
 try {
@@ -172,6 +194,8 @@ try {
   const full: Array<Awaited<ReturnType<typeof fullPath>>> = [];
   const ceiling: number[] = [];
   console.log(`burst of ${FANS} distinct fans, ${RUNS} runs (full path and ceiling alternate in each run)`);
+  const rssBefore = rssSnapshot(platform);
+  console.log(`RSS before the first burst (MB): ${rssLine(rssBefore)}`);
   for (let run = 1; run <= RUNS; run++) {
     const f = await fullPath(platform, admin);
     const c = await queueAndLuaAlone(platform.redisUrl, platform, admin);
@@ -182,6 +206,10 @@ try {
     );
     console.log(`  ${cpuLine(f.cpuPerBooking)}`);
   }
+  const rssAfter = rssSnapshot(platform);
+  console.log(`RSS after the last burst (MB): ${rssLine(rssAfter)}`);
+  console.log(`RSS growth (MB): ${rssLine(new Map([...rssAfter].map(([name, mb]) => [name, mb - (rssBefore.get(name) ?? 0)])))}`);
+  console.log(`cold (run 1): ${cpuLine(full[0].cpuPerBooking)}`);
   const fullMedian = median(full.map((f) => f.decidedPerSecond));
   const ceilingMedian = median(ceiling);
   const warm = full.slice(1);

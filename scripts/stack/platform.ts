@@ -34,6 +34,8 @@ export interface PlatformOptions {
   only?: ServiceName[];
   /** Gives up starting (and stops what was started) when this is aborted. */
   abort?: AbortSignal;
+  /** Extra Node.js flags for every service (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 /** The gateway's port is taken: nothing was started. */
@@ -193,7 +195,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       });
 
     const spawnService = async (name: ServiceName, port: number, extra?: Record<string, string>, label: string = name) => {
-      const proc = new ManagedProcess(label, process.execPath, ['--import', 'tsx', SERVICES[name]], envFor(name, port, extra), opts.output(label));
+      const proc = new ManagedProcess(label, process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', SERVICES[name]], envFor(name, port, extra), opts.output(label));
       spawned.push(proc);
       proc.start();
       await waitFor(label, () => healthy(`http://127.0.0.1:${port}`, name), 60_000, proc, opts.abort);
