@@ -84,7 +84,7 @@ export function createInventory(redis: Redis) {
   let loaderConnection: Redis | undefined;
   let loadQueue: Promise<unknown> = Promise.resolve();
   const serialized = <T>(work: (conn: Redis) => Promise<T>): Promise<T> => {
-    loaderConnection ??= redis.duplicate().on('error', () => undefined);
+    loaderConnection ??= redis.duplicate({ enableAutoPipelining: false }).on('error', () => undefined);
     const run = loadQueue.then(() => work(loaderConnection!));
     loadQueue = run.catch(() => undefined);
     return run;

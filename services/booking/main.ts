@@ -29,8 +29,8 @@ import { createRequestLedger } from './request-ledger.js';
 boot('booking', async () => {
   const config = loadConfig(bookingConfigSchema);
   const logger = createLogger('booking', config.LOG_LEVEL);
-  const mongo = await connectMongo(config.MONGO_URL, logger);
-  const redis = createRedis(config.REDIS_URL, logger, 'booking');
+  const mongo = await connectMongo(config.MONGO_URL, logger, undefined, { warmConnections: 10 });
+  const redis = createRedis(config.REDIS_URL, logger, 'booking', { pipelined: true });
   const queueEventsConnection = createRedis(config.REDIS_URL, logger, 'booking-queue-events', { blocking: true });
   const socketPub = createRedis(config.REDIS_URL, logger, 'booking-socket-pub');
   const socketSub = createRedis(config.REDIS_URL, logger, 'booking-socket-sub', { subscriber: true });

@@ -18,8 +18,8 @@ import { createNotificationWorker, notificationHandlers } from './notification.w
 boot('notification', async () => {
   const config = loadConfig(notificationConfigSchema);
   const logger = createLogger('notification', config.LOG_LEVEL);
-  const mongo = await connectMongo(config.MONGO_URL, logger);
-  const redis = createRedis(config.REDIS_URL, logger, 'notification-worker', { blocking: true });
+  const mongo = await connectMongo(config.MONGO_URL, logger, undefined, { warmConnections: 10 });
+  const redis = createRedis(config.REDIS_URL, logger, 'notification-worker', { blocking: true, pipelined: true });
   const revokedUsers = await startRevokedUsers(redis, config.REDIS_URL, logger);
 
   const emails = createEmailRepository(mongo);

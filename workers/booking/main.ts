@@ -25,9 +25,9 @@ import { createWorkerMetrics, registerStockMetrics } from './worker.metrics.js';
 boot('booking-worker', async () => {
   const config = loadConfig(bookingWorkerConfigSchema);
   const logger = createLogger('booking-worker', config.LOG_LEVEL);
-  const mongo = await connectMongo(config.MONGO_URL, logger);
-  const redis = createRedis(config.REDIS_URL, logger, 'booking-worker');
-  const queueConnection = createRedis(config.REDIS_URL, logger, 'booking-worker-queue', { blocking: true });
+  const mongo = await connectMongo(config.MONGO_URL, logger, undefined, { warmConnections: 10 });
+  const redis = createRedis(config.REDIS_URL, logger, 'booking-worker', { pipelined: true });
+  const queueConnection = createRedis(config.REDIS_URL, logger, 'booking-worker-queue', { blocking: true, pipelined: true });
 
   const bookings = bookingModel(mongo);
   await bookings.createIndexes();
