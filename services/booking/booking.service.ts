@@ -4,7 +4,7 @@ import type { AdmissionGate } from '../../lib/admission-token.js';
 import { decisionOf, type RejectionReason } from '../../lib/booking-requests.js';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
 import { BeginCancelCode } from '../../lib/inventory/inventory-codes.js';
-import type { Inventory } from '../../lib/inventory/inventory.js';
+import type { BookablePeek, Inventory } from '../../lib/inventory/inventory.js';
 import type { InventoryLoader } from '../../lib/inventory/inventory-loader.js';
 import type { Logger } from '../../lib/logger.js';
 import { enqueueBookingEmail } from '../../lib/notification-jobs.js';
@@ -115,12 +115,15 @@ export function createBookingService(deps: BookingServiceDeps) {
     throw new AppError('service_unavailable', 'The booking request could not be recorded; try again');
   }
 
-  /** Concert and seat type must exist; returns a refusal known without the queue, by Redis's clock. */
-  async function refusalBeforeQueue(user: AuthenticatedUser, concertId: string, seatTypeId: string) {
+  /**
+   * Concert and seat type must exist; returns a refusal known without the queue, by
+   * Redis's clock, from `peeked` (the look sent together with the rate limit).
+   */
+  async function refusalBeforeQueue(concertId: string, seatTypeId: string, peeked: Promise<BookablePeek>) {
     const concert = await concerts.get(concertId, seatTypeId);
     if (!concert) throw new AppError('not_found', 'No such concert');
     if (!concert.seatTypes.some((s) => String(s._id) === seatTypeId)) throw new AppError('not_found', 'No such seat type for this concert');
-    const peek = await inventory.peek(concertId, seatTypeId, user.id);
+    const peek = await peeked;
     if (!peek.loaded) return undefined;
     const reason: RejectionReason | undefined = peek.started
       ? 'concert_started'
@@ -163,6 +166,12 @@ export function createBookingService(deps: BookingServiceDeps) {
         const earlier = await ledger.findByKey(user.id, opts.idempotencyKey);
         if (earlier) return replay(earlier, body, opts.waitSeconds);
       }
+      // The rate limit and the cheap look at the stock leave in one write (the
+      // connection pipelines commands of one tick): one Redis round trip, not two.
+      // The look changes nothing, so it may go first; its answer is used only once
+      // the limit allowed the request (and the concert exists).
+      const peeked = inventory.peek(body.concertId, body.seatTypeId, user.id);
+      peeked.catch(() => undefined);
       await deps.limiter.hit(deps.submitLimit, user.id);
       const request = {
         requestId: new Types.ObjectId().toHexString(),
@@ -180,7 +189,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         await deps.admission.require(user.id, { id: body.concertId, waitingRoomEnabled: Boolean(concert.waitingRoom?.enabled) }, opts.admissionToken);
 
       // Cheap refusals that need no queue; the Lua script stays the one that decides.
-      const early = await refusalBeforeQueue(user, body.concertId, body.seatTypeId);
+      const early = await refusalBeforeQueue(body.concertId, body.seatTypeId, peeked);
       if (early) {
         const remembered = opts.idempotencyKey ? await ledger.acceptRejected(request, early.reason, early.decidedAt) : 'inserted';
         if (remembered === 'duplicate') return replayRaced(user, body, opts);
