@@ -8,8 +8,8 @@ export const notificationConfigSchema = z
   .object({
     ...commonEnv,
     MAIL_FROM: z.string().trim().regex(MAILBOX, 'must be an address, optionally as "Name <address>"').default('On-sale <tickets@onsale.local>'),
-    // json: render with nodemailer's JSON transport and keep the message only in the
-    // `emails` collection (simulated mail, nothing leaves the machine).
+    // json: keep the rendered message only in the `emails` collection (simulated
+    // mail, nothing leaves the machine).
     // smtp: hand every message to the server in SMTP_URL, e.g. smtp://user:pass@mail.example.com:587.
     MAIL_TRANSPORT: z.enum(['json', 'smtp']).default('json'),
     SMTP_URL: z.string().url().startsWith('smtp').optional(),
