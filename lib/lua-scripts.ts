@@ -16,7 +16,7 @@ export function readLuaScript(dir: string, file: string, seen = new Set<string>(
 /**
  * Defines every `name-N.lua` in `dir` as an ioredis command named in camelCase
  * (`reserve-seat-3.lua` → `redis.reserveSeat(k1, k2, k3, ...argv)`), sent by
- * EVALSHA once loaded. N, the number of KEYS, comes from the file name.
+ * EVALSHA (each script is loaded at once). N, the number of KEYS, comes from the file name.
  */
 export function defineLuaCommands(redis: Redis, dir: string, files: string[]) {
   for (const file of files) {
@@ -24,7 +24,11 @@ export function defineLuaCommands(redis: Redis, dir: string, files: string[]) {
     if (!match) throw new Error(`Lua script name must be <name>-<numberOfKeys>.lua: ${file}`);
     const command = match[1].replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
     if (typeof (redis as unknown as Record<string, unknown>)[command] === 'function') continue;
-    redis.defineCommand(command, { numberOfKeys: Number(match[2]), lua: readLuaScript(dir, file) });
+    const lua = readLuaScript(dir, file);
+    redis.defineCommand(command, { numberOfKeys: Number(match[2]), lua });
+    // Loaded now, not by the first call's NOSCRIPT and EVAL (a cold burst sends each
+    // script once per concurrent first call). Best effort: EVALSHA falls back anyway.
+    redis.script('LOAD', lua).catch(() => undefined);
   }
 }
 

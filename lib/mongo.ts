@@ -5,13 +5,18 @@ mongoose.set('strictQuery', true);
 // Plain objects only: never let a query filter contain operators taken from user input.
 mongoose.set('sanitizeFilter', true);
 
-/** Connects to MongoDB (or FerretDB), retrying with backoff until `deadlineMs` passes. */
-export async function connectMongo(url: string, logger: Logger, deadlineMs = 30_000): Promise<Connection> {
+/**
+ * Connects to MongoDB (or FerretDB), retrying with backoff until `deadlineMs` passes.
+ * `warmConnections`: opened at start and kept (minPoolSize), for the processes on the
+ * booking path, so the first burst of an on-sale does not pay for opening and
+ * authenticating them (SCRAM costs both ends milliseconds of CPU per connection).
+ */
+export async function connectMongo(url: string, logger: Logger, deadlineMs = 30_000, opts: { warmConnections?: number } = {}): Promise<Connection> {
   const until = Date.now() + deadlineMs;
   let delay = 200;
   for (;;) {
     try {
-      const conn = await mongoose.createConnection(url, { serverSelectionTimeoutMS: 3000, maxPoolSize: 20, autoIndex: false }).asPromise();
+      const conn = await mongoose.createConnection(url, { serverSelectionTimeoutMS: 3000, maxPoolSize: 20, minPoolSize: opts.warmConnections ?? 0, autoIndex: false }).asPromise();
       conn.on('disconnected', () => logger.warn('mongo disconnected'));
       conn.on('reconnected', () => logger.info('mongo reconnected'));
       return conn;
