@@ -16,7 +16,9 @@ export async function connectMongo(url: string, logger: Logger, deadlineMs = 30_
   let delay = 200;
   for (;;) {
     try {
-      const conn = await mongoose.createConnection(url, { serverSelectionTimeoutMS: 3000, maxPoolSize: 20, minPoolSize: opts.warmConnections ?? 0, autoIndex: false }).asPromise();
+      const conn = await mongoose
+        .createConnection(url, { serverSelectionTimeoutMS: 3000, maxPoolSize: 20, minPoolSize: opts.warmConnections ?? 0, autoIndex: false })
+        .asPromise();
       conn.on('disconnected', () => logger.warn('mongo disconnected'));
       conn.on('reconnected', () => logger.info('mongo reconnected'));
       return conn;

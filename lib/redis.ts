@@ -105,12 +105,7 @@ export function openRedis(url: string, options: RedisOptions = {}): Redis {
  * A Redis connection that retries forever with capped backoff. `blocking` connections
  * (BullMQ workers, queue events) must not fail commands after a number of retries.
  */
-export function createRedis(
-  url: string,
-  logger: Logger,
-  name: string,
-  opts: { blocking?: boolean; subscriber?: boolean; pipelined?: boolean } = {},
-): Redis {
+export function createRedis(url: string, logger: Logger, name: string, opts: { blocking?: boolean; subscriber?: boolean; pipelined?: boolean } = {}): Redis {
   const options: RedisOptions = {
     // Hot-path connections: commands issued in the same tick go out in one write
     // (fewer syscalls in Node and in Redis per command). A BullMQ worker's connection

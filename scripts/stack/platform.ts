@@ -195,7 +195,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       });
 
     const spawnService = async (name: ServiceName, port: number, extra?: Record<string, string>, label: string = name) => {
-      const proc = new ManagedProcess(label, process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', SERVICES[name]], envFor(name, port, extra), opts.output(label));
+      const proc = new ManagedProcess(
+        label,
+        process.execPath,
+        [...(opts.nodeArgs ?? []), '--import', 'tsx', SERVICES[name]],
+        envFor(name, port, extra),
+        opts.output(label),
+      );
       spawned.push(proc);
       proc.start();
       await waitFor(label, () => healthy(`http://127.0.0.1:${port}`, name), 60_000, proc, opts.abort);
