@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Types } from 'mongoose';
 import type { AdmissionGate } from '../../lib/admission-token.js';
-import { decisionOf, type RejectionReason } from '../../lib/booking-requests.js';
+import { decisionOf, type Decision, type RejectionReason } from '../../lib/booking-requests.js';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
 import { BeginCancelCode } from '../../lib/inventory/inventory-codes.js';
 import type { BookablePeek, Inventory } from '../../lib/inventory/inventory.js';
@@ -70,9 +70,15 @@ export function createBookingService(deps: BookingServiceDeps) {
   const undecided = new LruMap<string, { owner: string; until: number }>(100_000);
   // When each request's job finished lately: a read that began before then must not be remembered.
   const settledAt = new LruMap<string, number>(100_000);
-  waiter.onSettled((requestId) => {
+  // Refusals this process heard of from the jobs that recorded them. A refusal never
+  // changes (a booking can be cancelled, a rejection is final), so a poll of a refused
+  // request is answered from here instead of a MongoDB read: in a sell-out most fans
+  // are refused, and a storm of REST-polling fans made FerretDB the bottleneck.
+  const refusals = new LruMap<string, Decision>(100_000);
+  waiter.onSettled((requestId, decision) => {
     undecided.delete(requestId);
     settledAt.set(requestId, Date.now());
+    if (decision?.status === 'rejected' && decision.requestId === requestId) refusals.set(requestId, decision);
   });
 
   async function awaitAnswer(requestId: string, waitSeconds: number | undefined): Promise<SubmitAnswer> {
@@ -208,6 +214,12 @@ export function createBookingService(deps: BookingServiceDeps) {
       const owns = (userId: string) => userId === user.id || user.role === 'admin';
       const known = undecided.get(id);
       if (known && known.until > Date.now() && owns(known.owner)) return { requestId: id, status: 'queued' as const };
+      const refusal = refusals.get(id);
+      if (refusal) {
+        // The owner is remembered for requests accepted here, so this usually reads nothing.
+        const owner = await ledger.ownerOf(id);
+        if (owner && owns(owner)) return refusal;
+      }
       const readAt = Date.now();
       const decision = await ledger.findDecision(id);
       if (decision && owns(decision.userId)) return decisionOf(decision);

@@ -1,4 +1,5 @@
 import type { QueueEvents } from 'bullmq';
+import type { Decision } from '../../lib/booking-requests.js';
 import type { DecisionDoc } from '../../lib/records/booking.record.js';
 
 /** Without a wake-up (a missed event, Redis failing over), the record is read again this often. */
@@ -12,17 +13,22 @@ const READ_AGAIN_MS = 1000;
  */
 export function createDecisionWaiter(events: Pick<QueueEvents, 'on'>, findDecision: (requestId: string) => Promise<DecisionDoc | null>) {
   const waiting = new Map<string, Set<() => void>>();
-  const settledListeners: Array<(requestId: string) => void> = [];
-  const wake = ({ jobId }: { jobId: string }) => {
+  const settledListeners: Array<(requestId: string, decision: Decision | undefined) => void> = [];
+  const wake = ({ jobId, returnvalue }: { jobId: string; returnvalue?: unknown }) => {
     for (const resolve of waiting.get(jobId) ?? []) resolve();
-    for (const listener of settledListeners) listener(jobId);
+    // A completed job's return value is the decision it recorded (booking.worker.ts).
+    const decision = typeof returnvalue === 'object' && returnvalue !== null ? (returnvalue as Decision) : undefined;
+    for (const listener of settledListeners) listener(jobId, decision);
   };
   events.on('completed', wake);
   events.on('failed', wake);
 
   return {
-    /** Called with a request id whenever its job finishes (its decision is then in the record). */
-    onSettled(listener: (requestId: string) => void) {
+    /**
+     * Called with a request id whenever its job finishes (its decision is then in the
+     * record), with the decision the job recorded when it completed.
+     */
+    onSettled(listener: (requestId: string, decision: Decision | undefined) => void) {
       settledListeners.push(listener);
     },
     /** The request's decision once it is in the record, or null after `timeoutMs`. */
