@@ -8,6 +8,7 @@
  * the benchmark's own clients are not counted). The first run is the cold one (the
  * first burst after start). Each process's RSS is printed before the first burst and
  * after the last. Usage: npm run bench -- [fans=5000] [runs=3]
+ * BENCH_ENV="NAME=value NAME=value": more environment for every service (to compare settings).
  * BENCH_CPU_PROF=<dir>: every server process writes a V8 CPU profile there at exit
  * (summarise with `node --import tsx bench/cpu-profile-top.ts <dir>`).
  */
@@ -187,6 +188,12 @@ const platform = (await startPlatform({
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     BCRYPT_ROUNDS: '4',
+    ...Object.fromEntries(
+      (process.env.BENCH_ENV ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((kv) => [kv.split('=')[0], kv.slice(kv.indexOf('=') + 1)]),
+    ),
   },
   nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [],
 })) as TestPlatform;
