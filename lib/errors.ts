@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   already_cancelled: { status: 409, description: 'This booking is already cancelled.' },
   seat_type_exists: { status: 409, description: 'The concert already has a seat type with this name.' },
   idempotency_key_reused: { status: 422, description: 'This Idempotency-Key was used for a different request.' },
+  request_timeout: { status: 408, description: 'The request (headers and body) did not arrive in time; send it again, whole.' },
   payload_too_large: { status: 413, description: 'The request body is larger than allowed.' },
   headers_too_large: { status: 431, description: 'The request line and headers are larger than allowed (16 KB in all).' },
   unsupported_media_type: { status: 415, description: 'Send the body as application/json.' },

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from './logger.js';
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Accepts a sane incoming X-Request-Id (set by the gateway) or mints one; every log line of the request carries it. */
 export function requestIdFromHeader(value: string | string[] | undefined): string {
-  return typeof value === 'string' && SAFE_REQUEST_ID.test(value) ? value : randomUUID();
+  return typeof value === 'string' && REQUEST_ID_PATTERN.test(value) ? value : randomUUID();
 }
 
 declare global {

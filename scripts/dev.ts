@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole platform on this machine, no Docker. Starts Redis and
  * FerretDB on ports of their own (unless REDIS_URL / MONGO_URL point elsewhere),
- * every service, and the gateway on PORT (default 3000). Every variable of the
+ * every service, the Node gateway, and HAProxy (the edge) on PORT (default 3000). Every variable of the
  * services' config schemas that is set here reaches the processes that read it
  * (scripts/stack/config-vars.ts). WITH_PROMETHEUS=1 also starts Prometheus
  * (PROMETHEUS_PORT, default 9090) scraping every process each second (docs/OBSERVABILITY.md).
@@ -74,7 +74,13 @@ const shutdown = async (why: string, code = 0) => {
 const onSignal = (signal: NodeJS.Signals) => {
   // A second Ctrl-C while stopping: stop waiting for anything.
   if (stopping) {
-    for (const proc of [...(platform?.services.values() ?? []), platform?.redis?.process, platform?.ferretdb?.process, prometheus?.process])
+    for (const proc of [
+      ...(platform?.services.values() ?? []),
+      platform?.edge?.process,
+      platform?.redis?.process,
+      platform?.ferretdb?.process,
+      prometheus?.process,
+    ])
       proc?.child?.kill('SIGKILL');
     process.exit(130);
   }
@@ -117,6 +123,7 @@ const watchExit = (name: string, proc: { onUnexpectedExit?: (code: number | null
     };
 };
 for (const [name, proc] of up.services) watchExit(name, proc);
+watchExit('edge (HAProxy)', up.edge?.process);
 watchExit('redis', up.redis?.process);
 watchExit('ferretdb', up.ferretdb?.process);
 
@@ -125,7 +132,8 @@ if (withPrometheus && !stopping) {
     startAttempt = startPrometheus({
       dataDir: path.join(dataDir, 'prometheus'),
       port: prometheusPort,
-      targets: [...up.ports].map(([job, port]) => ({ job, port })),
+      // Every Node process on its own port, and HAProxy's built-in exporter on its metrics port (never the public one).
+      targets: [...[...up.ports].map(([job, port]) => ({ job, port })), ...(up.edge ? [{ job: 'edge', port: up.edge.metricsPort }] : [])],
       scrapeIntervalSeconds: 1,
       output: { kind: 'console', prefix: '[prometheus]' },
     }).then((started) => (prometheus = started));
@@ -145,9 +153,10 @@ function withoutPassword(url: string): string {
 const base = up.gatewayUrl.replace('127.0.0.1', 'localhost');
 console.log(`
   The platform is up.
-    API          ${base}/api/v1          (health: ${base}/health)
+    API          ${base}/api/v1          (HAProxy; health: ${base}/health)
     Socket.IO    ${base}  path /socket.io  (auth: { token: <accessToken> })
-    Metrics      ${[...up.ports].map(([n, p]) => `${n} http://localhost:${p}/metrics`).join('\n                 ')}
+    Metrics      ${[...(up.edge ? [['edge', up.edge.metricsPort] as const] : []), ...up.ports].map(([n, p]) => `${n} http://localhost:${p}/metrics`).join('\n                 ')}
+                 (each process's own port, with its detailed /health; not the public port)
     MongoDB      ${withoutPassword(up.mongoUrl)}${up.ferretdb ? ` (FerretDB; password in ${path.join(dataDir, 'ferretdb', 'credentials.json')})` : ''}
     Redis        ${withoutPassword(up.redisUrl)}${prometheus ? `\n    Prometheus   ${prometheus.url.replace('127.0.0.1', 'localhost')}/graph  (scrape config: ${prometheus.configPath})\n    Dashboards   file://${path.join(dataDir, 'prometheus', 'dashboards.html')}  (every Grafana panel as a Prometheus graph)` : ''}
     Admin        ${process.env.ADMIN_EMAIL ?? DEV_ADMIN.email} / ${process.env.ADMIN_EMAIL ? '(ADMIN_PASSWORD)' : DEV_ADMIN.password}

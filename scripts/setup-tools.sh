@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the servers the platform runs on exist on this machine: redis-server
-# (Debian's package) and FerretDB v1.24.2 (built once into .tools/bin). With
+# and HAProxy (the public edge; Debian's packages) and FerretDB v1.24.2 (built once into .tools/bin). With
 # --for-tests (the test command) also what only the tests use: docker-compose,
 # Prometheus, Chromium and k6. WITH_PROMETHEUS=1 / WITH_K6=1 add those two alone
 # (`WITH_PROMETHEUS=1 npm start`, `npm run load`). Safe to run again: it only installs what is missing.
@@ -24,6 +24,8 @@ apt_install() {
 
 command -v redis-server >/dev/null || apt_install redis-server
 command -v redis-cli >/dev/null || apt_install redis-tools
+# The public edge in front of the services (npm start, the tests; Compose uses the haproxy image).
+command -v haproxy >/dev/null || apt_install haproxy
 # Validates docker-compose.yml in test/deploy (no Docker engine needed for `config`).
 [ "$FOR_TESTS" = 1 ] && ! command -v docker-compose >/dev/null && apt_install docker-compose
 # Prometheus for the observability tests and `WITH_PROMETHEUS=1 npm start`.

@@ -38,9 +38,10 @@ export interface ApiOperation {
   errors: ErrorCode[];
 }
 
-/** Codes any operation can answer with: the kernel's and the gateway's. */
+/** Codes any operation can answer with: the kernel's and the edge's (HAProxy: a request not whole within its timeout is 408). */
 export const SHARED_ERRORS: ErrorCode[] = [
   'malformed_request',
+  'request_timeout',
   'route_not_found',
   'headers_too_large',
   'internal_error',

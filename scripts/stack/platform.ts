@@ -1,10 +1,14 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { startEdge, type EdgeHandle } from './edge.js';
 import { canListen, freePort, ManagedProcess, ROOT, waitFor, type OutputMode } from './processes.js';
 import { startFerretDb, startRedis, type ServerHandle } from './servers.js';
 
-/** Every process of the platform, with its entry point. The gateway starts last. */
+/**
+ * Every Node process of the platform, with its entry point. The gateway starts last, then HAProxy
+ * (the edge, scripts/stack/edge.ts) in front of it and the services on the public port.
+ */
 export const SERVICES = {
   auth: 'services/auth/main.ts',
   concert: 'services/concert/main.ts',
@@ -50,7 +54,12 @@ export class PortInUseError extends Error {
 }
 
 export interface Platform {
+  /** The public URL: HAProxy, the edge. */
   gatewayUrl: string;
+  /** HAProxy on the public port (undefined when the gateway is not started). */
+  edge?: EdgeHandle;
+  /** One more HAProxy in front of the same services with these gateway variables changed (CORS_ORIGINS, …). */
+  startEdge(extraEnv: Record<string, string>, label: string): Promise<EdgeHandle>;
   /** The admin account auth was started with (DEV_ADMIN, or a generated password in production). */
   admin: { email: string; password: string };
   mongoUrl: string;
@@ -58,6 +67,7 @@ export interface Platform {
   redis?: ServerHandle;
   ferretdb?: ServerHandle;
   services: Map<ServiceName, ManagedProcess>;
+  /** Each Node process's own port (/health, /metrics; the gateway's is not the public one). */
   ports: Map<ServiceName, number>;
   serviceUrl(name: ServiceName): string;
   /** Starts one more copy (or a restarted copy) of a service with its usual environment. */
@@ -132,6 +142,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   /** Every service process started, also the ones still starting when another failed. */
   const spawned: ManagedProcess[] = [];
   const extraCopies: ManagedProcess[] = [];
+  const edges: EdgeHandle[] = [];
   const ports = new Map<ServiceName, number>();
 
   try {
@@ -148,7 +159,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
 
     const keys = jwtKeys(opts.dataDir);
     const names = (Object.keys(SERVICES) as ServiceName[]).filter((n) => !opts.only || opts.only.includes(n));
-    for (const name of names) ports.set(name, name === 'gateway' ? gatewayPort : await freePort());
+    for (const name of names) ports.set(name, await freePort());
     const url = (name: ServiceName) => `http://127.0.0.1:${ports.get(name)}`;
 
     const admissionTokenSecret = storedSecret(opts.dataDir, 'admission-token-secret');
@@ -223,8 +234,28 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       );
     }
 
+    const edgeFor = async (extraEnv: Record<string, string>, label: string, port: number) => {
+      const edge = await startEdge({
+        env: envFor('gateway', ports.get('gateway')!, extraEnv),
+        host: gatewayHost,
+        port,
+        gatewayUrl: url('gateway'),
+        dir: path.join(opts.dataDir, label),
+        name: label,
+        output: opts.output(label),
+        abort: opts.abort,
+      });
+      edges.push(edge);
+      return edge;
+    };
+    const edge = services.has('gateway') ? await edgeFor({}, 'edge', gatewayPort || (await freePort())) : undefined;
+
     return {
-      gatewayUrl: url('gateway'),
+      gatewayUrl: edge?.url ?? url('gateway'),
+      edge,
+      async startEdge(extraEnv, label) {
+        return edgeFor(extraEnv, label, await freePort());
+      },
       admin,
       mongoUrl,
       redisUrl,
@@ -241,21 +272,23 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         else services.set(name, proc);
         return proc;
       },
-      /** In order: the gateway (no new requests), the services, the workers, then Redis and FerretDB. */
+      /** In order: the edge and the gateway (no new requests), the services, the workers, then Redis and FerretDB. */
       async stop() {
         const all = [...extraCopies, ...services.values()];
         const gateway = services.get('gateway');
         const isWorker = (p: ManagedProcess) => p.args.includes(SERVICES['booking-worker']);
+        await Promise.all(edges.map((e) => e.stop()));
         await gateway?.stop();
         await Promise.all(all.filter((p) => p !== gateway && !isWorker(p)).map((p) => p.stop()));
         await Promise.all(all.filter(isWorker).map((p) => p.stop()));
         await Promise.all(started.map((s) => s.stop()));
-        for (const p of all) p.closeLog();
+        for (const p of [...all, ...edges.map((e) => e.process)]) p.closeLog();
         redis?.process.closeLog();
         ferretdb?.process.closeLog();
       },
     };
   } catch (err) {
+    await Promise.all(edges.map((e) => e.process.stop('SIGKILL')));
     await Promise.all(spawned.map((p) => p.stop('SIGKILL')));
     await Promise.all(started.map((s) => s.stop()));
     throw err;

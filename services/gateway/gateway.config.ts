@@ -2,7 +2,24 @@ import { z } from 'zod';
 import { commonEnv, positiveInt } from '../../lib/config.js';
 import { isAddressOrSubnet } from './client-address.js';
 
-const upstream = z.string().url().startsWith('http');
+const isHttpUrl = (value: string) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+};
+/** One service's URL, or several comma-separated (copies of it: the edge balances over them). */
+const upstream = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .join(','),
+  )
+  .refine((v) => v !== '' && v.split(',').every(isHttpUrl), 'must be an http(s) URL, or several comma-separated');
 
 const isOrigin = (value: string) => {
   try {
@@ -29,6 +46,12 @@ export const gatewayConfigSchema = z.object({
   REALTIME_URL: upstream,
   BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(35_000),
+  /** HAProxy (the public edge): how long a client may take to send a whole request, headers and body (then 408). */
+  EDGE_REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
+  /** HAProxy: connections it holds at once (two file descriptors each, within `ulimit -n`); more wait in the kernel's backlog. */
+  EDGE_MAXCONN: positiveInt.default(4096),
+  /** HAProxy's own /metrics (Prometheus exporter) and /health: a port of its own, never the public one. */
+  EDGE_METRICS_PORT: commonEnv.PORT.default(8405),
   /**
    * Origins (scheme://host[:port]) whose browser pages may call the REST API; comma-separated, empty = no
    * cross-origin access. Each must be an exact origin: "https://x.example/" (a path) would never match an

@@ -10,10 +10,12 @@ boot('gateway', async () => {
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const gateway = createGateway(config, logger);
 
-  // Healthy when every upstream answers its own /health.
-  const distinctUpstreams = new Map(gateway.routes.map((r) => [r.name, r.target]));
+  // Healthy when every copy of every upstream answers its own /health (the detailed view, on this process's port only).
+  const upstreams = new Map<string, string>();
+  for (const route of gateway.routes)
+    route.target.split(',').forEach((target, i, all) => upstreams.set(all.length > 1 ? `${route.name}-${i + 1}` : route.name, target));
   const health = Object.fromEntries(
-    [...distinctUpstreams].map(([name, target]) => [
+    [...upstreams].map(([name, target]) => [
       name,
       async () => {
         const res = await fetch(new URL('/health', target), { signal: AbortSignal.timeout(1500) });
@@ -29,9 +31,7 @@ boot('gateway', async () => {
     logger,
     serviceApp: gateway.serviceApp,
     health,
-    shutdown: [() => new Promise<void>((resolve) => resolve(gateway.close()))],
+    shutdown: [],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    // The proxy answers before express; WebSocket upgrades go to the realtime service.
-    attach: gateway.attach,
   });
 });

@@ -236,17 +236,14 @@ describe('admin-only operations', () => {
 describe('the gateway', () => {
   let server: http.Server;
   let base: string;
-  let close: () => void;
 
   before(async () => {
     const gateway = createGateway(placeholderGatewayConfig(), createLogger('gateway', 'silent'));
-    close = gateway.close;
     server = http.createServer(gateway.serviceApp.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(async () => {
-    close();
     await new Promise((resolve) => server.close(resolve));
   });
 

@@ -19,16 +19,18 @@ test('the gateway and the booking service (the Socket.IO node) restarted mid-sto
   const { report, problems } = await runStormWithFault({
     name: 'gateway-booking-restart',
     fault:
-      'every fan has a Socket.IO connection through the gateway; once 30 bookings are confirmed the gateway and the booking service (REST API and Socket.IO node) are stopped (SIGTERM) and started again, while the worker keeps deciding',
+      'every fan has a Socket.IO connection through the edge; once 30 bookings are confirmed the edge (HAProxy and the Node gateway) and the booking service (REST API and Socket.IO node) are stopped (SIGTERM) and started again, while the worker keeps deciding',
     platform,
     admin,
     listen: 'socket',
     async injectFault() {
       const startedAt = Date.now();
-      await Promise.all([platform.services.get('gateway')!.stop(), platform.services.get('booking')!.stop()]);
+      // The edge is HAProxy in front of the Node gateway: both go down and come back.
+      await Promise.all([platform.edge!.stop(), platform.services.get('gateway')!.stop(), platform.services.get('booking')!.stop()]);
       const downAt = Date.now();
       await platform.startService('booking');
       await platform.startService('gateway');
+      await platform.edge!.restart();
       return { startedAt, endedAt: Date.now(), details: { stoppingMs: downAt - startedAt, endedWhen: 'both answered /health again' } };
     },
   });

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { createLogger } from '../../lib/logger.js';
 import { helmetHeaders } from '../../lib/security-headers.js';
-import { createGateway } from '../../services/gateway/gateway.app.js';
+import { freePort } from '../../scripts/stack/processes.js';
 import { CORS_ALLOWED_HEADERS } from '../../services/gateway/cors.js';
 import { gatewayConfigSchema } from '../../services/gateway/gateway.config.js';
 import { placeholderGatewayConfig } from '../api-contract/support/served-routes.js';
@@ -54,8 +51,7 @@ before(async () => {
   world = await buildWorld(platform);
   ({ endpoints } = await publicEndpoints(platform.gatewayUrl));
   // The default: no CORS_ORIGINS at all.
-  const plain = await platform.startService('gateway', { CORS_ORIGINS: '' }, 'gateway-no-cors');
-  noCorsGateway = `http://127.0.0.1:${plain.env.PORT}`;
+  noCorsGateway = (await platform.startEdge({ CORS_ORIGINS: '' }, 'edge-no-cors')).url;
 });
 
 after(async () => {
@@ -147,18 +143,15 @@ describe("helmet's headers on every response, no X-Powered-By", () => {
     assert.deepEqual(problems, []);
   });
 
-  test('a 502 from the proxy (the upstream down) has them too', async () => {
-    const gateway = createGateway(placeholderGatewayConfig(), createLogger('gateway', 'silent'));
-    const server = http.createServer(gateway.handler);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const res = await rawRequest(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { method: 'GET', path: '/api/v1/concerts' });
-      assert.equal(res.status, 502);
-      assert.deepEqual(headerProblems(res), []);
-    } finally {
-      gateway.close();
-      await new Promise((resolve) => server.close(resolve));
-    }
+  test('an upstream down: 503 from the edge in the public error shape, with them too', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const edge = await platform.startEdge({ CONCERT_URL: dead }, 'edge-concert-down');
+    const res = await rawRequest(edge.url, { method: 'GET', path: '/api/v1/concerts' });
+    assert.equal(res.status, 503);
+    assert.equal((res.json as Partial<ErrorBody> | undefined)?.error?.code, 'service_unavailable');
+    assert.deepEqual(headerProblems(res), []);
+    const health = await rawRequest(edge.url, { method: 'GET', path: '/health' });
+    assert.equal(health.status, 503, 'the public /health says a backend is down');
   });
 });
 

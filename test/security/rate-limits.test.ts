@@ -117,8 +117,8 @@ describe('login brute force', () => {
     behind.request('POST', '/api/v1/auth/login', { body: { email, password }, headers: { 'X-Forwarded-For': client } });
 
   before(async () => {
-    const gateway = await platform.startService('gateway', { TRUSTED_PROXIES: '127.0.0.1' }, 'gateway-login-balancer');
-    behind = new ApiClient(`http://127.0.0.1:${gateway.env.PORT}`);
+    const gateway = await platform.startEdge({ TRUSTED_PROXIES: '127.0.0.1' }, 'edge-login-balancer');
+    behind = new ApiClient(gateway.url);
     stopBalancedGateway = () => gateway.stop();
   });
   after(() => stopBalancedGateway?.());
@@ -290,10 +290,10 @@ describe('waiting-room joins per client IP', () => {
       seatTypes: [{ name: 'Floor', capacity: 10 }],
       waitingRoom: { enabled: true, admitPerSecond: 1 },
     });
-    // A second gateway that believes 127.0.0.1 (this test, playing the balancer).
-    const gateway = await platform.startService('gateway', { TRUSTED_PROXIES: '127.0.0.1' }, 'gateway-behind-balancer');
+    // A second edge that believes 127.0.0.1 (this test, playing the balancer).
+    const gateway = await platform.startEdge({ TRUSTED_PROXIES: '127.0.0.1' }, 'edge-behind-balancer');
     try {
-      const behind = new ApiClient(`http://127.0.0.1:${gateway.env.PORT}`);
+      const behind = new ApiClient(gateway.url);
       const clients = ['198.51.100.10', '198.51.100.11', '198.51.100.12'];
       for (const client of clients) {
         const statuses: number[] = [];

@@ -58,6 +58,9 @@ const VALUES: Record<string, string> = {
   RECONCILE_SETTLE_AFTER_MS: '4500',
   RECONCILE_FULL_EVERY_MS: '240000',
   TRUSTED_PROXIES: '10.1.2.0/24,192.0.2.7',
+  EDGE_REQUEST_TIMEOUT_MS: '9876',
+  EDGE_MAXCONN: '3210',
+  EDGE_METRICS_PORT: String(await freePort()),
   CORS_ORIGINS: ORIGIN,
   WORKER_CONCURRENCY: '17',
   WORKER_LOCK_DURATION_MS: '12000',
@@ -134,7 +137,16 @@ test('each process runs with the value of every variable it reads', () => {
     }
   }
   assert.deepEqual(wrong, [], 'processes that did not get the value set for npm start');
-  assert.equal(environOf(pidOf.get('gateway')!).PORT, String(dev.port), "the gateway listens on npm start's PORT");
+  // HAProxy (the edge) listens on npm start's PORT; the Node gateway behind it on a port of its own.
+  assert.notEqual(environOf(pidOf.get('gateway')!).PORT, String(dev.port), 'the Node gateway is behind the edge');
+});
+
+test("the edge (HAProxy) answers on npm start's PORT", async () => {
+  const res = await fetch(`http://127.0.0.1:${dev.port}/health`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { status: 'ok' }, 'the public /health is the plain one');
+  const metrics = await fetch(`http://127.0.0.1:${VALUES.EDGE_METRICS_PORT}/metrics`);
+  assert.match(await metrics.text(), /^haproxy_process_max_connections 3210$/m, "HAProxy's exporter on EDGE_METRICS_PORT, with EDGE_MAXCONN");
 });
 
 test('CORS_ORIGINS reaches the gateway: a preflight from the listed origin is answered', async () => {

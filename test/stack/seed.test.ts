@@ -41,7 +41,7 @@ test('seeding twice adds each demo concert once (first through ONSALE_URL, then 
   const names = await concertNames();
   assert.deepEqual(names, ['Autumn Strings', 'Last-Minute Sessions', 'Stadium Night']);
 
-  const second = await seed({ PORT: String(platform.ports.get('gateway')) });
+  const second = await seed({ PORT: new URL(platform.gatewayUrl).port });
   assert.equal(second.code, 0, second.output);
   assert.match(second.output, /already there/);
   assert.deepEqual(await concertNames(), names, 'nothing added twice');

@@ -49,6 +49,10 @@ function runSetup(args: string[]): string[] {
 describe('scripts/setup-tools.sh', () => {
   test('starting the platform installs only what running needs, never the tools only tests use', () => {
     const installs = runSetup([]);
+    assert.ok(
+      installs.some((l) => l.includes('haproxy')),
+      `npm start's setup did not install haproxy (the edge): ${installs.join('; ')}`,
+    );
     for (const testOnly of ['prometheus', 'docker-compose', 'chromium']) {
       assert.ok(!installs.some((l) => l.includes(testOnly)), `npm start's setup installed ${testOnly}: ${installs.join('; ')}`);
     }
@@ -56,7 +60,7 @@ describe('scripts/setup-tools.sh', () => {
 
   test('the test command installs the tools the tests use', () => {
     const installs = runSetup(['--for-tests']);
-    for (const tool of ['prometheus', 'docker-compose']) {
+    for (const tool of ['prometheus', 'docker-compose', 'haproxy']) {
       assert.ok(
         installs.some((l) => l.includes(tool)),
         `--for-tests did not install ${tool} (missing from PATH): ${installs.join('; ')}`,

@@ -244,8 +244,7 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
   'GET /waiting-room/assets/socket.io.min.js': { expect: ALL_OK(200), request: () => ({}) },
   'GET /waiting-room/my-bookings': { expect: ALL_OK(200), request: () => ({}) },
   // The gateway's own routes (not in the OpenAPI document).
-  'GET /health': { expect: ALL_OK(200), request: () => ({}) },
-  'GET /metrics': { expect: ALL_OK(200), note: "Prometheus scrapes it; it is on the gateway's public port", request: () => ({}) },
+  'GET /health': { expect: ALL_OK(200), note: "the edge's plain liveness answer; the detailed one is on the processes' own ports", request: () => ({}) },
   'GET /api/openapi.json': { expect: ALL_OK(200), request: () => ({}) },
   'GET /api/docs': { expect: ALL_OK(200), request: () => ({}) },
   'GET /api/docs/viewer.js': { expect: ALL_OK(200), request: () => ({}) },

@@ -16,8 +16,11 @@ export interface Endpoint {
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
-/** Every process mounts these itself (lib/http-service.ts startHttpService); on the gateway they are public. */
-const KERNEL_ROUTES = ['/health', '/metrics'];
+/**
+ * The edge answers GET /health itself (a plain liveness answer). /metrics and the detailed /health of
+ * every process (lib/http-service.ts) are on the processes' own ports, not public.
+ */
+const KERNEL_ROUTES = ['/health'];
 
 /** The gateway's own routes: the kernel's and the OpenAPI router, at the prefix gateway.app.ts mounts it under. */
 function gatewayRoutes(): Array<{ method: string; path: string }> {
