@@ -51,6 +51,8 @@ function cpuMs(pid: number | undefined): number {
 /** Every server process of the platform by name, Redis and FerretDB included. */
 function serverPids(platform: TestPlatform): Map<string, number | undefined> {
   const pids = new Map<string, number | undefined>([...platform.services].map(([name, proc]) => [name, proc.child?.pid]));
+  // HAProxy, the public edge (not one of the Node services).
+  pids.set('edge', platform.edge?.process.child?.pid);
   pids.set('redis', platform.redis?.process.child?.pid);
   pids.set('ferretdb', platform.ferretdb?.process.child?.pid);
   return pids;
