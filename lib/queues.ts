@@ -15,6 +15,7 @@ export const BOOKING_JOBS = {
 export const NOTIFICATION_JOBS = {
   bookingConfirmed: 'booking.confirmed',
   bookingCancelled: 'booking.cancelled',
+  waitingListOffer: 'waiting-list.offer',
 } as const;
 
 export type NotificationJobName = (typeof NOTIFICATION_JOBS)[keyof typeof NOTIFICATION_JOBS];
@@ -30,6 +31,8 @@ export interface ReserveJobData {
   submittedAt: number;
   /** Queued again by the booking service after Redis lost the job: it may have been decided before. */
   requeued?: boolean;
+  /** Accepts this waiting-list offer: the seat comes from the offer (reserve-offered-seat-9.lua). */
+  offerId?: string;
 }
 
 /** `booking.confirmed` / `booking.cancelled`: everything the email needs, so the sender reads nothing else. */
@@ -50,6 +53,15 @@ export interface BookingNotificationData {
   currency?: string;
   /** ISO time of the confirmation or cancellation. */
   occurredAt: string;
+}
+
+/**
+ * `waiting-list.offer`: a freed seat offered to a fan on the waiting list. `bookingId` is
+ * the offer's id as a token (its "." as "-"): the email's one-per-event key.
+ */
+export interface OfferNotificationData extends Omit<BookingNotificationData, 'ticketRef'> {
+  /** ISO time the offer stops (never after the concert's start). */
+  expiresAt: string;
 }
 
 /** Deterministic notification job id: one job per booking event, so duplicates collapse. */

@@ -19,7 +19,7 @@ type Token = 'fanAccessToken' | 'adminAccessToken' | 'rivalAccessToken';
 
 interface RequestSpec {
   name: string;
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path after {{baseUrl}}, may hold {{variables}} and a query string. */
   path: string;
   auth?: Token;
@@ -1013,6 +1013,209 @@ pm.test('204', function () {
   }),
 ];
 
+const waitingList = [
+  request({
+    name: 'Create a one-seat concert for the waiting list (admin)',
+    method: 'POST',
+    path: '/api/v1/concerts',
+    auth: 'adminAccessToken',
+    body: {
+      name: 'Postman Waiting List {{$timestamp}}',
+      venue: 'Tiny Club',
+      startsAt: '{{startsAt}}',
+      seatTypes: [{ name: 'Only seat', price: 90, capacity: 1 }],
+    },
+    test: `
+pm.test('201', function () {
+    pm.response.to.have.status(201);
+    const concert = pm.response.json();
+    pm.collectionVariables.set('listConcertId', concert.id);
+    pm.collectionVariables.set('listSeatTypeId', concert.seatTypes[0].id);
+});`,
+  }),
+  request({
+    name: 'Joining before it is sold out is refused',
+    method: 'PUT',
+    path: '/api/v1/waiting-lists/{{listConcertId}}/me',
+    auth: 'fanAccessToken',
+    body: { seatTypeId: '{{listSeatTypeId}}' },
+    test: expectError(409, 'seats_available'),
+  }),
+  request({
+    name: 'The admin takes the only seat',
+    method: 'POST',
+    path: '/api/v1/bookings',
+    auth: 'adminAccessToken',
+    headers: { Prefer: 'wait={{preferWait}}' },
+    body: { concertId: '{{listConcertId}}', seatTypeId: '{{listSeatTypeId}}' },
+    test: `
+pm.test('201 confirmed', function () {
+    pm.response.to.have.status(201);
+    pm.collectionVariables.set('listBookingId', pm.response.json().id);
+});`,
+  }),
+  request({
+    name: 'The fan joins the waiting list',
+    method: 'PUT',
+    path: '/api/v1/waiting-lists/{{listConcertId}}/me',
+    auth: 'fanAccessToken',
+    body: { seatTypeId: '{{listSeatTypeId}}' },
+    test: `
+pm.test('200 first in line', function () {
+    pm.response.to.have.status(200);
+    const place = pm.response.json();
+    pm.expect(place.status).to.equal('waiting');
+    pm.expect(place.position).to.equal(1);
+    pm.expect(place.ahead).to.equal(0);
+});`,
+  }),
+  request({
+    name: 'The second fan joins for any seat type',
+    method: 'PUT',
+    path: '/api/v1/waiting-lists/{{listConcertId}}/me',
+    auth: 'rivalAccessToken',
+    body: {},
+    test: `
+pm.test('200 second, waiting for any seat type', function () {
+    pm.response.to.have.status(200);
+    const place = pm.response.json();
+    pm.expect(place.position).to.equal(2);
+    pm.expect(place.ahead).to.equal(1);
+    pm.expect(place.seatTypeId).to.equal(null);
+});`,
+  }),
+  request({
+    name: 'Joining twice keeps the place',
+    method: 'PUT',
+    path: '/api/v1/waiting-lists/{{listConcertId}}/me',
+    auth: 'fanAccessToken',
+    body: { seatTypeId: '{{listSeatTypeId}}' },
+    test: `
+pm.test('200 still first', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().position).to.equal(1);
+});`,
+  }),
+  request({
+    name: 'A ticket holder cannot join',
+    method: 'PUT',
+    path: '/api/v1/waiting-lists/{{listConcertId}}/me',
+    auth: 'adminAccessToken',
+    body: {},
+    test: expectError(409, 'already_booked'),
+  }),
+  request({
+    name: 'The admin cancels: the seat is offered to the first fan at once',
+    method: 'DELETE',
+    path: '/api/v1/bookings/{{listBookingId}}',
+    auth: 'adminAccessToken',
+    test: `
+pm.test('200 cancelled', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().status).to.equal('cancelled');
+});`,
+  }),
+  request({
+    name: 'The freed seat is held for the fan: nobody can book it from the queue',
+    method: 'GET',
+    path: '/api/v1/concerts/{{listConcertId}}/seat-types/{{listSeatTypeId}}',
+    test: `
+pm.test('200 remaining 0', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().remaining).to.equal(0);
+});`,
+  }),
+  request({
+    name: "The fan's place shows the offer",
+    method: 'GET',
+    path: '/api/v1/waiting-lists/{{listConcertId}}/me',
+    auth: 'fanAccessToken',
+    test: `
+pm.test('200 offered, with an expiry', function () {
+    pm.response.to.have.status(200);
+    const place = pm.response.json();
+    pm.expect(place.status).to.equal('offered');
+    pm.expect(place.offer.seatTypeId).to.equal(pm.collectionVariables.get('listSeatTypeId'));
+    pm.expect(Date.parse(place.offer.expiresAt)).to.be.above(Date.now());
+    pm.collectionVariables.set('fanOfferId', place.offer.offerId);
+});`,
+  }),
+  request({
+    name: "Another fan cannot accept the fan's offer",
+    method: 'POST',
+    path: '/api/v1/bookings',
+    auth: 'rivalAccessToken',
+    headers: { Prefer: 'wait={{preferWait}}' },
+    body: { concertId: '{{listConcertId}}', seatTypeId: '{{listSeatTypeId}}', offerId: '{{fanOfferId}}' },
+    test: expectError(409, 'offer_not_open'),
+  }),
+  request({
+    name: 'The fan declines: the seat passes to the next fan',
+    method: 'POST',
+    path: '/api/v1/waiting-lists/{{listConcertId}}/offers/{{fanOfferId}}/decline',
+    auth: 'fanAccessToken',
+    test: `
+pm.test('204', function () {
+    pm.response.to.have.status(204);
+});`,
+  }),
+  request({
+    name: 'The second fan now has the offer',
+    method: 'GET',
+    path: '/api/v1/waiting-lists/{{listConcertId}}/me',
+    auth: 'rivalAccessToken',
+    test: `
+pm.test('200 offered', function () {
+    pm.response.to.have.status(200);
+    const place = pm.response.json();
+    pm.expect(place.status).to.equal('offered');
+    pm.collectionVariables.set('rivalOfferId', place.offer.offerId);
+});`,
+  }),
+  request({
+    name: 'The second fan accepts: POST /bookings with the offer',
+    method: 'POST',
+    path: '/api/v1/bookings',
+    auth: 'rivalAccessToken',
+    headers: { Prefer: 'wait={{preferWait}}' },
+    body: { concertId: '{{listConcertId}}', seatTypeId: '{{listSeatTypeId}}', offerId: '{{rivalOfferId}}' },
+    test: `
+pm.test('201 confirmed', function () {
+    pm.response.to.have.status(201);
+    pm.expect(pm.response.json().status).to.equal('confirmed');
+});`,
+  }),
+  request({
+    name: 'Booked: off the list',
+    method: 'GET',
+    path: '/api/v1/waiting-lists/{{listConcertId}}/me',
+    auth: 'rivalAccessToken',
+    test: expectError(404, 'not_on_waiting_list'),
+  }),
+  request({
+    name: 'The fan joins again, at the end',
+    method: 'PUT',
+    path: '/api/v1/waiting-lists/{{listConcertId}}/me',
+    auth: 'fanAccessToken',
+    body: { seatTypeId: '{{listSeatTypeId}}' },
+    test: `
+pm.test('200 waiting', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().status).to.equal('waiting');
+});`,
+  }),
+  request({
+    name: 'The fan leaves the list',
+    method: 'DELETE',
+    path: '/api/v1/waiting-lists/{{listConcertId}}/me',
+    auth: 'fanAccessToken',
+    test: `
+pm.test('204', function () {
+    pm.response.to.have.status(204);
+});`,
+  }),
+];
+
 export function buildCollection() {
   const variable = (key: string, value: string) => ({ key, value, type: 'string' });
   return {
@@ -1021,7 +1224,7 @@ export function buildCollection() {
       description:
         'The Onsale public API, in an order that runs top to bottom on a fresh stack: register a fan, log in as the admin, ' +
         'create a concert, book, read the email, cancel, refresh and log out; then negative cases and a concert behind ' +
-        'the waiting room (join, wait for admission, book with the admission token), and changing the password and deleting an account. Every answer is also ' +
+        'the waiting room (join, wait for admission, book with the admission token), a sold-out concert’s waiting list (join, an offer on a cancel, decline, accept), and changing the password and deleting an account. Every answer is also ' +
         'checked against the OpenAPI document the gateway serves at /api/openapi.json (reader: /api/docs).\n\n' +
         'Import it with the environment file next to it and run the whole collection (Runner, or `npx newman run`). ' +
         'Generated by postman/build-collection.ts.',
@@ -1038,7 +1241,8 @@ export function buildCollection() {
       { name: '1. Main flow', item: mainFlow },
       { name: '2. Negative cases', item: negativeCases },
       { name: '3. Waiting room', item: waitingRoom },
-      { name: '4. Account: password change and deletion', item: accountDeletion },
+      { name: '4. Waiting list', item: waitingList },
+      { name: '5. Account: password change and deletion', item: accountDeletion },
     ],
   };
 }

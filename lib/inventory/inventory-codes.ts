@@ -7,6 +7,8 @@ export enum ReserveCode {
   AlreadyBooked = -3,
   SoldOut = -4,
   UnknownSeatType = -5,
+  /** reserve-offered-seat-9.lua only: no open waiting-list offer of this id for this fan. */
+  OfferNotOpen = -6,
 }
 
 export enum BeginCancelCode {
@@ -42,4 +44,5 @@ export const REJECTION_BY_CODE: Partial<Record<ReserveCode, RejectionReason>> = 
   [ReserveCode.AlreadyBooked]: 'already_booked',
   [ReserveCode.SoldOut]: 'sold_out',
   [ReserveCode.UnknownSeatType]: 'not_found',
+  [ReserveCode.OfferNotOpen]: 'offer_not_open',
 };

@@ -5,6 +5,8 @@ import type { ConcertModel } from '../records/concert.record.js';
 import { createRedisLocks } from '../redis-lock.js';
 import type { Inventory, InventorySnapshot } from './inventory.js';
 import { concertKeys } from './inventory-keys.js';
+import { waitingListRecords } from '../records/waiting-list.record.js';
+import { waitingListSnapshot } from '../waiting-list/waiting-list-rebuild.js';
 
 const LOCK_TTL_MS = 30_000;
 
@@ -15,16 +17,21 @@ const LOCK_TTL_MS = 30_000;
  */
 export function createInventoryLoader(redis: Redis, inventory: Inventory, concerts: ConcertModel, bookings: BookingModel, logger: Logger) {
   const locks = createRedisLocks(redis);
+  const lists = waitingListRecords(bookings.db);
 
   async function snapshot(concertId: string): Promise<InventorySnapshot | null> {
     const concert = await concerts.findById(concertId).lean();
     if (!concert) return null;
     const held = await bookings.find({ concertId, status: 'confirmed' }, { _id: 1, userId: 1, seatTypeId: 1, seatNo: 1, createdAt: 1 }).lean();
+    // The waiting list and its offers come back with the stock: an offered seat is on no free list.
+    const offerTtlSeconds = concert.waitingList?.offerTtlSeconds;
+    const waitingList = await waitingListSnapshot(lists, bookings, concertId, offerTtlSeconds ? offerTtlSeconds * 1000 : undefined);
     return {
       concertId,
       startsAt: concert.startsAt,
       seatTypes: concert.seatTypes.map((s) => ({ id: String(s._id), capacity: s.capacity })),
       held: held.map((b) => ({ bookingId: String(b._id), userId: b.userId, seatTypeId: b.seatTypeId, seatNo: b.seatNo, createdAt: b.createdAt })),
+      waitingList,
     };
   }
 

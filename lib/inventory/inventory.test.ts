@@ -228,7 +228,7 @@ describe('begin-cancel-3.lua', () => {
   });
 });
 
-describe('release-seat-3.lua', () => {
+describe('release-seat-9.lua', () => {
   test('Released: the hold is dropped and the seat goes back on the free list', async () => {
     const c = await loadConcert();
     const [userId, requestId] = [newId(), newId()];

@@ -4,6 +4,9 @@ import { defineLuaCommands, KERNEL_LUA_DIR } from '../lua-scripts.js';
 import { unwatch } from '../redis.js';
 import { AbortCancelCode, BeginCancelCode, ReleaseCode, ReserveCode, SettleCode } from './inventory-codes.js';
 import { concertKeys } from './inventory-keys.js';
+import { offerNonce } from '../waiting-list/waiting-list-codes.js';
+import { offeredSeatNos, writeWaitingList, type WaitingListSnapshot } from '../waiting-list/waiting-list-load.js';
+import { seatGivingKeys } from '../waiting-list/waiting-list-keys.js';
 
 /** Long enough for the record update; short enough that a cancel that died can be retried soon. */
 const CANCEL_LEASE_MS = 15_000;
@@ -11,7 +14,7 @@ const SCRIPTS = [
   'reserve-seat-3.lua',
   'settle-hold-3.lua',
   'begin-cancel-3.lua',
-  'release-seat-3.lua',
+  'release-seat-9.lua',
   'abort-cancel-3.lua',
   'server-run-id-1.lua',
   'peek-bookable-3.lua',
@@ -38,7 +41,7 @@ interface InventoryCommands {
     epoch: string,
   ): Promise<number>;
   beginCancel(meta: string, holders: string, lease: string, userId: string, bookingId: string, leaseMs: number): Promise<[number, number]>;
-  releaseSeat(meta: string, holders: string, freeSeats: string, userId: string, requestId: string, returnSeat: '1' | '0'): Promise<number>;
+  releaseSeat(...keysAndArgs: [...string[]]): Promise<number>;
   abortCancel(meta: string, holders: string, lease: string, userId: string, bookingId: string): Promise<number>;
   serverRunId(meta: string): Promise<string>;
   peekBookable(meta: string, holders: string, freeSeats: string, userId: string): Promise<[number, number, number, number, number]>;
@@ -74,6 +77,8 @@ export interface InventorySnapshot {
   seatTypes: InventorySeatType[];
   /** Seats held by confirmed bookings in the record. */
   held: Array<{ bookingId: string; userId: string; seatTypeId: string; seatNo: number; createdAt: Date }>;
+  /** The waiting list and its open offers, as the record says (their seats are on no free list). */
+  waitingList?: WaitingListSnapshot;
 }
 
 /** Typed access to one Redis connection's inventory scripts. */
@@ -133,8 +138,8 @@ export function createInventory(redis: Redis) {
       requestId: string,
       opts: { returnSeat: boolean } = { returnSeat: true },
     ): Promise<ReleaseCode> {
-      const k = concertKeys(concertId);
-      return lua.releaseSeat(k.meta, k.holders, k.freeSeats(seatTypeId), userId, requestId, opts.returnSeat ? '1' : '0');
+      // The seat goes to the waiting list first (release-seat-9.lua): the offer is made in this same step.
+      return lua.releaseSeat(...seatGivingKeys(concertId, seatTypeId), userId, requestId, opts.returnSeat ? '1' : '0', offerNonce());
     },
 
     async abortCancel(concertId: string, userId: string, bookingId: string): Promise<AbortCancelCode> {
@@ -196,6 +201,7 @@ async function loadInto(redis: Redis, snapshot: InventorySnapshot, opts: { onlyI
   for (const seatType of snapshot.seatTypes) {
     metaFields[`capacity:${seatType.id}`] = String(seatType.capacity);
     const taken = new Set(snapshot.held.filter((h) => h.seatTypeId === seatType.id).map((h) => h.seatNo));
+    for (const seatNo of offeredSeatNos(snapshot.waitingList, seatType.id)) taken.add(seatNo);
     const free: number[] = [];
     for (let seatNo = 1; seatNo <= seatType.capacity; seatNo++) if (!taken.has(seatNo)) free.push(seatNo);
     tx.del(k.freeSeats(seatType.id));
@@ -206,6 +212,13 @@ async function loadInto(redis: Redis, snapshot: InventorySnapshot, opts: { onlyI
     for (const h of snapshot.held) holds[h.userId] = `${h.bookingId}|${h.seatTypeId}|${h.seatNo}|${h.createdAt.getTime()}`;
     tx.hset(k.holders, holds);
   }
+  writeWaitingList(
+    tx,
+    snapshot.concertId,
+    snapshot.seatTypes.map((s) => s.id),
+    snapshot.waitingList,
+  );
+  if (snapshot.waitingList?.offerTtlMs) metaFields.offerTtlMs = String(snapshot.waitingList.offerTtlMs);
   tx.hset(k.meta, metaFields).hset(k.meta, 'loaded', '1');
   const result = await tx.exec();
   return result !== null;

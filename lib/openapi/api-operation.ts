@@ -15,7 +15,7 @@ export interface ApiOperation {
   /** OpenAPI path template, e.g. `/api/v1/concerts/{id}`. */
   path: string;
   operationId: string;
-  tag: 'auth' | 'concerts' | 'bookings' | 'notifications' | 'waiting-room' | 'pages';
+  tag: 'auth' | 'concerts' | 'bookings' | 'waiting-list' | 'notifications' | 'waiting-room' | 'pages';
   summary: string;
   /** Markdown (paragraphs, lists, `code`, **bold**, *emphasis*, links), as the docs page renders it. */
   description?: string;

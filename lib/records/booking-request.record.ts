@@ -29,6 +29,8 @@ export interface BookingRequestDoc {
   seatTypeId: string;
   idempotencyKey: string;
   submittedAt: Date;
+  /** The waiting-list offer this request accepts (its seat comes from the offer). */
+  offerId?: string;
 }
 
 const bookingRequestSchema = new Schema<BookingRequestDoc>(
@@ -39,6 +41,7 @@ const bookingRequestSchema = new Schema<BookingRequestDoc>(
     seatTypeId: { type: String, required: true },
     idempotencyKey: { type: String, required: true },
     submittedAt: { type: Date, required: true },
+    offerId: { type: String },
   },
   { versionKey: false, collection: 'booking_requests' },
 );

@@ -25,6 +25,11 @@ export interface WaitingRoomSettings {
 /** What prices are in when a concert names no currency (and for concerts recorded before it could). */
 export const DEFAULT_CURRENCY = 'EUR';
 
+/** The concert's waiting list (issue 16): how long an offered seat is held for its fan. */
+export interface WaitingListSettings {
+  offerTtlSeconds?: number;
+}
+
 export interface ConcertDoc {
   _id: Types.ObjectId;
   name: string;
@@ -34,6 +39,7 @@ export interface ConcertDoc {
   currency?: string;
   seatTypes: SeatTypeDoc[];
   waitingRoom: WaitingRoomSettings;
+  waitingList?: WaitingListSettings;
   createdAt: Date;
 }
 
@@ -62,6 +68,7 @@ const concertSchema = new Schema<ConcertDoc>(
       maxActive: { type: Number },
       tokenTtlSeconds: { type: Number },
     },
+    waitingList: { offerTtlSeconds: { type: Number } },
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'concerts' },

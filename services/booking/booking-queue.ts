@@ -25,5 +25,6 @@ export const jobOf = (r: BookingRequestDoc, opts: { requeued?: boolean } = {}): 
   concertId: r.concertId,
   seatTypeId: r.seatTypeId,
   submittedAt: r.submittedAt.getTime(),
+  ...(r.offerId ? { offerId: r.offerId } : {}),
   ...(opts.requeued ? { requeued: true } : {}),
 });

@@ -20,6 +20,10 @@ export const bookingConfigSchema = z.object({
   RECONCILE_SETTLE_AFTER_MS: positiveInt.default(5000),
   /** How often the reconciler reads the whole record window (the hour of job retention), besides after Redis lost writes. */
   RECONCILE_FULL_EVERY_MS: positiveInt.default(300_000),
+  /** How often the waiting lists are tended (expiries, the cut-off, offers announced, places pushed) by the one leader. */
+  WAITING_LIST_TICK_MS: positiveInt.default(1000),
+  /** How often the ticker also reads from the record which concerts have a waiting list. */
+  WAITING_LIST_RECORD_EVERY_MS: positiveInt.default(30_000),
   /** HS256 secret shared with the waiting room, which signs the admission tokens. */
   ADMISSION_TOKEN_SECRET: secret(32),
   /** Origins allowed to open Socket.IO connections from a browser; comma-separated, empty = same origin only. */

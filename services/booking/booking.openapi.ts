@@ -38,7 +38,7 @@ export const queuedBookingResponse = z
   .strict()
   .openapi('QueuedBooking');
 
-const rejectionReason = z.enum(['concert_started', 'already_booked', 'sold_out', 'not_found', 'service_unavailable']) satisfies z.ZodType<
+const rejectionReason = z.enum(['concert_started', 'already_booked', 'sold_out', 'not_found', 'service_unavailable', 'offer_not_open']) satisfies z.ZodType<
   NonNullable<Decision['reason']>
 >;
 
@@ -111,7 +111,9 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
       '- With `Prefer: wait=N` the answer waits for the decision (201 or the 409 reason; 202 if it takes longer than *N* seconds).\n' +
       '- Refusals known without the queue (sold out, already booked, started) answer 409 at once.\n' +
       '- Each fan may submit `BOOKING_SUBMIT_LIMIT` times per `BOOKING_SUBMIT_WINDOW_MS` (20 a minute by default); a retry that gets the ' +
-      'stored answer of its `Idempotency-Key` back is not counted.',
+      'stored answer of its `Idempotency-Key` back is not counted.\n\n' +
+      'With `offerId` (a waiting-list offer to this fan) the seat held for the fan is booked; no admission token is needed, and an ' +
+      'offer that is not open answers 409 `offer_not_open` (at once, or as the decision when it expired meanwhile).',
     access: 'user',
     request: { body: submitBookingBody, bodyExample: exampleRequests.submitBooking, headers: bookingHeaders },
     responses: {
@@ -134,6 +136,7 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
       'concert_started',
       'idempotency_key_reused',
       'rate_limited',
+      'offer_not_open',
     ],
   },
   {

@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { objectIdString } from '../../lib/validation.js';
+import { OFFER_ID_PATTERN } from '../../lib/waiting-list/waiting-list-codes.js';
 
-export const submitBookingBody = z.object({ concertId: objectIdString, seatTypeId: objectIdString }).strict();
+export const offerIdString = z.string().regex(OFFER_ID_PATTERN, 'must be a waiting-list offer id (12 hex characters, ".", a number)');
+
+export const submitBookingBody = z
+  .object({
+    concertId: objectIdString,
+    seatTypeId: objectIdString,
+    /** Accepts this waiting-list offer: the seat held for the fan is booked (no admission token needed). */
+    offerId: offerIdString.optional(),
+  })
+  .strict();
 
 /** RFC 7240 `Prefer: wait=N`, at most 30 seconds. */
 export const MAX_WAIT_SECONDS = 30;

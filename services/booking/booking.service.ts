@@ -36,6 +36,10 @@ export interface BookingServiceDeps {
   /** Tells the reconciler where to look (a request just accepted, a cancel begun). */
   hints: ReconcilerHints;
   notifications: Pick<Queue, 'add'>;
+  /** Reads the waiting-list offer a request accepts. */
+  offers: { offer(concertId: string, offerId: string): Promise<{ userId: string; seatTypeId: string } | null> };
+  /** After a cancel gave its seat back (maybe to a waiting fan): record and announce offers without waiting for the ticker. */
+  onSeatGivenBack?: (concertId: string) => void;
   logger: Logger;
 }
 
@@ -48,6 +52,7 @@ const REASON_ERROR: Record<RejectionReason, ErrorCode> = {
   sold_out: 'sold_out',
   not_found: 'not_found',
   service_unavailable: 'service_unavailable',
+  offer_not_open: 'offer_not_open',
 };
 
 function answerOf(requestId: string, decision: DecisionDoc | null): SubmitAnswer {
@@ -125,7 +130,7 @@ export function createBookingService(deps: BookingServiceDeps) {
    * Concert and seat type must exist; returns a refusal known without the queue, by
    * Redis's clock, from `peeked` (the look sent together with the rate limit).
    */
-  async function refusalBeforeQueue(concertId: string, seatTypeId: string, peeked: Promise<BookablePeek>) {
+  async function refusalBeforeQueue(concertId: string, seatTypeId: string, peeked: Promise<BookablePeek>, accepting: boolean) {
     const concert = await concerts.get(concertId, seatTypeId);
     if (!concert) throw new AppError('not_found', 'No such concert');
     if (!concert.seatTypes.some((s) => String(s._id) === seatTypeId)) throw new AppError('not_found', 'No such seat type for this concert');
@@ -135,7 +140,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       ? 'concert_started'
       : peek.holds
         ? 'already_booked'
-        : peek.remaining === 0
+        : peek.remaining === 0 && !accepting
           ? 'sold_out'
           : undefined;
     return reason && { reason, decidedAt: peek.now };
@@ -145,6 +150,7 @@ export function createBookingService(deps: BookingServiceDeps) {
   async function finishCancel(booking: BookingDoc) {
     const bookingId = String(booking._id);
     await inventory.release(booking.concertId, booking.seatTypeId, booking.userId, bookingId);
+    deps.onSeatGivenBack?.(booking.concertId);
     await enqueueBookingEmail(deps.notifications, 'cancelled', booking, await concerts.get(booking.concertId)).catch((err) =>
       logger.error({ err, bookingId }, 'cancellation email not queued; the reconciler will queue it'),
     );
@@ -164,7 +170,7 @@ export function createBookingService(deps: BookingServiceDeps) {
   return {
     async submit(
       user: AuthenticatedUser,
-      body: { concertId: string; seatTypeId: string },
+      body: { concertId: string; seatTypeId: string; offerId?: string },
       opts: { idempotencyKey?: string; waitSeconds?: number; admissionToken?: string },
     ): Promise<SubmitAnswer> {
       // A replay is answered from the record and not counted against the fan's limit.
@@ -187,15 +193,20 @@ export function createBookingService(deps: BookingServiceDeps) {
         seatTypeId: body.seatTypeId,
         idempotencyKey: opts.idempotencyKey,
         submittedAt: new Date(),
+        ...(body.offerId ? { offerId: body.offerId } : {}),
       };
 
       // A concert with a waiting room takes bookings only from admitted fans (this frees the fan's admission slot).
+      // An offer held for this fan is the admission: the seat is theirs alone, no line to pass.
       const concert = await concerts.get(body.concertId);
-      if (concert)
+      if (body.offerId) {
+        const offer = await deps.offers.offer(body.concertId, body.offerId);
+        if (!offer || offer.userId !== user.id || offer.seatTypeId !== body.seatTypeId) throw new AppError('offer_not_open');
+      } else if (concert)
         await deps.admission.require(user.id, { id: body.concertId, waitingRoomEnabled: Boolean(concert.waitingRoom?.enabled) }, opts.admissionToken);
 
       // Cheap refusals that need no queue; the Lua script stays the one that decides.
-      const early = await refusalBeforeQueue(body.concertId, body.seatTypeId, peeked);
+      const early = await refusalBeforeQueue(body.concertId, body.seatTypeId, peeked, Boolean(body.offerId));
       if (early) {
         const remembered = opts.idempotencyKey ? await ledger.acceptRejected(request, early.reason, early.decidedAt) : 'inserted';
         if (remembered === 'duplicate') return replayRaced(user, body, opts);
@@ -240,7 +251,7 @@ export function createBookingService(deps: BookingServiceDeps) {
     /**
      * Cancels in three steps so the seat can never have two holders in the record:
      * begin-cancel-3.lua decides (exact cut-off, inside Redis), MongoDB records it,
-     * then release-seat-3.lua gives the seat back. The record says how far a cancel
+     * then release-seat-9.lua gives the seat back. The record says how far a cancel
      * got: one that stopped after MongoDB is finished by a retry or by the reconciler.
      */
     async cancel(user: AuthenticatedUser, id: string): Promise<PublicBooking> {

@@ -25,6 +25,10 @@ import { createDecisionWaiter } from './decision-waiter.js';
 import { attachRealtime } from './realtime.js';
 import { registerRealtimeMetrics } from './realtime.metrics.js';
 import { createRequestLedger } from './request-ledger.js';
+import { fanRoom } from '../../lib/booking-requests.js';
+import { createWaitingListComponent } from './waiting-list/waiting-list.component.js';
+import { waitingListMetrics } from './waiting-list/waiting-list.metrics.js';
+import { waitingListRoutes } from './waiting-list/waiting-list.routes.js';
 
 boot('booking', async () => {
   const config = loadConfig(bookingConfigSchema);
@@ -49,12 +53,29 @@ boot('booking', async () => {
   const queueEvents = new QueueEvents(QUEUES.bookings.name, { connection: queueEventsConnection, prefix: QUEUES.bookings.prefix });
   const enqueue = bookingJobQueuer(queue, { attempts: config.BOOKING_JOB_ATTEMPTS, backoffMs: config.BOOKING_JOB_BACKOFF_MS });
   const concertCache = createConcertCache(concerts, 2000);
+  const loader = createInventoryLoader(redis, inventory, concerts, bookings.model, logger);
+  let io: ReturnType<typeof attachRealtime> | undefined;
+  const waitingList = await createWaitingListComponent(
+    {
+      redis,
+      mongo,
+      bookings: bookings.model,
+      inventory,
+      loader,
+      concerts: concertCache,
+      notifications,
+      emit: (userId, event, payload) => void io?.to(fanRoom(userId)).emit(event, payload),
+      metrics: waitingListMetrics(serviceApp.metrics.registry),
+      logger,
+    },
+    { everyMs: config.WAITING_LIST_TICK_MS, recordEveryMs: config.WAITING_LIST_RECORD_EVERY_MS },
+  );
   const service = createBookingService({
     bookings,
     ledger,
     waiter: createDecisionWaiter(queueEvents, (id) => ledger.findDecision(id)),
     inventory,
-    loader: createInventoryLoader(redis, inventory, concerts, bookings.model, logger),
+    loader,
     concerts: concertCache,
     admission: createAdmissionGate(redis, config.ADMISSION_TOKEN_SECRET),
     limiter: createRateLimiter(redis),
@@ -62,6 +83,8 @@ boot('booking', async () => {
     enqueue,
     hints: reconcilerHints(redis),
     notifications,
+    offers: waitingList.lists,
+    onSeatGivenBack: (concertId) => waitingList.announcer.soon(concertId),
     logger,
   });
   const reconciler = createBookingReconciler(
@@ -75,7 +98,7 @@ boot('booking', async () => {
   );
 
   serviceApp.app.use('/api/v1/bookings', bookingRoutes(service, tokens));
-  let io: ReturnType<typeof attachRealtime> | undefined;
+  serviceApp.app.use('/api/v1/waiting-lists', waitingListRoutes(waitingList.service, tokens));
   registerRealtimeMetrics(serviceApp.metrics.registry, () => io);
   await startHttpService({
     name: 'booking',
@@ -87,6 +110,7 @@ boot('booking', async () => {
     shutdown: [
       async () => void (await io?.close()),
       () => reconciler.stop(),
+      () => waitingList.ticker.stop(),
       () => ledger.drain(),
       () => queueEvents.close(),
       () => queue.close(),

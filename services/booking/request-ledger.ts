@@ -19,6 +19,8 @@ export interface AcceptedRequest {
   /** The fan's Idempotency-Key, if the submission had one. */
   idempotencyKey?: string;
   submittedAt: Date;
+  /** The waiting-list offer it accepts. */
+  offerId?: string;
 }
 
 /**
@@ -41,6 +43,7 @@ export function createRequestLedger(conn: Connection, opts: { maxBatch: number; 
     seatTypeId: r.seatTypeId,
     idempotencyKey: r.idempotencyKey ?? r.requestId,
     submittedAt: r.submittedAt,
+    ...(r.offerId ? { offerId: r.offerId } : {}),
   });
 
   const findRequest = (requestId: string): Promise<BookingRequestDoc | null> =>

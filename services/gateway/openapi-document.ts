@@ -5,6 +5,7 @@ import { errorResponse } from '../../lib/openapi/common.schemas.js';
 import { exampleError } from '../../lib/openapi/examples.js';
 import { AUTH_OPERATIONS } from '../auth/auth.openapi.js';
 import { BOOKING_OPERATIONS } from '../booking/booking.openapi.js';
+import { WAITING_LIST_OPERATIONS } from '../booking/waiting-list/waiting-list.openapi.js';
 import { CONCERT_OPERATIONS } from '../concert/concert.openapi.js';
 import { NOTIFICATION_OPERATIONS } from '../notification/notification.openapi.js';
 import { WAITING_ROOM_OPERATIONS } from '../../waiting-room/waiting-room.openapi.js';
@@ -18,6 +19,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   ...AUTH_OPERATIONS,
   ...CONCERT_OPERATIONS,
   ...BOOKING_OPERATIONS,
+  ...WAITING_LIST_OPERATIONS,
   ...NOTIFICATION_OPERATIONS,
   ...WAITING_ROOM_OPERATIONS,
 ];
@@ -117,7 +119,8 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}) {
         'Booking decisions are also pushed over Socket.IO (path `/socket.io`, `auth: {token}`); see docs/USAGE.md:\n\n' +
         '- `booking:result`: the decision on a booking request\n' +
         '- `concert:stock`: remaining seats of a concert\n' +
-        '- `waiting-room:update`, `waiting-room:admitted`, `waiting-room:sold-out`: the fan’s place in a line\n\n' +
+        '- `waiting-room:update`, `waiting-room:admitted`, `waiting-room:sold-out`: the fan’s place in a line\n' +
+        '- `waiting-list:update`, `waiting-list:offer`: the fan’s place on a sold-out concert’s waiting list, and a seat offered\n\n' +
         'Operations marked **admin only** (`x-required-role: admin`) need the access token of an admin account.',
     },
     servers: [{ url: opts.serverUrl ?? '/' }],
@@ -125,6 +128,7 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}) {
       { name: 'auth', description: 'Accounts and tokens' },
       { name: 'concerts', description: 'Concerts and seat types (admins create, anyone reads)' },
       { name: 'bookings', description: 'Booking requests and bookings' },
+      { name: 'waiting-list', description: 'Sold out: a list per concert that offers freed seats in order' },
       { name: 'notifications', description: 'Simulated emails' },
       { name: 'waiting-room', description: 'A fair line per concert that hands out admission tokens' },
       { name: 'pages', description: 'Browser pages served through the gateway' },

@@ -12,6 +12,7 @@ export function upstreamRoutes(config: GatewayConfig): UpstreamRoute[] {
     { prefix: '/api/v1/auth', target: config.AUTH_URL, name: 'auth' },
     { prefix: '/api/v1/concerts', target: config.CONCERT_URL, name: 'concert' },
     { prefix: '/api/v1/bookings', target: config.BOOKING_URL, name: 'booking' },
+    { prefix: '/api/v1/waiting-lists', target: config.BOOKING_URL, name: 'booking' },
     { prefix: '/api/v1/notifications', target: config.NOTIFICATION_URL, name: 'notification' },
     { prefix: '/api/v1/waiting-room', target: config.WAITING_ROOM_URL, name: 'waiting-room' },
     { prefix: '/waiting-room', target: config.WAITING_ROOM_URL, name: 'waiting-room' },

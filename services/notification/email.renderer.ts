@@ -1,5 +1,5 @@
 import { DEFAULT_CURRENCY } from '../../lib/records/concert.record.js';
-import { NOTIFICATION_JOBS, type BookingNotificationData, type NotificationJobName } from '../../lib/queues.js';
+import { NOTIFICATION_JOBS, type BookingNotificationData, type NotificationJobName, type OfferNotificationData } from '../../lib/queues.js';
 
 export interface RenderedEmail {
   from: string;
@@ -28,6 +28,11 @@ const TEMPLATES: Record<NotificationJobName, Template> = {
     headline: 'Your booking has been cancelled and the seat released.',
     closing: 'If you did not cancel this booking, reply to this email.',
   },
+  [NOTIFICATION_JOBS.waitingListOffer]: {
+    subject: (concert) => `A seat for ${concert} is held for you`,
+    headline: 'A seat freed up and you are next on the waiting list: it is held for you alone until the time below.',
+    closing: 'Accept it from the waiting-room page (or POST /api/v1/bookings with the offer id) before it expires; after that it goes to the next fan.',
+  },
 };
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -40,7 +45,11 @@ export const formatConcertDate = (iso: string) => `${dateFormat.format(new Date(
 export const formatPrice = (price: number, currency = DEFAULT_CURRENCY) => new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(price);
 
 /** Renders the email for one booking event from the job payload alone. */
-export function renderBookingEmail(event: NotificationJobName, data: BookingNotificationData, sender: { from: string; domain: string }): RenderedEmail {
+export function renderBookingEmail(
+  event: NotificationJobName,
+  data: BookingNotificationData | OfferNotificationData,
+  sender: { from: string; domain: string },
+): RenderedEmail {
   const template = TEMPLATES[event];
   const rows: Array<[string, string]> = [
     ['Concert', data.concertName],
@@ -48,7 +57,7 @@ export function renderBookingEmail(event: NotificationJobName, data: BookingNoti
     ['Date', formatConcertDate(data.startsAt)],
     ['Seat type', data.seatTypeName],
     ['Price', formatPrice(data.price, data.currency)],
-    ['Ticket reference', data.ticketRef],
+    'ticketRef' in data ? ['Ticket reference', data.ticketRef] : ['Held for you until', formatConcertDate(data.expiresAt)],
   ];
   const label = Math.max(...rows.map(([name]) => name.length)) + 2;
   const text = [

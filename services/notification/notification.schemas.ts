@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BookingNotificationData } from '../../lib/queues.js';
+import type { BookingNotificationData, OfferNotificationData } from '../../lib/queues.js';
 
 const isoTime = z.string().datetime({ offset: true });
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -25,3 +25,8 @@ export const bookingNotificationData = z.object({
     .optional(),
   occurredAt: isoTime,
 }) satisfies z.ZodType<BookingNotificationData>;
+
+/** A waiting-list offer's payload: a booking's, without a ticket, with the offer's end. */
+export const offerNotificationData = bookingNotificationData
+  .omit({ ticketRef: true })
+  .extend({ expiresAt: isoTime }) satisfies z.ZodType<OfferNotificationData>;

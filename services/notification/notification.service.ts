@@ -1,5 +1,5 @@
 import type { Logger } from '../../lib/logger.js';
-import type { BookingNotificationData, NotificationJobName } from '../../lib/queues.js';
+import type { BookingNotificationData, NotificationJobName, OfferNotificationData } from '../../lib/queues.js';
 import { renderBookingEmail } from './email.renderer.js';
 import { idempotencyKey, type ClaimResult, type EmailDraft, type EmailRecord, type EmailRepository } from './email.repository.js';
 import type { MailTransport } from './mail.transport.js';
@@ -72,7 +72,7 @@ export function createNotificationService({ emails, transport, metrics, logger, 
      * finds the record and goes through the claim path above (`sent`: duplicate).
      * A crash before the insert leaves nothing and the retry renders again.
      */
-    async deliver(event: NotificationJobName, data: BookingNotificationData): Promise<DeliveryOutcome> {
+    async deliver(event: NotificationJobName, data: BookingNotificationData | OfferNotificationData): Promise<DeliveryOutcome> {
       const rendered = renderBookingEmail(event, data, sender);
       const key = idempotencyKey(event, data.bookingId);
       const draft = { ...rendered, idempotencyKey: key, event, bookingId: data.bookingId, userId: data.userId };

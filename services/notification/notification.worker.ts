@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
 import { NOTIFICATION_JOBS, QUEUES, type NotificationJobName } from '../../lib/queues.js';
 import type { NotificationMetrics } from './notification.metrics.js';
-import { bookingNotificationData } from './notification.schemas.js';
+import { bookingNotificationData, offerNotificationData } from './notification.schemas.js';
 import type { DeliveryOutcome, NotificationService } from './notification.service.js';
 
 type JobHandler = (data: unknown) => Promise<DeliveryOutcome>;
@@ -15,9 +15,13 @@ export function assertHandlersCover(handlers: Partial<Record<string, JobHandler>
   if (missing.length) throw new Error(`notification worker has no handler for job name(s): ${missing.join(', ')}`);
 }
 
-function bookingEmailHandler(notifications: NotificationService, event: NotificationJobName): JobHandler {
+function bookingEmailHandler(
+  notifications: NotificationService,
+  event: NotificationJobName,
+  schema: typeof bookingNotificationData | typeof offerNotificationData = bookingNotificationData,
+): JobHandler {
   return async (data) => {
-    const parsed = bookingNotificationData.safeParse(data);
+    const parsed = schema.safeParse(data);
     // A malformed payload stays malformed: retrying cannot help.
     if (!parsed.success) {
       throw new UnrecoverableError(`invalid ${event} payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -30,6 +34,7 @@ export function notificationHandlers(notifications: NotificationService): JobHan
   return {
     [NOTIFICATION_JOBS.bookingConfirmed]: bookingEmailHandler(notifications, NOTIFICATION_JOBS.bookingConfirmed),
     [NOTIFICATION_JOBS.bookingCancelled]: bookingEmailHandler(notifications, NOTIFICATION_JOBS.bookingCancelled),
+    [NOTIFICATION_JOBS.waitingListOffer]: bookingEmailHandler(notifications, NOTIFICATION_JOBS.waitingListOffer, offerNotificationData),
   };
 }
 

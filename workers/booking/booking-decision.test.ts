@@ -28,6 +28,7 @@ import { createConcertCache } from '../../lib/records/concert-cache.js';
 import { concertModel } from '../../lib/records/concert.record.js';
 import { freePort } from '../../scripts/stack/processes.js';
 import { createConcert, databaseName, hourFromNow, newId, startStores, type TestStores } from '../../test/support/stores.js';
+import { createWaitingList } from '../../lib/waiting-list/waiting-list.js';
 import { createBookingDecider, RecordUnreadableError } from './booking-decision.js';
 import { createBookingRecorder } from './booking-recorder.js';
 
@@ -67,6 +68,7 @@ async function world(label: string, opts: { capacity?: number; startsAt?: Date; 
     concerts: createConcertCache(concertModel(conn)),
     publisher: { publish: (_userId: string, decision: Decision) => void published.push(decision) },
     notifications,
+    offers: createWaitingList(redis),
     logger,
   });
   const keys = concertKeys(concertId);

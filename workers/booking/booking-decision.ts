@@ -9,6 +9,7 @@ import { enqueueBookingEmail } from '../../lib/notification-jobs.js';
 import type { ReserveJobData } from '../../lib/queues.js';
 import { ACTIVE_FAN_KEY, activeSeatKey, isBooking, newTicketRef, rejectionDoc, type BookingDoc, type DecisionDoc } from '../../lib/records/booking.record.js';
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
+import type { WaitingList } from '../../lib/waiting-list/waiting-list.js';
 import type { BookingRecorder } from './booking-recorder.js';
 import type { DecisionPublisher } from './decision-publisher.js';
 
@@ -19,6 +20,8 @@ export interface DecisionDeps {
   concerts: ConcertCache;
   publisher: DecisionPublisher;
   notifications: Pick<Queue, 'add'>;
+  /** Decides requests that accept a waiting-list offer (reserve-offered-seat-9.lua). */
+  offers: Pick<WaitingList, 'reserveOffered'>;
   logger: Logger;
   /** Called after each final answer (metrics, stock broadcasts). */
   onDecision?: (data: ReserveJobData, decision: Decision) => void;
@@ -150,7 +153,9 @@ export function createBookingDecider(deps: DecisionDeps) {
         if (earlier) return settleDecided(data, earlier);
       }
       for (let conflicts = 0; conflicts <= MAX_SEAT_CONFLICTS;) {
-        const outcome = await inventory.reserve(data.concertId, data.seatTypeId, data.userId, data.requestId);
+        const outcome = data.offerId
+          ? await deps.offers.reserveOffered(data.concertId, data.seatTypeId, data.userId, data.requestId, data.offerId)
+          : await inventory.reserve(data.concertId, data.seatTypeId, data.userId, data.requestId);
         if (outcome.code === ReserveCode.NotLoaded) {
           if (!(await loader.ensureLoaded(data.concertId))) return reject(data, 'not_found');
           continue;

@@ -18,6 +18,7 @@ import { createBookingRecorder } from './booking-recorder.js';
 import { bookingWorkerConfigSchema } from './booking-worker.config.js';
 import { startBookingWorker } from './booking.worker.js';
 import { createConcertCache } from '../../lib/records/concert-cache.js';
+import { createWaitingList } from '../../lib/waiting-list/waiting-list.js';
 import { createDecisionPublisher } from './decision-publisher.js';
 import { createStockBroadcaster } from './stock-broadcaster.js';
 import { createWorkerMetrics, registerStockMetrics } from './worker.metrics.js';
@@ -51,6 +52,7 @@ boot('booking-worker', async () => {
     concerts: concertCache,
     publisher: createDecisionPublisher(emitter),
     notifications,
+    offers: createWaitingList(redis),
     logger,
     onDecision: (data, decision) => {
       metrics.onDecision(data, decision);

@@ -6,7 +6,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { ConcertCache } from '../../lib/records/concert-cache.js';
 import type { ReserveJobData } from '../../lib/queues.js';
 
-const REJECTION_REASONS: RejectionReason[] = ['sold_out', 'already_booked', 'concert_started', 'not_found', 'service_unavailable'];
+const REJECTION_REASONS: RejectionReason[] = ['sold_out', 'already_booked', 'concert_started', 'not_found', 'service_unavailable', 'offer_not_open'];
 
 /** Booking decisions by result and reason, and submit→decision latency. */
 export function createWorkerMetrics(registry: client.Registry) {

@@ -19,6 +19,7 @@ import type { AuthenticatedUser } from '../../../lib/request-context.js';
 import type { TestStores } from '../../../test/support/stores.js';
 import { newId } from '../../../test/support/stores.js';
 import { createBookingDecider } from '../../../workers/booking/booking-decision.js';
+import { createWaitingList, type WaitingList } from '../../../lib/waiting-list/waiting-list.js';
 import { createBookingRecorder } from '../../../workers/booking/booking-recorder.js';
 import { startBookingWorker } from '../../../workers/booking/booking.worker.js';
 import { bookingJobQueuer } from '../booking-queue.js';
@@ -34,6 +35,9 @@ export interface InProcessBooking {
   conn: Connection;
   redis: Redis;
   inventory: Inventory;
+  lists: WaitingList;
+  loader: ReturnType<typeof createInventoryLoader>;
+  concerts: ReturnType<typeof createConcertCache>;
   bookings: BookingRepository;
   ledger: RequestLedger;
   queue: Queue;
@@ -65,6 +69,7 @@ export async function startInProcessBooking(stores: TestStores, dbName: string):
   const loader = createInventoryLoader(redis, inventory, concerts, bookings.model, logger);
   const concertCache = createConcertCache(concerts, 2000);
   const published: Decision[] = [];
+  const lists = createWaitingList(redis);
   const recorder = createBookingRecorder(bookings.model, logger, { maxBatch: 50, maxWaitMs: 2 });
   const decider = createBookingDecider({
     inventory,
@@ -73,6 +78,7 @@ export async function startInProcessBooking(stores: TestStores, dbName: string):
     concerts: concertCache,
     publisher: { publish: (_userId: string, decision: Decision) => void published.push(decision) },
     notifications,
+    offers: lists,
     logger,
   });
   const worker: Worker = startBookingWorker(stores.redis(), decider, logger, { concurrency: 4, lockDurationMs: 30_000, stalledIntervalMs: 30_000 });
@@ -83,6 +89,9 @@ export async function startInProcessBooking(stores: TestStores, dbName: string):
     conn,
     redis,
     inventory,
+    lists,
+    loader,
+    concerts: concertCache,
     bookings,
     ledger,
     queue,
@@ -104,6 +113,7 @@ export async function startInProcessBooking(stores: TestStores, dbName: string):
           enqueue,
           hints: reconcilerHints(redis),
           notifications,
+          offers: lists,
           logger,
         }),
       );

@@ -401,6 +401,36 @@ describe('the outbox against a real MongoDB-wire server, with a transport we con
   test('the worker refuses to start unless every job name has a handler', () => {
     const handler = () => Promise.resolve({ kind: 'sent' as const });
     assert.throws(() => assertHandlersCover({ [CONFIRMED]: handler }), /no handler for job name\(s\): booking\.cancelled/);
-    assert.doesNotThrow(() => assertHandlersCover({ [CONFIRMED]: handler, [CANCELLED]: handler }));
+    assert.throws(() => assertHandlersCover({ [CONFIRMED]: handler, [CANCELLED]: handler }), /no handler for job name\(s\): waiting-list\.offer/);
+    assert.doesNotThrow(() => assertHandlersCover({ [CONFIRMED]: handler, [CANCELLED]: handler, [NOTIFICATION_JOBS.waitingListOffer]: handler }));
+  });
+});
+
+describe('the waiting-list offer email', () => {
+  test('names the concert, the seat type and until when the seat is held, and carries no ticket reference', async () => {
+    const { renderBookingEmail } = await import('../email.renderer.js');
+    const email = renderBookingEmail(
+      NOTIFICATION_JOBS.waitingListOffer,
+      {
+        bookingId: 'offer-5f1c0a9e4b7d-17',
+        userId: 'u1',
+        userEmail: 'fan@example.test',
+        concertId: 'c1',
+        concertName: 'Night <One>',
+        venue: 'Hall',
+        startsAt: '2031-06-20T19:30:00.000Z',
+        seatTypeId: 's1',
+        seatTypeName: 'Floor',
+        price: 120,
+        occurredAt: '2031-06-03T18:40:05.004Z',
+        expiresAt: '2031-06-03T18:50:05.004Z',
+      },
+      { from: 'tickets@onsale.test', domain: 'onsale.test' },
+    );
+    assert.equal(email.subject, 'A seat for Night <One> is held for you');
+    assert.match(email.text, /Held for you until: +Tuesday, 3 June 2031 at 18:50 UTC/);
+    assert.doesNotMatch(email.text, /Ticket reference/);
+    assert.match(email.html, /Night &lt;One&gt;|Floor/);
+    assert.equal(email.messageId, '<waiting-list.offer.offer-5f1c0a9e4b7d-17@onsale.test>');
   });
 });

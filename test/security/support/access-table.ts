@@ -223,6 +223,34 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
     note: "another fan's booking answers 404 like none (issue 18: ids are guessable); each call cancels a fresh booking of the fan",
     request: async (world) => ({ params: { id: await world.freshBooking(world.fan) } }),
   },
+  'PUT /api/v1/waiting-lists/{concertId}/me': {
+    expect: USERS_ONLY(200),
+    note: 'a sold-out concert nobody holds a ticket of but its seat holder; joining again keeps the place. For any seat type: a bad input that drops the optional seatTypeId joins the same way',
+    request: (world) => ({ params: { concertId: world.listConcert.id }, body: {} }),
+  },
+  'GET /api/v1/waiting-lists/{concertId}/me': {
+    expect: { anonymous: 401, fan: 200, otherFan: 404, admin: 404 },
+    deniedCode: { otherFan: 'not_on_waiting_list', admin: 'not_on_waiting_list' },
+    note: "the caller's own place only: whoever has not joined is not on the list",
+    request: (world) => ({ params: { concertId: world.waitedConcert.id } }),
+  },
+  'DELETE /api/v1/waiting-lists/{concertId}/me': {
+    expect: USERS_ONLY(204),
+    note: 'each call leaves after joining first (the caller’s own place only)',
+    request: async (world, caller) => {
+      const account = accountOf(world, caller);
+      if (account) await world.platform.api.request('PUT', `/api/v1/waiting-lists/${world.listConcert.id}/me`, { token: account.token, body: {} });
+      return { params: { concertId: world.listConcert.id } };
+    },
+  },
+  'POST /api/v1/waiting-lists/{concertId}/offers/{offerId}/decline': {
+    expect: { anonymous: 401, fan: 204, otherFan: 404, admin: 404 },
+    note: "an offer is its fan's alone: anyone else is told there is no such offer; each call declines a fresh offer to the fan",
+    request: async (world) => {
+      const offer = await world.freshOffer(world.fan);
+      return { params: { concertId: offer.concertId, offerId: offer.offerId } };
+    },
+  },
   'GET /api/v1/notifications': {
     expect: USERS_ONLY(200),
     note: "owner-scoped list: another fan's answer must not contain the fan's emails",

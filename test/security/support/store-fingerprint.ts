@@ -22,6 +22,10 @@ export const REDIS_EXCLUSIONS: Array<{ match: RegExp; fields?: string[]; why: st
     why: "the reconciler's leader lease and work lists: renewed, read and emptied on its own schedule (every few seconds)",
   },
   {
+    match: /^\{waiting-list\}:ticker-leader$/,
+    why: "the waiting-list ticker's leader lease: renewed, or taken again, on its own schedule (every tick)",
+  },
+  {
     match: /:wr:state$/,
     fields: ['lastTickMs', 'credits', 'rate'],
     why: "the waiting-room ticker's clock, admission credits and measured rate move with time; the line itself (seq, serving, waiting, opened, soldOut) is compared",

@@ -32,6 +32,10 @@ export interface World {
   roomConcert: ConcertRef;
   /** Waiting room on; nobody has joined (the join row of the matrix uses it). */
   joinConcert: ConcertRef;
+  /** Sold out (one seat, another account holds it); nobody waits: the join row of the matrix uses it. */
+  listConcert: ConcertRef;
+  /** Sold out; only the fan is on its waiting list. */
+  waitedConcert: ConcertRef;
   /** The fan's confirmed booking on `concert` (its request id is its id). */
   booking: { id: string; requestId: string };
   /** A new fan account (for calls that end sessions or delete the account). */
@@ -42,6 +46,8 @@ export interface World {
   freshBooking(owner: Account): Promise<string>;
   /** A new concert with one seat type. */
   freshConcert(opts?: { waitingRoom?: boolean; capacity?: number }): Promise<ConcertRef>;
+  /** An open waiting-list offer to `fan`: a sold-out concert of its own whose only booking was cancelled. */
+  freshOffer(fan: Account): Promise<{ concertId: string; offerId: string }>;
 }
 
 let counter = 0;
@@ -105,6 +111,20 @@ export async function buildWorld(platform: TestPlatform): Promise<World> {
     freshConcert({ waitingRoom: true }),
   ]);
   const bookingId = await book(fan, concert);
+
+  /** A one-seat concert whose seat a fresh account holds. */
+  async function soldOutConcert(): Promise<ConcertRef & { bookingId: string; holder: Account }> {
+    const [ref, holder] = await Promise.all([freshConcert({ capacity: 1 }), freshAccount('seat-holder')]);
+    return { ...ref, holder, bookingId: await book(holder, ref) };
+  }
+  const joinList = async (who: Account, c: ConcertRef) =>
+    expect(
+      200,
+      'join the waiting list',
+      await api.request('PUT', `/api/v1/waiting-lists/${c.id}/me`, { token: who.token, body: { seatTypeId: c.seatTypeId } }),
+    );
+  const [listConcert, waitedConcert] = await Promise.all([soldOutConcert(), soldOutConcert()]);
+  await joinList(fan, waitedConcert);
   expect(200, 'join the waiting room', await api.post(`/api/v1/waiting-room/${roomConcert.id}/join`, undefined, fan.token));
 
   // The confirmation email is what the notifications rows look for.
@@ -123,6 +143,8 @@ export async function buildWorld(platform: TestPlatform): Promise<World> {
     openConcert,
     roomConcert,
     joinConcert,
+    listConcert,
+    waitedConcert,
     booking: { id: bookingId, requestId: bookingId },
     freshAccount,
     freshAdminSession: () => login(DEV_ADMIN.email, DEV_ADMIN.password),
@@ -130,6 +152,14 @@ export async function buildWorld(platform: TestPlatform): Promise<World> {
       return book(owner, await freshConcert({ capacity: 5 }));
     },
     freshConcert,
+    async freshOffer(who) {
+      const c = await soldOutConcert();
+      await joinList(who, c);
+      expect(200, 'cancel the only seat', await api.request('DELETE', `/api/v1/bookings/${c.bookingId}`, { token: c.holder.token }));
+      const place = expect(200, 'read the offer', await api.get<{ offer?: { offerId: string } }>(`/api/v1/waiting-lists/${c.id}/me`, who.token));
+      if (!place.offer) throw new Error('no offer after the cancel');
+      return { concertId: c.id, offerId: place.offer.offerId };
+    },
   };
 }
 
