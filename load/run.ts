@@ -251,6 +251,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       if (scenario === 'journey') held = seats - remaining;
       await pool(fans, 32, async (fan) => {
         const mine = await api.get<Array<{ concertId: string; status: string }>>(`/api/v1/bookings/my-bookings?limit=100`, fan.token);
+        if (mine.status !== 200 || !Array.isArray(mine.body)) {
+          problems.push(`my-bookings of fan ${fan.id}: ${mine.status} ${JSON.stringify(mine.body)}`);
+          return;
+        }
         const here = mine.body.filter((b) => b.concertId === c.id && b.status === 'confirmed').length;
         if (here > 1) problems.push(`fan ${fan.id} holds ${here} bookings`);
         held += here;
