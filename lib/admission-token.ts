@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { AppError } from './errors.js';
+import { defineLuaCommands, KERNEL_LUA_DIR } from './lua-scripts.js';
 import { waitingRoomKeys } from './waiting-room-keys.js';
 
 export const ADMISSION_TOKEN_ISSUER = 'onsale-waiting-room';
@@ -11,6 +12,17 @@ export interface Admission {
   concertId: string;
   admittedAtMs: number;
   expiresAtMs: number;
+}
+
+/** Return codes of consume-admission-3.lua. */
+export enum ConsumeAdmissionCode {
+  NotAdmitted = 0,
+  Consumed = 1,
+  AlreadyUsed = 2,
+}
+
+interface AdmissionCommands {
+  consumeAdmission(admitted: string, active: string, used: string, fanId: string, expiresAtSec: number, requestKey: string): Promise<ConsumeAdmissionCode>;
 }
 
 /**
@@ -27,8 +39,8 @@ export function signAdmissionToken(secret: string, admission: Admission): string
   });
 }
 
-/** True when the token is ours, unexpired, and was issued to this fan for this concert. */
-export function verifyAdmissionToken(secret: string, token: string, fanId: string, concertId: string): boolean {
+/** The token's expiry (seconds) when it is ours, unexpired, and was issued to this fan for this concert; else undefined. */
+export function verifyAdmissionToken(secret: string, token: string, fanId: string, concertId: string): number | undefined {
   try {
     const claims = jwt.verify(token, secret, {
       algorithms: ['HS256'],
@@ -36,29 +48,38 @@ export function verifyAdmissionToken(secret: string, token: string, fanId: strin
       audience: ADMISSION_TOKEN_AUDIENCE,
       subject: fanId,
     }) as jwt.JwtPayload;
-    return claims.cid === concertId;
+    return claims.cid === concertId && typeof claims.exp === 'number' ? claims.exp : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 /**
  * The booking side of the waiting room: a concert with the room enabled takes
- * bookings only with a valid admission token, and a fan who submits frees the
- * admission slot so the room can let the next fan in (maxActive).
+ * bookings only with a valid admission token, each admission is used by one
+ * booking (consume-admission-3.lua, atomic), and using it frees the fan's
+ * admission slot so the room lets the next fan in at once (maxActive, seats left).
  */
 export function createAdmissionGate(redis: Redis, secret: string) {
+  defineLuaCommands(redis, KERNEL_LUA_DIR, ['consume-admission-3.lua']);
+  const lua = redis as unknown as AdmissionCommands;
+  const required = () =>
+    new AppError('admission_required', 'This concert has a waiting room: join it and book with the admission token you are given (X-Admission-Token)');
   return {
-    async require(fanId: string, concert: { id: string; waitingRoomEnabled: boolean }, token: string | undefined): Promise<void> {
+    async require(
+      fanId: string,
+      concert: { id: string; waitingRoomEnabled: boolean },
+      token: string | undefined,
+      idempotencyKey: string | undefined,
+    ): Promise<void> {
       if (!concert.waitingRoomEnabled) return;
-      if (!token || !verifyAdmissionToken(secret, token, fanId, concert.id)) {
-        throw new AppError(
-          'admission_required',
-          'This concert has a waiting room: join it and book with the admission token you are given (X-Admission-Token)',
-        );
-      }
-      // The token stays valid until it expires; only the slot is given back.
-      await redis.zrem(waitingRoomKeys(concert.id).active, fanId);
+      const expiresAtSec = token ? verifyAdmissionToken(secret, token, fanId, concert.id) : undefined;
+      if (expiresAtSec === undefined) throw required();
+      const k = waitingRoomKeys(concert.id);
+      const code = await lua.consumeAdmission(k.admitted, k.active, k.used, fanId, expiresAtSec, idempotencyKey ?? '');
+      if (code === ConsumeAdmissionCode.AlreadyUsed) throw new AppError('admission_used');
+      // Signed by us but no longer current: the claim window passed (the place went to the next fan).
+      if (code !== ConsumeAdmissionCode.Consumed) throw required();
     },
   };
 }

@@ -6,7 +6,11 @@
 export function waitingRoomKeys(concertId: string) {
   const tag = `{concert:${concertId}}`;
   return {
-    /** hash: seq (last position handed out), serving, waiting, opened ("1" once the pre-queue is ordered), soldOut, credits, lastTickMs, rate (measured admissions/s) */
+    /**
+     * hash: seq (last position handed out), serving, waiting, opened ("1" once the pre-queue is ordered), soldOut, credits,
+     * lastTickMs, rate (measured admissions/s), noShows (admissions that ended unused), and the operator's live controls
+     * (paused, draining, admitPerSecond, maxActive, claimWindowMs, graceMs: they win over the concert record's values)
+     */
     state: `${tag}:wr:state`,
     /** hash: fanId -> position (fans with a place in line, waiting or admitted) */
     positions: `${tag}:wr:positions`,
@@ -18,8 +22,16 @@ export function waitingRoomKeys(concertId: string) {
     seen: `${tag}:wr:seen`,
     /** zset: fanId -> admission expiry (ms); admitted fans holding a slot (maxActive counts these) */
     active: `${tag}:wr:active`,
-    /** hash: fanId -> admission expiry (ms); every admission still valid, booked or not */
+    /** zset: fanId -> admission expiry (ms); every admission still valid, booked or not */
     admitted: `${tag}:wr:admitted`,
+    /** hash: fanId -> admission time (ms) of the admission in `admitted` (the token's iat) */
+    admittedAt: `${tag}:wr:admitted-at`,
+    /** hash: fanId -> "<admission expiry ms>|<Idempotency-Key>": the admission a booking used (one booking per admission) */
+    used: `${tag}:wr:used`,
+    /** hash: fanId -> join time (ms) while waiting: time in line is measured from it */
+    joined: `${tag}:wr:joined`,
+    /** list: the time in line (ms) of the latest admissions, newest first (operator stats: p50/p95) */
+    waits: `${tag}:wr:waits`,
     /** lease of the one waiting-room process advancing this concert's line */
     tickerLease: `${tag}:wr:ticker`,
   };

@@ -899,6 +899,93 @@ pm.test('201 confirmed', function () {
     test: expectError(403, 'admission_required'),
   }),
   request({
+    name: 'One admission, one booking: the token does not book twice',
+    method: 'POST',
+    path: '/api/v1/bookings',
+    auth: 'rivalAccessToken',
+    headers: { 'X-Admission-Token': '{{admissionToken}}' },
+    body: { concertId: '{{roomConcertId}}', seatTypeId: '{{roomSeatTypeId}}' },
+    test: expectError(403, 'admission_used'),
+  }),
+  request({
+    name: 'A fan cannot pause the line',
+    method: 'POST',
+    path: '/api/v1/waiting-room/{{roomConcertId}}/pause',
+    auth: 'fanAccessToken',
+    test: expectError(403, 'forbidden'),
+  }),
+  ...(['pause', 'drain'] as const).map((action) =>
+    request({
+      name: action === 'pause' ? 'Pause admissions (admin)' : 'Drain the line: no new fans (admin)',
+      method: 'POST',
+      path: `/api/v1/waiting-room/{{roomConcertId}}/${action}`,
+      auth: 'adminAccessToken',
+      test: `
+pm.test('200 with the controls in effect', function () {
+    pm.response.to.have.status(200);
+    const controls = pm.response.json();
+    pm.expect(controls.${action === 'pause' ? 'paused' : 'draining'}).to.equal(true);
+    pm.expect(controls.admitPerSecond).to.equal(50);
+});`,
+    }),
+  ),
+  request({
+    name: 'A fan with no place cannot join a draining line',
+    method: 'POST',
+    path: '/api/v1/waiting-room/{{roomConcertId}}/join',
+    auth: 'fanAccessToken',
+    test: expectError(409, 'line_draining'),
+  }),
+  request({
+    name: 'Change the line settings live (admin)',
+    method: 'PATCH',
+    path: '/api/v1/waiting-room/{{roomConcertId}}/settings',
+    auth: 'adminAccessToken',
+    body: { admitPerSecond: 80, maxActive: 500, claimWindowSeconds: 90, graceSeconds: 900 },
+    test: `
+pm.test('200 with the new settings', function () {
+    pm.response.to.have.status(200);
+    const controls = pm.response.json();
+    pm.expect(controls).to.include({ admitPerSecond: 80, maxActive: 500, claimWindowSeconds: 90, graceSeconds: 900, paused: true, draining: true });
+});`,
+  }),
+  request({
+    name: 'Unknown settings are refused',
+    method: 'PATCH',
+    path: '/api/v1/waiting-room/{{roomConcertId}}/settings',
+    auth: 'adminAccessToken',
+    body: { admitPerSecond: 80, speed: 'fast' },
+    test: expectError(400, 'validation_failed'),
+  }),
+  request({
+    name: 'Resume the line (admin)',
+    method: 'POST',
+    path: '/api/v1/waiting-room/{{roomConcertId}}/resume',
+    auth: 'adminAccessToken',
+    test: `
+pm.test('200 neither paused nor draining', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json()).to.include({ paused: false, draining: false, admitPerSecond: 80 });
+});`,
+  }),
+  request({
+    name: 'Line stats (admin)',
+    method: 'GET',
+    path: '/api/v1/waiting-room/{{roomConcertId}}/stats',
+    auth: 'adminAccessToken',
+    test: `
+pm.test('200 with the line, the time in line and the no-shows', function () {
+    pm.response.to.have.status(200);
+    const stats = pm.response.json();
+    pm.expect(stats.concertId).to.equal(pm.collectionVariables.get('roomConcertId'));
+    pm.expect(stats.serving).to.be.at.least(1);
+    pm.expect(stats.timeInLine.p50Seconds).to.be.a('number').and.at.least(0);
+    pm.expect(stats.timeInLine.p95Seconds).to.be.at.least(stats.timeInLine.p50Seconds);
+    pm.expect(stats.noShows).to.equal(0);
+    pm.expect(stats.paused).to.equal(false);
+});`,
+  }),
+  request({
     name: 'A concert without a waiting room has no line',
     method: 'POST',
     path: '/api/v1/waiting-room/{{concertId}}/join',

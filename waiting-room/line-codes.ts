@@ -4,6 +4,7 @@ export enum JoinCode {
   AlreadyInLine = 2,
   PreQueued = 3,
   AlreadyPreQueued = 4,
+  Draining = 5,
 }
 
 /** Return codes of renew-lease-1.lua. */

@@ -10,7 +10,7 @@ import { lineRoom, waitingRoomKeys } from '../lib/waiting-room-keys.js';
 import { createFlowMeter, type FlowMeter } from './flow-meter.js';
 import { RenewLeaseCode } from './line-codes.js';
 import type { AdvanceResult, LineRepository } from './line.repository.js';
-import { roomSettings, type RoomSettings } from './room-settings.js';
+import { roomSettings, type RoomDefaults, type RoomSettings } from './room-settings.js';
 import type { WaitingRoomMetrics } from './waiting-room.metrics.js';
 
 export interface LineTickerOptions {
@@ -21,10 +21,9 @@ export interface LineTickerOptions {
   loader: InventoryLoader;
   emitter: Emitter;
   tokenSecret: string;
-  defaults: { admitPerSecond: number; tokenTtlSeconds: number };
+  defaults: RoomDefaults;
   tickMs: number;
   updateMs: number;
-  abandonAfterMs: number;
   metrics: WaitingRoomMetrics;
   logger: Logger;
 }
@@ -44,7 +43,7 @@ export function startLineTicker(opts: LineTickerOptions) {
   const leaseMs = Math.max(5_000, opts.tickMs * 25);
   const leases = new Map<string, string>();
   const lastSent = new Map<string, { serving: number; waiting: number; soldOut: boolean; at: number }>();
-  const flows = new Map<string, { meter: FlowMeter; stored: number }>();
+  const flows = new Map<string, { meter: FlowMeter; stored: number; configured: number }>();
   const rebuilding = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -89,7 +88,9 @@ export function startLineTicker(opts: LineTickerOptions) {
   /** The measured rate, written for status answers when it moved noticeably (they quote ETAs with it). */
   async function measureFlow(settings: RoomSettings, result: AdvanceResult): Promise<number> {
     let flow = flows.get(settings.concertId);
-    if (!flow) flows.set(settings.concertId, (flow = { meter: createFlowMeter(settings.admitPerSecond, result.nowMs), stored: 0 }));
+    // A new admitPerSecond (the operator's live control) starts a new measurement at that rate.
+    if (!flow || flow.configured !== result.admitPerSecond)
+      flows.set(settings.concertId, (flow = { meter: createFlowMeter(result.admitPerSecond, result.nowMs), stored: 0, configured: result.admitPerSecond }));
     const rate = flow.meter.record(result.nowMs, result.admitted.length, result.waiting > 0);
     if (Math.abs(rate - flow.stored) >= Math.max(0.05, flow.stored * 0.05)) {
       await lines.setFlowRate(settings.concertId, rate);
@@ -118,7 +119,8 @@ export function startLineTicker(opts: LineTickerOptions) {
         concertId,
         serving: result.serving,
         waiting: result.waiting,
-        admitPerSecond: settings.admitPerSecond,
+        admitPerSecond: result.admitPerSecond,
+        paused: result.paused,
         // What the line achieves now (less than admitPerSecond while maxActive or the seats left hold it back).
         currentRate: Number(currentRate.toFixed(2)),
         soldOut: result.soldOut,
@@ -143,8 +145,9 @@ export function startLineTicker(opts: LineTickerOptions) {
       opensAtMs: settings.opensAtMs,
       admitPerSecond: settings.admitPerSecond,
       maxActive: settings.maxActive,
-      tokenTtlMs: settings.tokenTtlMs,
-      abandonAfterMs: opts.abandonAfterMs,
+      claimWindowMs: settings.claimWindowMs,
+      graceMs: settings.graceMs,
+      paused: settings.paused,
       seatsLeft: await seatsLeft(settings),
     });
     opts.metrics.onTick(concertId, result);

@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
@@ -7,14 +6,16 @@ import { ACTIVE_WAITING_ROOMS_KEY, waitingRoomKeys } from '../lib/waiting-room-k
 import { JoinCode, RenewLeaseCode } from './line-codes.js';
 
 const LUA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
-const SCRIPTS = ['join-line-7.lua', 'advance-line-7.lua'];
+const SCRIPTS = ['join-line-10.lua', 'advance-line-11.lua'];
+/** Recent admissions whose time in line the operator's p50/p95 are computed over. */
+const WAITS_SAMPLED = 1000;
 const RETIRED_LINE_TTL_SECONDS = 24 * 3600;
 
-type AdvanceReply = [number, number, number, number, number, number, number, number, Array<string | number>];
+type AdvanceReply = [number, number, number, number, number, number, number, number, Array<string | number>, number, number, number];
 
 interface LineCommands {
-  joinLine(...args: [string, string, string, string, string, string, string, string, number, number]): Promise<[JoinCode, number]>;
-  advanceLine(...args: [string, string, string, string, string, string, string, number, number, number, number, number, number]): Promise<AdvanceReply>;
+  joinLine(...args: [...string[], number, string]): Promise<[JoinCode, number, number, number]>;
+  advanceLine(...args: [...string[], number, number, number, number, number, number, number]): Promise<AdvanceReply>;
   renewLease(lease: string, token: string, ttlMs: number): Promise<RenewLeaseCode>;
 }
 
@@ -22,8 +23,9 @@ export interface AdvanceSettings {
   opensAtMs: number;
   admitPerSecond: number;
   maxActive: number;
-  tokenTtlMs: number;
-  abandonAfterMs: number;
+  claimWindowMs: number;
+  graceMs: number;
+  paused: boolean;
   /** Seats of all types left; -1 when unknown. */
   seatsLeft: number;
 }
@@ -38,15 +40,55 @@ export interface AdvanceResult {
   expired: number;
   abandoned: number;
   admitted: Array<{ fanId: string; position: number; admittedAtMs: number; expiresAtMs: number }>;
+  /** the settings in effect this tick (the operator's live controls, else the concert's) */
+  admitPerSecond: number;
+  paused: boolean;
 }
 
 export interface LineSnapshot {
+  /** last position handed out: a fan whose position is above it joined after this snapshot was taken */
+  seq: number;
   serving: number;
   waiting: number;
   opened: boolean;
   soldOut: boolean;
   /** admissions per second the line achieves now; undefined before the first measurement */
   rate?: number;
+  /** the operator's live controls, where set (they win over the concert record) */
+  controls: LiveControls;
+}
+
+/** The operator's live controls as stored in the line's state hash (absent fields: the concert's settings apply). */
+export interface LiveControls {
+  paused?: boolean;
+  draining?: boolean;
+  admitPerSecond?: number;
+  maxActive?: number;
+  claimWindowMs?: number;
+  graceMs?: number;
+}
+
+export interface LineStats {
+  waiting: number;
+  admitted: number;
+  serving: number;
+  rate: number;
+  noShows: number;
+  /** time in line (ms) of the latest admissions */
+  waitsMs: number[];
+}
+
+const CONTROL_FIELDS = ['paused', 'draining', 'admitPerSecond', 'maxActive', 'claimWindowMs', 'graceMs'] as const;
+
+function controlsOf(values: Array<string | null>): LiveControls {
+  const controls: LiveControls = {};
+  CONTROL_FIELDS.forEach((field, i) => {
+    const value = values[i];
+    if (value === null) return;
+    if (field === 'paused' || field === 'draining') controls[field] = value === '1';
+    else controls[field] = Number(value);
+  });
+  return controls;
 }
 
 export interface FanPlace {
@@ -55,6 +97,7 @@ export interface FanPlace {
   preQueued: boolean;
   /** set once admitted */
   admissionExpiresAtMs?: number;
+  admittedAtMs?: number;
 }
 
 /** The Redis side of the waiting room: one line per concert, under the concert's hash tag. */
@@ -64,20 +107,24 @@ export function createLineRepository(redis: Redis) {
   const lua = redis as unknown as LineCommands;
 
   return {
-    async join(concertId: string, fanId: string, opensAtMs: number): Promise<{ code: JoinCode; position: number }> {
+    /** `preQueueScore`: the fan's draw, hidden from the fan; orders the pre-queue at opening. */
+    async join(
+      concertId: string,
+      fanId: string,
+      opensAtMs: number,
+      preQueueScore: string,
+    ): Promise<{ code: JoinCode; position: number; serving: number; waiting: number }> {
       const k = waitingRoomKeys(concertId);
-      // Hidden from the fan; orders the pre-queue at opening.
-      const preQueueScore = randomInt(0, 2 ** 47);
       const [, reply] = await Promise.all([
         redis.sadd(ACTIVE_WAITING_ROOMS_KEY, concertId),
-        lua.joinLine(k.state, k.positions, k.preQueue, k.line, k.seen, k.admitted, k.active, fanId, opensAtMs, preQueueScore),
+        lua.joinLine(k.state, k.positions, k.preQueue, k.line, k.seen, k.admitted, k.active, k.used, k.admittedAt, k.joined, fanId, opensAtMs, preQueueScore),
       ]);
-      return { code: reply[0], position: reply[1] };
+      return { code: reply[0], position: reply[1], serving: reply[2], waiting: reply[3] };
     },
 
     async advance(concertId: string, s: AdvanceSettings): Promise<AdvanceResult> {
       const k = waitingRoomKeys(concertId);
-      const [serving, waiting, active, soldOut, opened, nowMs, expired, abandoned, flat] = await lua.advanceLine(
+      const reply = await lua.advanceLine(
         k.state,
         k.positions,
         k.preQueue,
@@ -85,39 +132,100 @@ export function createLineRepository(redis: Redis) {
         k.seen,
         k.active,
         k.admitted,
+        k.used,
+        k.admittedAt,
+        k.joined,
+        k.waits,
         s.opensAtMs,
         s.admitPerSecond,
         s.maxActive,
-        s.tokenTtlMs,
-        s.abandonAfterMs,
+        s.claimWindowMs,
+        s.graceMs,
         s.seatsLeft,
+        s.paused ? 1 : 0,
       );
+      const [serving, waiting, active, soldOut, opened, nowMs, expired, abandoned, flat, admitPerSecond, claimWindowMs, paused] = reply;
       const admitted: AdvanceResult['admitted'] = [];
       for (let i = 0; i < flat.length; i += 2)
-        admitted.push({ fanId: String(flat[i]), position: Number(flat[i + 1]), admittedAtMs: nowMs, expiresAtMs: nowMs + s.tokenTtlMs });
-      return { serving, waiting, active, soldOut: soldOut === 1, opened: opened === 1, nowMs, expired, abandoned, admitted };
+        admitted.push({ fanId: String(flat[i]), position: Number(flat[i + 1]), admittedAtMs: nowMs, expiresAtMs: nowMs + claimWindowMs });
+      return {
+        serving,
+        waiting,
+        active,
+        soldOut: soldOut === 1,
+        opened: opened === 1,
+        nowMs,
+        expired,
+        abandoned,
+        admitted,
+        admitPerSecond,
+        paused: paused === 1,
+      };
     },
 
     async snapshot(concertId: string): Promise<LineSnapshot> {
-      const [serving, waiting, opened, soldOut, rate] = await redis.hmget(waitingRoomKeys(concertId).state, 'serving', 'waiting', 'opened', 'soldOut', 'rate');
+      const [seq, serving, waiting, opened, soldOut, rate, ...controls] = await redis.hmget(
+        waitingRoomKeys(concertId).state,
+        'seq',
+        'serving',
+        'waiting',
+        'opened',
+        'soldOut',
+        'rate',
+        ...CONTROL_FIELDS,
+      );
       return {
+        seq: Number(seq ?? 0),
         serving: Number(serving ?? 0),
         waiting: Number(waiting ?? 0),
         opened: opened === '1',
         soldOut: soldOut === '1',
         ...(rate ? { rate: Number(rate) } : {}),
+        controls: controlsOf(controls),
+      };
+    },
+
+    /** Writes the operator's live controls (the next tick, on any process, applies them). */
+    async setControls(concertId: string, controls: LiveControls): Promise<void> {
+      const fields = Object.entries(controls).flatMap(([field, value]) =>
+        value === undefined ? [] : [field, typeof value === 'boolean' ? (value ? '1' : '0') : String(value)],
+      );
+      if (fields.length) await redis.hset(waitingRoomKeys(concertId).state, ...fields);
+    },
+
+    async stats(concertId: string): Promise<LineStats> {
+      const k = waitingRoomKeys(concertId);
+      const [[, state], [, admitted], [, waits]] = (await redis
+        .pipeline()
+        .hmget(k.state, 'waiting', 'serving', 'rate', 'noShows')
+        .zcard(k.admitted)
+        .lrange(k.waits, 0, WAITS_SAMPLED - 1)
+        .exec()) as [[unknown, Array<string | null>], [unknown, number], [unknown, string[]]];
+      return {
+        waiting: Number(state[0] ?? 0),
+        serving: Number(state[1] ?? 0),
+        rate: Number(state[2] ?? 0),
+        noShows: Number(state[3] ?? 0),
+        admitted,
+        waitsMs: waits.map(Number),
       };
     },
 
     async place(concertId: string, fanId: string): Promise<FanPlace | null> {
       const k = waitingRoomKeys(concertId);
-      const [[, position], [, preQueued], [, expiry]] = (await redis
+      const [[, position], [, preQueued], [, expiry], [, admittedAt]] = (await redis
         .pipeline()
         .hget(k.positions, fanId)
         .zscore(k.preQueue, fanId)
         .zscore(k.admitted, fanId)
+        .hget(k.admittedAt, fanId)
         .exec()) as Array<[unknown, string | null]>;
-      if (position) return { position: Number(position), preQueued: false, ...(expiry ? { admissionExpiresAtMs: Number(expiry) } : {}) };
+      if (position)
+        return {
+          position: Number(position),
+          preQueued: false,
+          ...(expiry ? { admissionExpiresAtMs: Number(expiry), admittedAtMs: Number(admittedAt ?? expiry) } : {}),
+        };
       if (preQueued) return { position: null, preQueued: true };
       return null;
     },
@@ -135,7 +243,7 @@ export function createLineRepository(redis: Redis) {
     /** Sales are over: stop ticking the line and let its keys expire (kept a day for support questions). */
     async retire(concertId: string) {
       const k = waitingRoomKeys(concertId);
-      const keys = [k.state, k.positions, k.preQueue, k.line, k.seen, k.active, k.admitted];
+      const keys = [k.state, k.positions, k.preQueue, k.line, k.seen, k.active, k.admitted, k.admittedAt, k.used, k.joined, k.waits];
       await redis.srem(ACTIVE_WAITING_ROOMS_KEY, concertId);
       // One slot (the concert's hash tag), so one pipeline is fine in a cluster too.
       await keys.reduce((p, key) => p.expire(key, RETIRED_LINE_TTL_SECONDS), redis.pipeline()).exec();

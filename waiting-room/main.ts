@@ -1,4 +1,5 @@
 import { Emitter } from '@socket.io/redis-emitter';
+import { createAuditLog } from '../lib/audit-log.js';
 import { accessTokenVerifier } from '../lib/auth-middleware.js';
 import { boot } from '../lib/boot.js';
 import { loadConfig } from '../lib/config.js';
@@ -14,6 +15,7 @@ import { createRedisLocks } from '../lib/redis-lock.js';
 import { createRateLimiter } from '../lib/rate-limiter.js';
 import { createRedis, pingRedis } from '../lib/redis.js';
 import { startRevokedUsers } from '../lib/revoked-users.js';
+import { createLineControls } from './line-controls.js';
 import { startLineTicker } from './line-ticker.js';
 import { createLineRepository } from './line.repository.js';
 import { waitingRoomConfigSchema } from './waiting-room.config.js';
@@ -31,7 +33,11 @@ boot('waiting-room', async () => {
   const concerts = createConcertCache(concertModel(mongo), 5000);
   const lines = createLineRepository(redis);
   const inventory = createInventory(redis);
-  const defaults = { admitPerSecond: config.DEFAULT_ADMIT_PER_SECOND, tokenTtlSeconds: config.DEFAULT_TOKEN_TTL_SECONDS };
+  const defaults = {
+    admitPerSecond: config.DEFAULT_ADMIT_PER_SECOND,
+    claimWindowSeconds: config.DEFAULT_CLAIM_WINDOW_SECONDS,
+    graceSeconds: config.DEFAULT_GRACE_SECONDS,
+  };
   const serviceApp = createServiceApp('waiting-room', logger, { clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
   const metrics = createWaitingRoomMetrics(serviceApp.metrics.registry);
   const service = createWaitingRoomService({
@@ -42,11 +48,15 @@ boot('waiting-room', async () => {
     statusCacheMs: config.STATUS_CACHE_MS,
     joinLimiter: createRateLimiter(redis),
     joinLimitPerIp: { limit: config.WAITING_ROOM_JOIN_LIMIT_PER_IP, windowMs: config.WAITING_ROOM_JOIN_WINDOW_MS },
+    joinLimitPerAccount: { limit: config.WAITING_ROOM_JOIN_LIMIT_PER_ACCOUNT, windowMs: config.WAITING_ROOM_JOIN_WINDOW_MS },
     metrics,
     logger,
   });
 
-  serviceApp.app.use('/api/v1/waiting-room', waitingRoomRoutes(service, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));
+  const audit = createAuditLog(mongo);
+  await audit.ensureIndexes();
+  const controls = createLineControls({ lines, concerts, records: concertModel(mongo), audit, defaults });
+  serviceApp.app.use('/api/v1/waiting-room', waitingRoomRoutes(service, controls, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));
   serviceApp.app.use('/waiting-room', fanPageRoutes());
 
   const ticker = startLineTicker({
@@ -61,7 +71,6 @@ boot('waiting-room', async () => {
     defaults,
     tickMs: config.WAITING_ROOM_TICK_MS,
     updateMs: config.WAITING_ROOM_UPDATE_MS,
-    abandonAfterMs: config.ABANDON_AFTER_MS,
     metrics,
     logger,
   });

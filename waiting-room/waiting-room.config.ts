@@ -13,10 +13,15 @@ export const waitingRoomConfigSchema = z.object({
    * a frame per connected fan, so 10,000 fans at 2/s is already 20,000 frames a second.
    */
   WAITING_ROOM_UPDATE_MS: positiveInt.default(500),
-  /** A waiting fan with no socket and no status poll for this long loses the place. */
-  ABANDON_AFTER_MS: positiveInt
-    .default(60_000)
-    .refine((v) => v > PRESENCE_HEARTBEAT_MS * 2, `must be well above the socket presence heartbeat (${PRESENCE_HEARTBEAT_MS} ms)`),
+  /**
+   * For concerts that leave `graceSeconds` out: a waiting fan with no socket and no status
+   * poll for this long loses the place. Long, so a phone that sleeps or a train through a
+   * tunnel keeps it; the line never waits for absent fans (admission takes the next fans waiting,
+   * and an admitted fan who does not book within the claim window loses the slot).
+   */
+  DEFAULT_GRACE_SECONDS: positiveInt
+    .default(600)
+    .refine((v) => v * 1000 > PRESENCE_HEARTBEAT_MS * 2, `must be well above the socket presence heartbeat (${PRESENCE_HEARTBEAT_MS} ms)`),
   /** Status answers are computed from a per-process snapshot of each line this old at most. */
   STATUS_CACHE_MS: positiveInt.default(250),
   /**
@@ -26,9 +31,12 @@ export const waitingRoomConfigSchema = z.object({
    */
   WAITING_ROOM_JOIN_LIMIT_PER_IP: positiveInt.default(300),
   WAITING_ROOM_JOIN_WINDOW_MS: positiveInt.default(60_000),
+  /** Joins one account may make per window (a page load joins once; a script re-joining in a loop is refused). */
+  WAITING_ROOM_JOIN_LIMIT_PER_ACCOUNT: positiveInt.default(60),
   /** Defaults for concerts whose waiting-room settings leave them out. */
   DEFAULT_ADMIT_PER_SECOND: positiveInt.default(10),
-  DEFAULT_TOKEN_TTL_SECONDS: positiveInt.default(300),
+  /** How long an admitted fan has to book before the slot goes to the next fan (the admission token lives as long). */
+  DEFAULT_CLAIM_WINDOW_SECONDS: positiveInt.default(60),
 });
 
 export type WaitingRoomConfig = z.infer<typeof waitingRoomConfigSchema>;

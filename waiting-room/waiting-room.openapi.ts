@@ -1,8 +1,10 @@
 import { z } from '../lib/openapi/zod-openapi.js';
-import { idParam, type ApiOperation } from '../lib/openapi/api-operation.js';
+import { BODY_ERRORS, idParam, type ApiOperation } from '../lib/openapi/api-operation.js';
 import { isoTime, objectId } from '../lib/openapi/common.schemas.js';
 import { exampleIds, exampleTimes } from '../lib/openapi/examples.js';
+import type { LineControls, LineStatsAnswer } from './line-controls.js';
 import type { LineStatus } from './waiting-room.service.js';
+import { lineSettingsBody } from './waiting-room.schemas.js';
 
 /*
  * The waiting room's part of the OpenAPI document (the gateway assembles it): what it
@@ -23,9 +25,70 @@ export const lineStatusResponse = z
     serving: z.number().int().min(0),
     waiting: z.number().int().min(0),
     admitPerSecond: z.number().int().min(1),
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .describe('How long the place is kept after the last sign of life (a status poll or an open socket watching the line).'),
+    keptUntil: isoTime
+      .optional()
+      .describe('Waiting: until when the place is kept if the fan goes quiet now. Admitted: the end of the claim window (as `expiresAt`).'),
+    claimWindowSeconds: z.number().int().min(0).describe('How long an admitted fan has to book; then the slot goes to the next fan.'),
+    paused: z.boolean().describe('True while the operator has paused admissions; places are kept.'),
   })
   .strict()
   .openapi('LineStatus') satisfies z.ZodType<LineStatus>;
+
+export const lineControlsResponse = z
+  .object({
+    paused: z.boolean(),
+    draining: z.boolean(),
+    admitPerSecond: z.number().int().min(1),
+    maxActive: z.number().int().min(0).describe('0: no cap'),
+    claimWindowSeconds: z.number().int().min(0),
+    graceSeconds: z.number().int().min(0),
+  })
+  .strict()
+  .openapi('LineControls') satisfies z.ZodType<LineControls>;
+
+export const lineStatsResponse = z
+  .object({
+    concertId: objectId,
+    waiting: z.number().int().min(0),
+    admitted: z.number().int().min(0).describe('Fans holding an admission now, booked or not.'),
+    serving: z.number().int().min(0),
+    admissionRatePerSecond: z.number().min(0).describe('The rate the line achieves (smoothed over ~5 s).'),
+    timeInLine: z
+      .object({ p50Seconds: z.number().min(0).nullable(), p95Seconds: z.number().min(0).nullable() })
+      .strict()
+      .describe('Join to admission, over the latest 1,000 admissions; `null` before the first.'),
+    noShows: z.number().int().min(0).describe('Admissions whose claim window passed without a booking.'),
+    paused: z.boolean(),
+    draining: z.boolean(),
+  })
+  .strict()
+  .openapi('LineStats') satisfies z.ZodType<LineStatsAnswer>;
+
+export const exampleLineControls = {
+  paused: false,
+  draining: false,
+  admitPerSecond: 50,
+  maxActive: 2000,
+  claimWindowSeconds: 60,
+  graceSeconds: 600,
+} satisfies z.input<typeof lineControlsResponse>;
+
+export const exampleLineStats = {
+  concertId: exampleIds.concert,
+  waiting: 5310,
+  admitted: 480,
+  serving: 1200,
+  admissionRatePerSecond: 49.8,
+  timeInLine: { p50Seconds: 412.5, p95Seconds: 1630.2 },
+  noShows: 37,
+  paused: false,
+  draining: false,
+} satisfies z.input<typeof lineStatsResponse>;
 
 /** A place in the example concert's line (lib/openapi/examples.ts names its id and opening). */
 export const exampleLineStatus = {
@@ -38,6 +101,10 @@ export const exampleLineStatus = {
   serving: 1200,
   waiting: 5310,
   admitPerSecond: 50,
+  graceSeconds: 600,
+  keptUntil: '2026-11-14T18:10:00.000Z',
+  claimWindowSeconds: 60,
+  paused: false,
 } satisfies z.input<typeof lineStatusResponse>;
 
 /** The beginnings of the two non-JSON answers (the page and the script are served whole). */
@@ -56,12 +123,15 @@ export const WAITING_ROOM_OPERATIONS: ApiOperation[] = [
       'Joining twice keeps the same place.\n\n' +
       '- Before `opensAt` fans join the *pre-queue* and get their places drawn at random when the line opens.\n' +
       '- Once admitted the answer carries the admission token (also pushed as the Socket.IO event `waiting-room:admitted`).\n' +
-      '- Concerts without a waiting room answer 404.\n' +
-      '- Joins are limited per client IP (`WAITING_ROOM_JOIN_LIMIT_PER_IP`).',
+      '- A place is kept for `graceSeconds` (per concert, default 10 min) after the last sign of life: a status poll or an open socket watching the line. A fan who comes back within it has the same place.\n' +
+      '- An admitted fan has `claimWindowSeconds` (default 60) to book; one admission token serves one booking.\n' +
+      '- Before the opening each account gets one draw, the same however often it joins.\n' +
+      '- Concerts without a waiting room answer 404; while the operator drains the line, fans without a place get 409 `line_draining`.\n' +
+      '- Joins are limited per client IP (`WAITING_ROOM_JOIN_LIMIT_PER_IP`) and per account (`WAITING_ROOM_JOIN_LIMIT_PER_ACCOUNT`).',
     access: 'user',
     request: { params: idParam('concertId', 'Concert') },
     responses: { 200: { description: 'Your place in the line.', schema: lineStatusResponse, example: exampleLineStatus } },
-    errors: ['unauthorized', 'token_expired', 'not_found', 'concert_started', 'rate_limited'],
+    errors: ['unauthorized', 'token_expired', 'not_found', 'concert_started', 'line_draining', 'rate_limited'],
   },
   {
     method: 'get',
@@ -73,6 +143,59 @@ export const WAITING_ROOM_OPERATIONS: ApiOperation[] = [
     request: { params: idParam('concertId', 'Concert') },
     responses: { 200: { description: 'Your place in the line.', schema: lineStatusResponse, example: exampleLineStatus } },
     errors: ['unauthorized', 'token_expired', 'not_found', 'not_in_line'],
+  },
+  ...(['pause', 'resume', 'drain'] as const).map((action): ApiOperation => ({
+    method: 'post',
+    path: `/api/v1/waiting-room/{concertId}/${action}`,
+    operationId: `${action}WaitingRoom`,
+    tag: 'waiting-room',
+    summary: {
+      pause: 'Pause admissions (fans keep joining and keep their places)',
+      resume: 'Resume admissions and take new fans again (ends a pause or a drain)',
+      drain: 'Take no new fans; those in line keep moving',
+    }[action],
+    description: 'Takes effect on the next tick (200 ms), on every waiting-room process; kept across restarts and recorded in the audit log.',
+    access: 'admin',
+    request: { params: idParam('concertId', 'Concert') },
+    responses: {
+      200: {
+        description: 'The controls in effect.',
+        schema: lineControlsResponse,
+        example: { ...exampleLineControls, paused: action === 'pause', draining: action === 'drain' },
+      },
+    },
+    errors: [...BODY_ERRORS, 'unauthorized', 'token_expired', 'forbidden', 'not_found'],
+  })),
+  {
+    method: 'patch',
+    path: '/api/v1/waiting-room/{concertId}/settings',
+    operationId: 'updateWaitingRoomSettings',
+    tag: 'waiting-room',
+    summary: "Change a live line's admission rate, cap, claim window or grace period",
+    description:
+      'Effective on the next tick, on every waiting-room process; kept across restarts and recorded in the audit log. `maxActive: 0` lifts the cap. ' +
+      'A new claim window or grace period applies to admissions and signs of life from now on.',
+    access: 'admin',
+    request: { params: idParam('concertId', 'Concert'), body: lineSettingsBody, bodyExample: { admitPerSecond: 80, claimWindowSeconds: 90 } },
+    responses: {
+      200: {
+        description: 'The controls in effect.',
+        schema: lineControlsResponse,
+        example: { ...exampleLineControls, admitPerSecond: 80, claimWindowSeconds: 90 },
+      },
+    },
+    errors: [...BODY_ERRORS, 'unauthorized', 'token_expired', 'forbidden', 'not_found'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/waiting-room/{concertId}/stats',
+    operationId: 'getWaitingRoomStats',
+    tag: 'waiting-room',
+    summary: "A live line's length, admissions, time in line and no-shows",
+    access: 'admin',
+    request: { params: idParam('concertId', 'Concert') },
+    responses: { 200: { description: 'The line now.', schema: lineStatsResponse, example: exampleLineStats } },
+    errors: ['unauthorized', 'token_expired', 'forbidden', 'not_found'],
   },
   {
     method: 'get',

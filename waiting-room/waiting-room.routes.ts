@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import express, { Router } from 'express';
-import { type AccessTokenVerifier, requireUser } from '../lib/auth-middleware.js';
+import { type AccessTokenVerifier, requireAdmin, requireUser } from '../lib/auth-middleware.js';
 import { rateLimitKeyOfIp } from '../lib/client-ip.js';
 import { AppError } from '../lib/errors.js';
-import { objectIdString } from '../lib/validation.js';
+import { objectIdString, parseOrThrow } from '../lib/validation.js';
+import type { LineControlsService } from './line-controls.js';
 import type { WaitingRoomService } from './waiting-room.service.js';
+import { lineSettingsBody, noBody } from './waiting-room.schemas.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PUBLIC_DIR = path.join(HERE, 'public');
@@ -18,10 +20,25 @@ function concertIdOf(raw: unknown): string {
   return parsed.data;
 }
 
-/** REST: join and status (ARCHITECTURE.md section 3). */
-export function waitingRoomRoutes(service: WaitingRoomService, tokens: AccessTokenVerifier): Router {
+/** REST: join and status (ARCHITECTURE.md section 3), and the operator's controls (admins, CONTRACT.md). */
+export function waitingRoomRoutes(service: WaitingRoomService, controls: LineControlsService, tokens: AccessTokenVerifier): Router {
   const router = Router();
   router.use(requireUser(tokens));
+  const actorOf = (req: express.Request) => ({ userId: req.user!.id, email: req.user!.email });
+  for (const action of ['pause', 'resume', 'drain'] as const) {
+    router.post(`/:concertId/${action}`, requireAdmin, async (req, res) => {
+      const concertId = concertIdOf(req.params.concertId);
+      parseOrThrow(noBody, req.body);
+      res.json(await controls[action](actorOf(req), concertId));
+    });
+  }
+  router.patch('/:concertId/settings', requireAdmin, async (req, res) => {
+    const concertId = concertIdOf(req.params.concertId);
+    res.json(await controls.settings(actorOf(req), concertId, parseOrThrow(lineSettingsBody, req.body)));
+  });
+  router.get('/:concertId/stats', requireAdmin, async (req, res) => {
+    res.json(await controls.stats(concertIdOf(req.params.concertId)));
+  });
   router.post('/:concertId/join', async (req, res) => {
     res.json(await service.join(req.user!.id, concertIdOf(req.params.concertId), rateLimitKeyOfIp(req.ip ?? '')));
   });

@@ -19,7 +19,13 @@ export interface WaitingRoomSettings {
   opensAt?: Date;
   admitPerSecond?: number;
   maxActive?: number;
+  /** the claim window's earlier name */
   tokenTtlSeconds?: number;
+  claimWindowSeconds?: number;
+  graceSeconds?: number;
+  /** the operator's controls (persisted here so a restart keeps them; live copies in the line's Redis state) */
+  paused?: boolean;
+  draining?: boolean;
 }
 
 /** What prices are in when a concert names no currency (and for concerts recorded before it could). */
@@ -67,6 +73,10 @@ const concertSchema = new Schema<ConcertDoc>(
       admitPerSecond: { type: Number },
       maxActive: { type: Number },
       tokenTtlSeconds: { type: Number },
+      claimWindowSeconds: { type: Number },
+      graceSeconds: { type: Number },
+      paused: { type: Boolean },
+      draining: { type: Boolean },
     },
     waitingList: { offerTtlSeconds: { type: Number } },
     createdAt: { type: Date, required: true },

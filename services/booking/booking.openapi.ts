@@ -130,6 +130,7 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
       'unauthorized',
       'token_expired',
       'admission_required',
+      'admission_used',
       'not_found',
       'already_booked',
       'sold_out',

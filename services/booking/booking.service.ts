@@ -196,14 +196,19 @@ export function createBookingService(deps: BookingServiceDeps) {
         ...(body.offerId ? { offerId: body.offerId } : {}),
       };
 
-      // A concert with a waiting room takes bookings only from admitted fans (this frees the fan's admission slot).
+      // A concert with a waiting room takes bookings only from admitted fans, one booking per admission (this frees the fan's slot).
       // An offer held for this fan is the admission: the seat is theirs alone, no line to pass.
       const concert = await concerts.get(body.concertId);
       if (body.offerId) {
         const offer = await deps.offers.offer(body.concertId, body.offerId);
         if (!offer || offer.userId !== user.id || offer.seatTypeId !== body.seatTypeId) throw new AppError('offer_not_open');
       } else if (concert)
-        await deps.admission.require(user.id, { id: body.concertId, waitingRoomEnabled: Boolean(concert.waitingRoom?.enabled) }, opts.admissionToken);
+        await deps.admission.require(
+          user.id,
+          { id: body.concertId, waitingRoomEnabled: Boolean(concert.waitingRoom?.enabled) },
+          opts.admissionToken,
+          opts.idempotencyKey,
+        );
 
       // Cheap refusals that need no queue; the Lua script stays the one that decides.
       const early = await refusalBeforeQueue(body.concertId, body.seatTypeId, peeked, Boolean(body.offerId));

@@ -41,7 +41,9 @@ export const concertResponse = z
         opensAt: isoTime.optional(),
         admitPerSecond: z.number().int().optional(),
         maxActive: z.number().int().optional(),
-        tokenTtlSeconds: z.number().int().optional(),
+        tokenTtlSeconds: z.number().int().optional().describe('The claim window under its earlier name'),
+        claimWindowSeconds: z.number().int().optional().describe('How long an admitted fan has to book (default 60)'),
+        graceSeconds: z.number().int().optional().describe('How long a place in line is kept after the last sign of life (default 600)'),
       })
       .strict(),
   })
@@ -76,7 +78,7 @@ export const exampleConcert = {
   currency: 'GBP',
   status: 'on_sale',
   seatTypes: [exampleSeatType, exampleNewSeatType],
-  waitingRoom: { enabled: true, opensAt, admitPerSecond: 50, maxActive: 2000, tokenTtlSeconds: 600 },
+  waitingRoom: { enabled: true, opensAt, admitPerSecond: 50, maxActive: 2000, claimWindowSeconds: 60, graceSeconds: 600 },
 } satisfies z.input<typeof concertResponse>;
 
 const exampleRequests = {
@@ -89,7 +91,7 @@ const exampleRequests = {
       { name: 'Floor', description: 'Standing, in front of the stage', price: 120, capacity: 500 },
       { name: 'Balcony', description: 'Seated, first floor', price: 80, capacity: 200 },
     ],
-    waitingRoom: { enabled: true, opensAt, admitPerSecond: 50, maxActive: 2000, tokenTtlSeconds: 600 },
+    waitingRoom: { enabled: true, opensAt, admitPerSecond: 50, maxActive: 2000, claimWindowSeconds: 60, graceSeconds: 600 },
   },
   seatType: { name: 'Balcony', description: 'Seated, first floor', price: 80, capacity: 200 },
 };

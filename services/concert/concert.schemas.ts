@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { plainText, queryInteger } from '../../lib/validation.js';
+import { LINE_SETTING_BOUNDS } from '../../lib/waiting-room-limits.js';
 
 /** Largest seat type we initialise in one go (a stadium block); bigger venues use several seat types. */
 export const MAX_CAPACITY = 100_000;
@@ -26,7 +27,10 @@ export const waitingRoomBody = z
     opensAt: z.string().datetime({ offset: true }).optional(),
     admitPerSecond: z.number().int().min(1).max(10_000).optional(),
     maxActive: z.number().int().min(1).max(1_000_000).optional(),
+    /** the claim window's earlier name, still accepted */
     tokenTtlSeconds: z.number().int().min(30).max(3600).optional(),
+    claimWindowSeconds: z.number().int().min(LINE_SETTING_BOUNDS.claimWindowSeconds.min).max(LINE_SETTING_BOUNDS.claimWindowSeconds.max).optional(),
+    graceSeconds: z.number().int().min(LINE_SETTING_BOUNDS.graceSeconds.min).max(LINE_SETTING_BOUNDS.graceSeconds.max).optional(),
   })
   .strict();
 

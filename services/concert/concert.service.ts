@@ -25,7 +25,15 @@ export interface PublicConcert {
   currency: string;
   status: 'on_sale' | 'sold_out' | 'started';
   seatTypes: PublicSeatType[];
-  waitingRoom: { enabled: boolean; opensAt?: string; admitPerSecond?: number; maxActive?: number; tokenTtlSeconds?: number };
+  waitingRoom: {
+    enabled: boolean;
+    opensAt?: string;
+    admitPerSecond?: number;
+    maxActive?: number;
+    tokenTtlSeconds?: number;
+    claimWindowSeconds?: number;
+    graceSeconds?: number;
+  };
 }
 
 const isObjectId = (id: string) => /^[a-f0-9]{24}$/i.test(id);
@@ -70,6 +78,8 @@ export function createConcertService(concerts: ConcertRepository, inventory: Inv
         ...(wr.admitPerSecond ? { admitPerSecond: wr.admitPerSecond } : {}),
         ...(wr.maxActive ? { maxActive: wr.maxActive } : {}),
         ...(wr.tokenTtlSeconds ? { tokenTtlSeconds: wr.tokenTtlSeconds } : {}),
+        ...(wr.claimWindowSeconds ? { claimWindowSeconds: wr.claimWindowSeconds } : {}),
+        ...(wr.graceSeconds ? { graceSeconds: wr.graceSeconds } : {}),
       },
     };
   }
@@ -94,6 +104,8 @@ export function createConcertService(concerts: ConcertRepository, inventory: Inv
           ...(body.waitingRoom?.admitPerSecond ? { admitPerSecond: body.waitingRoom.admitPerSecond } : {}),
           ...(body.waitingRoom?.maxActive ? { maxActive: body.waitingRoom.maxActive } : {}),
           ...(body.waitingRoom?.tokenTtlSeconds ? { tokenTtlSeconds: body.waitingRoom.tokenTtlSeconds } : {}),
+          ...(body.waitingRoom?.claimWindowSeconds ? { claimWindowSeconds: body.waitingRoom.claimWindowSeconds } : {}),
+          ...(body.waitingRoom?.graceSeconds ? { graceSeconds: body.waitingRoom.graceSeconds } : {}),
         },
       });
       await inventory.load(

@@ -15,7 +15,7 @@ let redis: ReturnType<typeof openRedis>;
 const sockets: Socket[] = [];
 
 before(async () => {
-  platform = await startTestPlatform('waiting-room-page', { serviceEnv: { 'waiting-room': { ABANDON_AFTER_MS: String(ABANDON_AFTER_MS) } } });
+  platform = await startTestPlatform('waiting-room-page', { serviceEnv: { 'waiting-room': { DEFAULT_GRACE_SECONDS: String(ABANDON_AFTER_MS / 1000) } } });
   admin = await adminToken(platform);
   redis = openRedis(platform.redisUrl);
 });

@@ -24,7 +24,15 @@ interface NewConcertBody {
   venue: string;
   startsAt: string;
   seatTypes: Array<{ name: string; description?: string; price: number; capacity: number }>;
-  waitingRoom: { enabled: boolean; opensAt?: string; admitPerSecond?: number; maxActive?: number; tokenTtlSeconds?: number };
+  waitingRoom: {
+    enabled: boolean;
+    opensAt?: string;
+    admitPerSecond?: number;
+    maxActive?: number;
+    tokenTtlSeconds?: number;
+    claimWindowSeconds?: number;
+    graceSeconds?: number;
+  };
 }
 
 export interface AccessRow {
@@ -135,7 +143,14 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
         startsAt: new Date(Date.now() + 30 * 24 * 3600_000).toISOString(),
         // Every optional part present, so the bad-input suite reaches the nested fields too.
         seatTypes: [{ name: 'Floor', description: 'Standing', price: 25.5, capacity: 10 }],
-        waitingRoom: { enabled: true, opensAt: new Date(Date.now() + 24 * 3600_000).toISOString(), admitPerSecond: 5, maxActive: 100, tokenTtlSeconds: 300 },
+        waitingRoom: {
+          enabled: true,
+          opensAt: new Date(Date.now() + 24 * 3600_000).toISOString(),
+          admitPerSecond: 5,
+          maxActive: 100,
+          claimWindowSeconds: 300,
+          graceSeconds: 3600,
+        },
       } satisfies NewConcertBody,
     }),
     extraBadInputs: () => {
@@ -263,6 +278,19 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
     note: "the caller's own place only: whoever has not joined (another fan, the admin) is not in line",
     request: (world) => ({ params: { concertId: world.roomConcert.id } }),
   },
+  // The operator's line controls, on the pre-queue concert (drained, its fan keeps the place; resume undoes it).
+  'POST /api/v1/waiting-room/{concertId}/pause': { expect: ADMIN_ONLY(200), request: (world) => ({ params: { concertId: world.roomConcert.id } }) },
+  'POST /api/v1/waiting-room/{concertId}/resume': { expect: ADMIN_ONLY(200), request: (world) => ({ params: { concertId: world.roomConcert.id } }) },
+  'POST /api/v1/waiting-room/{concertId}/drain': { expect: ADMIN_ONLY(200), request: (world) => ({ params: { concertId: world.roomConcert.id } }) },
+  'PATCH /api/v1/waiting-room/{concertId}/settings': {
+    expect: ADMIN_ONLY(200),
+    request: (world) => ({
+      params: { concertId: world.roomConcert.id },
+      // Every field present, so the bad-input suite reaches each; the grace period stays long (GENEROUS_LIMITS).
+      body: { admitPerSecond: 5, maxActive: 100, claimWindowSeconds: 60, graceSeconds: 3600 },
+    }),
+  },
+  'GET /api/v1/waiting-room/{concertId}/stats': { expect: ADMIN_ONLY(200), request: (world) => ({ params: { concertId: world.roomConcert.id } }) },
   'GET /waiting-room/{concertId}': {
     expect: ALL_OK(200),
     nonexistentIdStatus: 200,

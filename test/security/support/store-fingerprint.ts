@@ -13,6 +13,10 @@ export const REDIS_EXCLUSIONS: Array<{ match: RegExp; fields?: string[]; why: st
     why: 'the waiting-room join counter per client IP (WAITING_ROOM_JOIN_LIMIT_PER_IP) counts every join attempt, a malformed one too, by design: it is there to stop floods',
   },
   {
+    match: /^\{ratelimit:waiting-room-join-account:/,
+    why: 'the per-account join counter (WAITING_ROOM_JOIN_LIMIT_PER_ACCOUNT) counts each join of a real line, by design; its window also expires on its own',
+  },
+  {
     match: /^\{ratelimit:booking-submit:[^}]+\}$/,
     why: 'the per-fan booking-submission counter (BOOKING_SUBMIT_LIMIT): a submission that passes validation counts even when it is then refused (a concert that does not exist, no admission token), by design',
   },

@@ -169,9 +169,12 @@ export async function buildWorld(platform: TestPlatform): Promise<World> {
  * line keeps its place for the whole run (no socket, no polls), so the stores change only when a test does.
  */
 export const GENEROUS_LIMITS = {
-  ABANDON_AFTER_MS: '3600000',
+  DEFAULT_GRACE_SECONDS: '3600',
+  // Admissions outlast the run too (the claim window's default, 60 s, would end them mid-suite).
+  DEFAULT_CLAIM_WINDOW_SECONDS: '3600',
   BOOKING_SUBMIT_LIMIT: '100000',
   BOOKING_SUBMIT_WINDOW_MS: '60000',
   WAITING_ROOM_JOIN_LIMIT_PER_IP: '100000',
+  WAITING_ROOM_JOIN_LIMIT_PER_ACCOUNT: '100000',
   WAITING_ROOM_JOIN_WINDOW_MS: '60000',
 };
