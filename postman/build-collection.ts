@@ -19,7 +19,7 @@ type Token = 'fanAccessToken' | 'adminAccessToken' | 'rivalAccessToken';
 
 interface RequestSpec {
   name: string;
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path after {{baseUrl}}, may hold {{variables}} and a query string. */
   path: string;
   auth?: Token;
