@@ -6,6 +6,7 @@ import { QUEUES } from '../../lib/queues.js';
 import type { BookingDoc } from '../../lib/records/booking.record.js';
 import type { ConcertDoc } from '../../lib/records/concert.record.js';
 import { openRedis } from '../../lib/redis.js';
+import { waitingListKeys } from '../../lib/waiting-list/waiting-list-keys.js';
 
 /** Waits until the bookings queue has nothing waiting, active or delayed. */
 export async function waitForQueueIdle(redisUrl: string, timeoutMs = 60_000) {
@@ -29,6 +30,8 @@ export interface InvariantReport {
   capacity: Record<string, number>;
   confirmed: Record<string, number>;
   remaining: Record<string, number>;
+  /** Seats held by open waiting-list offers, per seat type. */
+  offered: Record<string, number>;
   cancelled: number;
 }
 
@@ -38,8 +41,12 @@ export interface InvariantReport {
  *  1. confirmed ≤ capacity, and remaining in Redis = capacity − confirmed
  *  2. no fan holds two confirmed bookings for the concert
  *  3. nothing confirmed at or after startsAt, nothing cancelled after it
- *  plus: the free seats and the held seats partition 1..capacity exactly,
- *  and Redis's holders are exactly the fans with a confirmed booking.
+ *  plus: the free seats, the held seats and the seats of open waiting-list offers
+ *  partition 1..capacity exactly (remaining = capacity − confirmed − open offers),
+ *  Redis's holders are exactly the fans with a confirmed booking, and the waiting
+ *  list (issue 16): one open offer per fan, none to a fan who holds a seat (once the
+ *  ticker has passed such offers on), every offer's fan entry points at it, none open
+ *  after the start. (A waiting fan may book another way; the next offer skips them.)
  */
 export async function checkInvariants(mongoUrl: string, redisUrl: string, concertId: string): Promise<InvariantReport> {
   await waitForQueueIdle(redisUrl);
@@ -52,23 +59,37 @@ export async function checkInvariants(mongoUrl: string, redisUrl: string, concer
     const confirmed = bookings.filter((b) => b.status === 'confirmed');
     const startsAt = concert.startsAt.getTime();
     const keys = concertKeys(concertId);
-    const report: InvariantReport = { capacity: {}, confirmed: {}, remaining: {}, cancelled: bookings.filter((b) => b.status === 'cancelled').length };
+    const w = waitingListKeys(concertId);
+    const offers = Object.entries(await redis.hgetall(w.offers)).map(([offerId, raw]) => {
+      const [userId, seatTypeId, seatNo, expiresAtMs] = raw.split('|');
+      return { offerId, userId, seatTypeId, seatNo: Number(seatNo), expiresAtMs: Number(expiresAtMs) };
+    });
+    const listFans = await redis.hgetall(w.fans);
+    const report: InvariantReport = {
+      capacity: {},
+      confirmed: {},
+      remaining: {},
+      offered: {},
+      cancelled: bookings.filter((b) => b.status === 'cancelled').length,
+    };
 
     assert.equal(await redis.hget(keys.meta, 'loaded'), '1', 'inventory loaded in Redis');
     for (const seatType of concert.seatTypes) {
       const id = String(seatType._id);
       const held = confirmed.filter((b) => b.seatTypeId === id);
       const free = (await redis.lrange(keys.freeSeats(id), 0, -1)).map(Number);
+      const offered = offers.filter((o) => o.seatTypeId === id).map((o) => o.seatNo);
       report.capacity[seatType.name] = seatType.capacity;
       report.confirmed[seatType.name] = held.length;
       report.remaining[seatType.name] = free.length;
+      report.offered[seatType.name] = offered.length;
       assert.ok(held.length <= seatType.capacity, `${seatType.name}: ${held.length} confirmed > capacity ${seatType.capacity}`);
-      assert.equal(free.length, seatType.capacity - held.length, `${seatType.name}: remaining in Redis ≠ capacity − confirmed`);
-      const all = [...free, ...held.map((b) => b.seatNo)].sort((a, b) => a - b);
+      assert.equal(free.length, seatType.capacity - held.length - offered.length, `${seatType.name}: remaining in Redis ≠ capacity − confirmed − open offers`);
+      const all = [...free, ...held.map((b) => b.seatNo), ...offered].sort((a, b) => a - b);
       assert.deepEqual(
         all,
         Array.from({ length: seatType.capacity }, (_, i) => i + 1),
-        `${seatType.name}: free + held seats ≠ 1..capacity`,
+        `${seatType.name}: free + held + offered seats ≠ 1..capacity`,
       );
     }
 
@@ -82,6 +103,14 @@ export async function checkInvariants(mongoUrl: string, redisUrl: string, concer
       assert.ok((b.cancelledAt as Date).getTime() < startsAt, `booking ${String(b._id)} cancelled at/after startsAt`);
 
     const holders = await redis.hgetall(keys.holders);
+    const offeredFans = offers.map((o) => o.userId);
+    assert.equal(new Set(offeredFans).size, offeredFans.length, 'a fan with two open offers');
+    for (const o of offers) {
+      assert.ok(!holders[o.userId], `fan ${o.userId} holds a seat and has open offer ${o.offerId}`);
+      assert.ok(listFans[o.userId]?.endsWith(`|${o.offerId}`), `offer ${o.offerId}'s fan entry does not point at it`);
+      assert.ok(o.expiresAtMs <= startsAt, `offer ${o.offerId} outlives the start`);
+    }
+
     assert.equal(Object.keys(holders).length, confirmed.length, 'holders in Redis ≠ confirmed bookings');
     for (const b of confirmed) assert.ok(holders[b.userId]?.startsWith(`${String(b._id)}|`), `fan ${b.userId}'s hold is not booking ${String(b._id)}`);
     return report;

@@ -152,6 +152,8 @@ export function createWaitingListService(deps: WaitingListServiceDeps) {
       const offer = await lists.offer(concertId, offerId);
       // Another fan's offer answers like none (offer ids are not secrets).
       if (!offer || offer.userId !== user.id) throw new AppError('not_found', 'No open offer of this id for you');
+      // Recorded first (a quick decline could beat the announcer), so the record closes what it holds.
+      await deps.announcer.sync(concertId);
       const declined = await loaded(concertId, () => lists.decline(concertId, user.id, offer));
       if (declined.code !== DeclineCode.Declined) throw new AppError('not_found', 'No open offer of this id for you');
       const closed = await records.offers.updateOne({ _id: offerId, status: 'open' }, { $set: { status: 'declined', closedAt: new Date() } });
