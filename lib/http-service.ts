@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
 import { clientAddressFromEdge } from './client-address-proof.js';
 import { AppError, errorBody } from './errors.js';
+import { registerHealthMetrics } from './health-metrics.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { requestContext } from './request-context.js';
@@ -114,6 +115,7 @@ export interface StartOptions {
  */
 export async function startHttpService(opts: StartOptions): Promise<{ server: http.Server; port: number; stop: () => Promise<void> }> {
   const { app, metrics } = opts.serviceApp;
+  registerHealthMetrics(metrics.registry, opts.health);
   app.get('/health', async (_req, res) => {
     const results = await Promise.all(
       Object.entries(opts.health).map(async ([name, check]) => {

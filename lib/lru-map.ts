@@ -27,4 +27,9 @@ export class LruMap<K, V> {
   delete(key: K) {
     this.entries.delete(key);
   }
+
+  /** Every entry, least recently used first, without touching their recency. */
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries.entries();
+  }
 }

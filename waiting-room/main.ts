@@ -9,6 +9,7 @@ import { createInventoryLoader } from '../lib/inventory/inventory-loader.js';
 import { createLogger } from '../lib/logger.js';
 import { connectMongo, pingMongo } from '../lib/mongo.js';
 import { bookingModel } from '../lib/records/booking.record.js';
+import { createConcertLabels, mongoConcertCatalogue } from '../lib/concert-labels.js';
 import { createConcertCache } from '../lib/records/concert-cache.js';
 import { concertModel } from '../lib/records/concert.record.js';
 import { createRedisLocks } from '../lib/redis-lock.js';
@@ -39,7 +40,10 @@ boot('waiting-room', async () => {
     graceSeconds: config.DEFAULT_GRACE_SECONDS,
   };
   const serviceApp = createServiceApp('waiting-room', logger, { clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
-  const metrics = createWaitingRoomMetrics(serviceApp.metrics.registry);
+  const concertLabels = createConcertLabels(serviceApp.metrics.registry, mongoConcertCatalogue(concertModel(mongo)), {
+    onError: (err) => logger.warn({ err }, 'concert labels not refreshed'),
+  });
+  const metrics = createWaitingRoomMetrics(serviceApp.metrics.registry, concertLabels);
   const service = createWaitingRoomService({
     lines,
     concerts,
@@ -82,7 +86,15 @@ boot('waiting-room', async () => {
     logger,
     serviceApp,
     health: { mongo: () => pingMongo(mongo), redis: () => pingRedis(redis) },
-    shutdown: [() => ticker.stop(), () => service.stop(), () => inventory.close(), () => revokedUsers.close(), () => redis.quit(), () => mongo.close()],
+    shutdown: [
+      () => ticker.stop(),
+      () => service.stop(),
+      () => Promise.resolve(concertLabels.close()),
+      () => inventory.close(),
+      () => revokedUsers.close(),
+      () => redis.quit(),
+      () => mongo.close(),
+    ],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
 });

@@ -17,6 +17,7 @@ import type { ConcertCache } from '../../lib/records/concert-cache.js';
 import type { AuthenticatedUser } from '../../lib/request-context.js';
 import { jobOf } from './booking-queue.js';
 import type { ReconcilerHints } from './booking-reconciler.js';
+import type { BookingMetrics, GateRefusal } from './booking.metrics.js';
 import type { BookingRepository } from './booking.repository.js';
 import type { DecisionWaiter } from './decision-waiter.js';
 import type { RequestLedger } from './request-ledger.js';
@@ -40,6 +41,8 @@ export interface BookingServiceDeps {
   offers: { offer(concertId: string, offerId: string): Promise<{ userId: string; seatTypeId: string } | null> };
   /** After a cancel gave its seat back (maybe to a waiting fan): record and announce offers without waiting for the ticker. */
   onSeatGivenBack?: (concertId: string) => void;
+  /** Refusals decided here, counted with their reason (the worker counts its own). */
+  metrics: BookingMetrics;
   logger: Logger;
 }
 
@@ -85,6 +88,12 @@ export function createBookingService(deps: BookingServiceDeps) {
     settledAt.set(requestId, Date.now());
     if (decision?.status === 'rejected' && decision.requestId === requestId) refusals.set(requestId, decision);
   });
+
+  /** Rethrows a refusal at the door after counting it (only the refusal it names: other failures pass uncounted). */
+  const countedAs = (reason: GateRefusal) => (err: unknown) => {
+    if (err instanceof AppError && err.code === reason) deps.metrics.refusedAtGate(reason);
+    throw err;
+  };
 
   async function awaitAnswer(requestId: string, waitSeconds: number | undefined): Promise<SubmitAnswer> {
     if (!waitSeconds) return answerOf(requestId, null);
@@ -184,7 +193,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       // the limit allowed the request (and the concert exists).
       const peeked = inventory.peek(body.concertId, body.seatTypeId, user.id);
       peeked.catch(() => undefined);
-      await deps.limiter.hit(deps.submitLimit, user.id);
+      await deps.limiter.hit(deps.submitLimit, user.id).catch(countedAs('rate_limited'));
       const request = {
         requestId: new Types.ObjectId().toHexString(),
         userId: user.id,
@@ -203,18 +212,16 @@ export function createBookingService(deps: BookingServiceDeps) {
         const offer = await deps.offers.offer(body.concertId, body.offerId);
         if (!offer || offer.userId !== user.id || offer.seatTypeId !== body.seatTypeId) throw new AppError('offer_not_open');
       } else if (concert)
-        await deps.admission.require(
-          user.id,
-          { id: body.concertId, waitingRoomEnabled: Boolean(concert.waitingRoom?.enabled) },
-          opts.admissionToken,
-          opts.idempotencyKey,
-        );
+        await deps.admission
+          .require(user.id, { id: body.concertId, waitingRoomEnabled: Boolean(concert.waitingRoom?.enabled) }, opts.admissionToken, opts.idempotencyKey)
+          .catch(countedAs('admission_required'));
 
       // Cheap refusals that need no queue; the Lua script stays the one that decides.
       const early = await refusalBeforeQueue(body.concertId, body.seatTypeId, peeked, Boolean(body.offerId));
       if (early) {
         const remembered = opts.idempotencyKey ? await ledger.acceptRejected(request, early.reason, early.decidedAt) : 'inserted';
         if (remembered === 'duplicate') return replayRaced(user, body, opts);
+        deps.metrics.decidedEarly(body.concertId, early.reason);
         throw new AppError(REASON_ERROR[early.reason], undefined, { requestId: request.requestId });
       }
 

@@ -7,6 +7,7 @@ import { createServiceApp, startHttpService } from '../../lib/http-service.js';
 import { createInventory } from '../../lib/inventory/inventory.js';
 import { createInventoryLoader } from '../../lib/inventory/inventory-loader.js';
 import { timeInventoryScripts } from '../../lib/inventory/inventory.metrics.js';
+import { createConcertLabels, mongoConcertCatalogue } from '../../lib/concert-labels.js';
 import { createLogger } from '../../lib/logger.js';
 import { connectMongo, pingMongo } from '../../lib/mongo.js';
 import { QUEUES } from '../../lib/queues.js';
@@ -16,6 +17,7 @@ import { createRedis, pingRedis } from '../../lib/redis.js';
 import { startRevokedUsers } from '../../lib/revoked-users.js';
 import { bookingConfigSchema } from './booking.config.js';
 import { createBookingRepository } from './booking.repository.js';
+import { createBookingMetrics } from './booking.metrics.js';
 import { bookingRoutes } from './booking.routes.js';
 import { createBookingService } from './booking.service.js';
 import { createRateLimiter } from '../../lib/rate-limiter.js';
@@ -53,6 +55,9 @@ boot('booking', async () => {
   const queueEvents = new QueueEvents(QUEUES.bookings.name, { connection: queueEventsConnection, prefix: QUEUES.bookings.prefix });
   const enqueue = bookingJobQueuer(queue, { attempts: config.BOOKING_JOB_ATTEMPTS, backoffMs: config.BOOKING_JOB_BACKOFF_MS });
   const concertCache = createConcertCache(concerts, 2000);
+  const concertLabels = createConcertLabels(serviceApp.metrics.registry, mongoConcertCatalogue(concerts), {
+    onError: (err) => logger.warn({ err }, 'concert labels not refreshed'),
+  });
   const loader = createInventoryLoader(redis, inventory, concerts, bookings.model, logger);
   let io: ReturnType<typeof attachRealtime> | undefined;
   const waitingList = await createWaitingListComponent(
@@ -85,6 +90,7 @@ boot('booking', async () => {
     notifications,
     offers: waitingList.lists,
     onSeatGivenBack: (concertId) => waitingList.announcer.soon(concertId),
+    metrics: createBookingMetrics(serviceApp.metrics.registry, concertLabels),
     logger,
   });
   const reconciler = createBookingReconciler(
@@ -111,6 +117,7 @@ boot('booking', async () => {
       async () => void (await io?.close()),
       () => reconciler.stop(),
       () => waitingList.ticker.stop(),
+      () => Promise.resolve(concertLabels.close()),
       () => ledger.drain(),
       () => queueEvents.close(),
       () => queue.close(),

@@ -1,18 +1,28 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Types } from 'mongoose';
+import YAML from 'yaml';
 import { io as connect, type Socket } from 'socket.io-client';
-import { startPrometheus, type PrometheusHandle } from '../../scripts/stack/prometheus.js';
-import { adminToken, mintFans } from '../support/fans.js';
+import { ALERT_RULES, startPrometheus, type PrometheusHandle } from '../../scripts/stack/prometheus.js';
+import { adminToken, createConcert, mintFans } from '../support/fans.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { bookingBurst, eventually } from './support/burst.js';
 import { exposedNames, loadDashboards, metricNames, panelQueries, seriesOf, variableQueries, type DashboardQuery } from './support/dashboards.js';
 
 /** Series Prometheus itself attaches to every target: no service exports them. */
 const SCRAPE_SYNTHETIC = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
+
+/** The shipped rules with every `for:` cut to 1 s, so a scenario sees an alert fire in seconds, not minutes. */
+function quickAlertRules(dir: string): string {
+  const rules = YAML.parse(readFileSync(ALERT_RULES, 'utf8')) as { groups: Array<{ rules: Array<{ for?: string }> }> };
+  for (const rule of rules.groups.flatMap((g) => g.rules)) if (rule.for) rule.for = '1s';
+  const file = path.join(dir, 'alerts-quick.yml');
+  writeFileSync(file, YAML.stringify(rules));
+  return file;
+}
 
 let platform: TestPlatform;
 let prometheus: PrometheusHandle;
@@ -38,6 +48,7 @@ before(async () => {
   promDir = mkdtempSync(path.join(os.tmpdir(), 'onsale-prometheus-'));
   prometheus = await startPrometheus({
     dataDir: promDir,
+    ruleFiles: [quickAlertRules(promDir)],
     targets: [...platform.ports].map(([job, port]) => ({ job, port })),
     scrapeIntervalSeconds: 1,
     output: { kind: 'file', path: path.join(platform.outputDir, 'prometheus.log') },
@@ -97,7 +108,7 @@ describe('dashboards and the metrics behind them', () => {
   });
 
   test('a real Prometheus scraping the stack during a burst answers every dashboard query with data', async () => {
-    const { tally } = await burstOnce();
+    const { tally, concertId } = await burstOnce();
     const burstEnd = Date.now() / 1000;
     // Evaluate just after the burst, once every target has been scraped past that moment.
     const at = burstEnd + 2;
@@ -119,6 +130,17 @@ describe('dashboards and the metrics behind them', () => {
     // The numbers are the real ones, not just present.
     const [confirmed] = await prometheus.query('sum(bookings_decided_total{result="confirmed"})', at);
     assert.equal(Number(confirmed.value[1]), tally.confirmed, `confirmed decisions counted vs answered (${JSON.stringify(tally)})`);
+    // Every refusal a fan got is counted with its reason, wherever it was decided (before the queue or by the worker).
+    for (const [key, count] of Object.entries(tally).filter(([k]) => k.startsWith('rejected:'))) {
+      const [counted] = await prometheus.query(`sum(bookings_decided_total{result="rejected",reason="${key.slice('rejected:'.length)}"})`, at);
+      assert.equal(Number(counted?.value[1]), count, `${key}: counted vs answered (${JSON.stringify(tally)})`);
+    }
+    assert.ok((tally['rejected:sold_out'] ?? 0) >= 3, 'the late fans were refused sold_out');
+    // Labelled by concert, and the concert's name comes through concert_info.
+    const byConcert = await prometheus.query(`sum by (concert) (bookings_decided_total{concert="${concertId}"})`, at);
+    assert.equal(Number(byConcert[0]?.value[1]), Object.values(tally).reduce((a, b) => a + b, 0) - 6, 'the first concert carries its own decisions');
+    const [info] = await prometheus.query(`max by (concert, name) (concert_info{concert="${concertId}"})`, at);
+    assert.match(info?.metric.name ?? '', /^Concert \d+$/, 'concert_info names the concert');
     const [reserves] = await prometheus.query('sum(inventory_script_duration_seconds_count{script="reserve-seat"})', at);
     assert.ok(Number(reserves.value[1]) >= tally.confirmed, 'every confirmed booking ran reserve-seat');
     const [cancels] = await prometheus.query('sum(inventory_script_duration_seconds_count{script="begin-cancel"})', at);
@@ -155,5 +177,31 @@ describe('dashboards and the metrics behind them', () => {
     }
     const route = before.booking.find((s) => s.includes('route="/api/v1/bookings/:id"') && s.includes('status="404"'));
     assert.ok(route, `the booking service labels the route template: ${before.booking.join('\n')}`);
+  });
+});
+
+// Last: it stops the worker.
+describe('alert rules in a live Prometheus', () => {
+  test('with the worker stopped and a booking waiting, WorkerNotConsuming and ProcessDown fire', async () => {
+    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 5 }] });
+    const quiet = await prometheus.alerts();
+    assert.deepEqual(
+      quiet.filter((a) => a.labels.alertname === 'WorkerNotConsuming'),
+      [],
+      'no alert while the worker runs',
+    );
+    await platform.services.get('booking-worker')!.stop();
+    const [fan] = mintFans(platform, 1);
+    const queued = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id }, fan.token);
+    assert.equal(queued.status, 202, 'queued with no worker to decide it');
+    const firing = await eventually(
+      'WorkerNotConsuming and ProcessDown firing',
+      async () => {
+        const alerts = (await prometheus.alerts()).filter((a) => a.state === 'firing').map((a) => `${a.labels.alertname}:${a.labels.job ?? ''}`);
+        return alerts.includes('WorkerNotConsuming:') && alerts.includes('ProcessDown:booking-worker') && alerts;
+      },
+      30_000,
+    );
+    assert.ok(firing);
   });
 });

@@ -6,6 +6,7 @@ import { createServiceApp, startHttpService } from '../../lib/http-service.js';
 import { createInventory } from '../../lib/inventory/inventory.js';
 import { createInventoryLoader } from '../../lib/inventory/inventory-loader.js';
 import { timeInventoryScripts } from '../../lib/inventory/inventory.metrics.js';
+import { createConcertLabels, mongoConcertCatalogue } from '../../lib/concert-labels.js';
 import { createLogger } from '../../lib/logger.js';
 import { connectMongo, pingMongo } from '../../lib/mongo.js';
 import { registerQueueMetrics } from '../../lib/queue-metrics.js';
@@ -38,12 +39,15 @@ boot('booking-worker', async () => {
   const loader = createInventoryLoader(redis, inventory, concerts, bookings, logger);
   const recorder = createBookingRecorder(bookings, logger, { maxBatch: config.RECORD_BATCH_SIZE, maxWaitMs: config.RECORD_BATCH_WAIT_MS });
   const notifications = new Queue(QUEUES.notifications.name, { connection: redis, prefix: QUEUES.notifications.prefix });
-  const metrics = createWorkerMetrics(serviceApp.metrics.registry);
+  const concertLabels = createConcertLabels(serviceApp.metrics.registry, mongoConcertCatalogue(concerts), {
+    onError: (err) => logger.warn({ err }, 'concert labels not refreshed'),
+  });
+  const metrics = createWorkerMetrics(serviceApp.metrics.registry, concertLabels);
   const queueMetrics = registerQueueMetrics(serviceApp.metrics.registry, redis, logger);
   const emitter = new Emitter(redis);
   const concertCache = createConcertCache(concerts);
   const stock = createStockBroadcaster(inventory, concertCache, emitter, logger);
-  const stockMetrics = registerStockMetrics(serviceApp.metrics.registry, inventory, concertCache, logger);
+  registerStockMetrics(serviceApp.metrics.registry, inventory, concertCache, concertLabels, logger);
 
   const decider = createBookingDecider({
     inventory,
@@ -56,7 +60,6 @@ boot('booking-worker', async () => {
     logger,
     onDecision: (data, decision) => {
       metrics.onDecision(data, decision);
-      stockMetrics.watch(data.concertId);
       if (decision.status === 'confirmed') stock.changed(data.concertId);
     },
   });
@@ -85,6 +88,7 @@ boot('booking-worker', async () => {
       () => new Promise<void>((resolve) => resolve(stock.stop())),
       () => notifications.close(),
       () => queueMetrics.close(),
+      () => Promise.resolve(concertLabels.close()),
       () => inventory.close(),
       () => queueConnection.quit(),
       () => redis.quit(),

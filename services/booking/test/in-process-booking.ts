@@ -25,6 +25,7 @@ import { startBookingWorker } from '../../../workers/booking/booking.worker.js';
 import { bookingJobQueuer } from '../booking-queue.js';
 import { createBookingReconciler, reconcilerHints, type ReconcilerOptions } from '../booking-reconciler.js';
 import { createBookingRepository, type BookingRepository } from '../booking.repository.js';
+import { NO_BOOKING_METRICS } from '../booking.metrics.js';
 import { createBookingService, type BookingServiceDeps } from '../booking.service.js';
 import { createDecisionWaiter } from '../decision-waiter.js';
 import { createRequestLedger, type RequestLedger } from '../request-ledger.js';
@@ -114,6 +115,7 @@ export async function startInProcessBooking(stores: TestStores, dbName: string):
           hints: reconcilerHints(redis),
           notifications,
           offers: lists,
+          metrics: NO_BOOKING_METRICS,
           logger,
         }),
       );

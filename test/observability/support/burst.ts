@@ -26,7 +26,8 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
  * A small on-sale that touches every metric the dashboards show: fans racing for
  * two seat types (confirmed and sold_out), one fan submitting several times at
  * once (already_booked), fans going through a waiting room with their admission
- * tokens, and a cancellation (a second kind of email).
+ * tokens, fans too late for the sold-out floor (refused before the queue), and a
+ * cancellation (a second kind of email).
  */
 export async function bookingBurst(platform: TestPlatform, admin: string, size = { fans: 40, seats: 12 }) {
   const concert = await createConcert(platform, admin, {
@@ -43,6 +44,9 @@ export async function bookingBurst(platform: TestPlatform, admin: string, size =
     ...Array.from({ length: 4 }, () => book(platform, eager, concert.id, floor.id)),
   ]);
   const answers = responses.map(finalAnswerOf);
+  // Fans who come after the sell-out are refused before the queue: those refusals must be counted too.
+  const late = await Promise.all(mintFans(platform, 3).map((fan) => book(platform, fan, concert.id, floor.id)));
+  answers.push(...late.map(finalAnswerOf));
 
   const lined = await createConcert(platform, admin, { seatTypes: [{ name: 'Standing', capacity: 20 }], waitingRoom: { enabled: true, admitPerSecond: 50 } });
   const lineFans = mintFans(platform, 6);
