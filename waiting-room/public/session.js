@@ -12,6 +12,8 @@ window.onsaleSession = (() => {
   /** Local time the access token was received and its lifetime: renewals do not trust the device clock against the server's. */
   const RENEW_AT_KEY = 'onsale.renewAt';
   const signedOutListeners = [];
+  /** How long a tab keeps the lock after rotating, so the other tabs read the new pair. */
+  const SETTLE_MS = 1_500;
   let renewTimer = null;
   let renewing = null;
 
@@ -70,25 +72,30 @@ window.onsaleSession = (() => {
    */
   function renew(stale) {
     if (renewing) return renewing;
-    const attempt = async () => {
-      if (accessToken() !== stale && accessToken()) return 'renewed';
-      const refreshToken = localStorage.getItem(REFRESH_KEY);
-      if (!refreshToken) return 'signed-out';
-      const res = await post('/api/v1/auth/refresh', { refreshToken });
-      if (res.status === 200) {
-        store(res.body);
-        return 'renewed';
-      }
-      if (res.status === 400 || res.status === 401) {
-        signedOut();
-        return 'signed-out';
-      }
-      clearTimeout(renewTimer);
-      renewTimer = setTimeout(() => void renew(accessToken()), 5_000);
-      return 'offline';
-    };
-    const locked = navigator.locks ? navigator.locks.request('onsale.session', attempt) : attempt();
-    renewing = locked.finally(() => {
+    renewing = new Promise((resolve) => {
+      const attempt = async () => {
+        if (accessToken() !== stale && accessToken()) return resolve('renewed');
+        const refreshToken = localStorage.getItem(REFRESH_KEY);
+        if (!refreshToken) return resolve('signed-out');
+        const res = await post('/api/v1/auth/refresh', { refreshToken });
+        if (res.status === 200) {
+          store(res.body);
+          resolve('renewed');
+          // Other tabs see this write a moment later (their storage is another process's copy):
+          // the lock is kept until they can have, or one of them would present the spent token.
+          await new Promise((r) => setTimeout(r, SETTLE_MS));
+          return;
+        }
+        if (res.status === 400 || res.status === 401) {
+          signedOut();
+          return resolve('signed-out');
+        }
+        clearTimeout(renewTimer);
+        renewTimer = setTimeout(() => void renew(accessToken()), 5_000);
+        resolve('offline');
+      };
+      (navigator.locks ? navigator.locks.request('onsale.session', attempt) : attempt()).catch(() => resolve('offline'));
+    }).finally(() => {
       renewing = null;
     });
     return renewing;
