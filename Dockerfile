@@ -30,6 +30,8 @@ WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /src/dist ./
 COPY --chown=node:node package.json ./
+# Where Compose's edge-config writes haproxy.cfg (a named volume starts as a copy of it, owned by node).
+RUN mkdir /etc/onsale-edge && chown node:node /etc/onsale-edge
 USER node
 EXPOSE 3000
 # Every process serves GET /health on PORT (200 when its Redis and MongoDB answer).

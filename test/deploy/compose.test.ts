@@ -28,6 +28,7 @@ interface ComposeService {
   deploy?: { replicas?: number };
   profiles?: string[];
   volumes?: string[];
+  ports?: unknown[];
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -195,6 +196,11 @@ describe('docker-compose.yml', () => {
         port: config.services[name].environment!.PORT,
       });
     }
+    const edgeJob = prometheus.scrape_configs.find((j) => j.job_name === 'edge')?.dns_sd_configs?.[0];
+    assert.deepEqual(edgeJob && { names: edgeJob.names, port: String(edgeJob.port) }, {
+      names: ['edge'],
+      port: config.services.gateway.environment!.EDGE_METRICS_PORT,
+    });
     assert.ok(config.services.prometheus.volumes?.some((v) => v.includes('prometheus/prometheus.yml:/etc/prometheus/prometheus.yml')));
 
     const datasources = parse(readFileSync(path.join(ROOT, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as {
@@ -208,7 +214,7 @@ describe('docker-compose.yml', () => {
     const k6 = config.services.k6;
     assert.deepEqual(k6.profiles, ['load']);
     assert.deepEqual(k6.build, { context: ROOT, target: 'load' });
-    assert.equal(k6.environment?.ONSALE_URL, 'http://gateway:3000');
+    assert.equal(k6.environment?.ONSALE_URL, 'http://edge:3000', 'the storm goes through the edge');
     assert.equal(k6.command?.[0], 'storm');
     assert.ok(existsSync(path.join(ROOT, 'load/scenarios/storm.js')), 'the storm scenario exists');
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
@@ -217,6 +223,32 @@ describe('docker-compose.yml', () => {
     // Whatever the load stage copies must exist in the repository.
     const loadStage = dockerfile.slice(dockerfile.indexOf('FROM build AS load'));
     for (const [, source] of loadStage.matchAll(/^COPY (?!--)(\S+) /gm)) assert.ok(existsSync(path.join(ROOT, source)), `${source} exists`);
+  });
+
+  test("the edge is HAProxy 2.6 on the public port, with the haproxy.cfg edge-config writes from the build and the gateway's environment", async () => {
+    const generated = (await composeConfig(generatedEnvFile)).config;
+    const edge = generated.services.edge;
+    const writer = generated.services['edge-config'];
+    assert.match(edge.image!, /^haproxy:2\.6/);
+    assert.deepEqual(edge.depends_on, { 'edge-config': { condition: 'service_completed_successfully' }, gateway: { condition: 'service_healthy' } });
+    assert.equal(generated.services.gateway.ports, undefined, 'the Node gateway is not published: only the edge is');
+    assert.ok(edge.ports?.length, 'the edge publishes the public port');
+    assert.ok(writer.volumes?.some((v) => /^edge-config:\/etc\/onsale-edge(:rw)?$/.test(v)));
+    assert.ok(edge.volumes?.some((v) => v === 'edge-config:/usr/local/etc/haproxy:ro'));
+    // The writer as Compose runs it (compiled, the previous test's build), its file checked by HAProxy itself.
+    const [, entry, target] = writer.command!;
+    const cfg = path.join(WORK, 'haproxy.cfg');
+    const env = Object.fromEntries(Object.entries(writer.environment ?? {}).map(([k, v]) => [k, v ?? '']));
+    await run(process.execPath, [path.join(BUILD, entry), cfg], { env: { ...env, PATH: process.env.PATH } });
+    assert.equal(path.basename(target), 'haproxy.cfg');
+    const checked = await run('haproxy', ['-c', '-f', cfg]);
+    // Compose's service names resolve only on Docker's network: HAProxy starts such a server disabled and looks it up again.
+    const problems = (checked.stdout + checked.stderr).split('\n').filter((l) => /WARNING|ALERT/.test(l) && !/could not resolve address/.test(l));
+    assert.deepEqual(problems, []);
+    const text = readFileSync(cfg, 'utf8');
+    assert.match(text, /^ {2}bind 0\.0\.0\.0:3000$/m);
+    assert.match(text, /^ {2}server auth-1 auth:3000 /m);
+    assert.match(text, /hmac\(sha256,/, 'the client address is signed');
   });
 
   test('the image runs as a non-root user in production mode with a health check', () => {

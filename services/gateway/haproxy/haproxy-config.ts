@@ -36,10 +36,14 @@ const JSON_TYPE = quote('application/json; charset=utf-8');
 const returnError = (status: number, code: ErrorCode, condition: string, message?: string, extra = '') =>
   `  http-request return status ${status} content-type ${JSON_TYPE} string ${errorJson(code, message)}${extra} ${condition}`.trimEnd();
 
+const isIpLiteral = (host: string) => /^[\d.]+$/.test(host) || host.startsWith('[');
+
 function serverLines(route: UpstreamRoute): string[] {
   return route.target.split(',').map((target, i) => {
     const url = new URL(target.trim());
-    return `  server ${route.name}-${i + 1} ${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)} check inter 1s fall 2 rise 1`;
+    // A name (Compose's `auth`) is looked up again while running: a restarted container gets a new address.
+    const dns = isIpLiteral(url.hostname) ? '' : ' resolvers dns init-addr last,libc,none';
+    return `  server ${route.name}-${i + 1} ${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)} check inter 1s fall 2 rise 1${dns}`;
   });
 }
 
@@ -216,5 +220,6 @@ export function haproxyConfig(config: GatewayConfig, edge: EdgeListeners): strin
     returnError(404, 'route_not_found', ''),
   );
   for (const backend of backends(routes, edge.gatewayUrl).values()) add('', ...backend);
+  if (lines.some((l) => l.includes(' resolvers dns'))) add('', 'resolvers dns', '  parse-resolv-conf', '  hold valid 10s');
   return `${lines.join('\n')}\n`;
 }
