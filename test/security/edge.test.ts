@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { io as connect, type Socket } from 'socket.io-client';
 import { vouchedClientAddress } from '../../lib/client-address-proof.js';
@@ -138,5 +138,83 @@ describe('Socket.IO through the edge', () => {
     assert.ok(polling.every((s) => s.connected && s.io.engine.transport.name === 'polling'));
     const ws = await Promise.all(fans.slice(20).map((fan) => open(edge.url, ['websocket'], fan.token)));
     assert.ok(ws.every((s) => s.connected && s.io.engine.transport.name === 'websocket'));
+  });
+});
+
+/** A connection that sends `head`, then one more `drip` every `everyMs` until the server answers or closes. */
+function trickle(port: number, head: string, drip: string, everyMs: number) {
+  const startedAt = Date.now();
+  const socket = net.connect(port, '127.0.0.1');
+  let answer = '';
+  const connected = new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => {
+      socket.write(head);
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+  // Each on its own phase, as independent clients would be (and not 1,200 writes in one tick of this process).
+  let timer: NodeJS.Timeout | undefined;
+  const first = setTimeout(() => (timer = setInterval(() => socket.writable && socket.write(drip), everyMs)), Math.random() * everyMs);
+  socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+  const closed = new Promise<{ afterMs: number; status: string }>((resolve) => {
+    socket.on('close', () => {
+      clearTimeout(first);
+      clearInterval(timer);
+      resolve({ afterMs: Date.now() - startedAt, status: answer.split('\r\n', 1)[0] });
+    });
+  });
+  socket.on('error', () => undefined);
+  return { socket, connected, closed };
+}
+
+const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.95) - 1];
+
+describe('slow clients are held and cut at the edge while everyone else is answered', () => {
+  test('1,000 bodies trickled a byte every 2 s and 200 slowloris header trickles: 150 requests meanwhile answered within 100 ms p95, every slow one cut with 408', async () => {
+    const timeoutMs = 6000;
+    const edge = await platform.startEdge({ EDGE_REQUEST_TIMEOUT_MS: String(timeoutMs) }, 'edge-slow-clients');
+    const login = 'POST /api/v1/auth/login HTTP/1.1\r\nHost: onsale\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{';
+    // Legitimate callers of the same service the slow bodies aim at (auth), and of another, 5 at a time.
+    const latencies: number[] = [];
+    const statuses = new Set<number>();
+    const one = async (i: number) => {
+      const started = performance.now();
+      const res =
+        i % 2
+          ? await fetch(`${edge.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"not-an-email"}' })
+          : await fetch(`${edge.url}/api/v1/concerts`);
+      await res.arrayBuffer();
+      latencies.push(performance.now() - started);
+      statuses.add(res.status);
+    };
+    const legitimate = async (count: number) => {
+      latencies.length = 0;
+      for (let i = 0; i < count; i += 5) await Promise.all([0, 1, 2, 3, 4].map((k) => one(i + k)));
+      return p95(latencies);
+    };
+    await legitimate(30); // warms the connections and code paths up
+    const quiet = await legitimate(150);
+
+    const slowBodies = Array.from({ length: 1000 }, () => trickle(edge.port, login, ' ', 2000));
+    const slowHeaders = Array.from({ length: 200 }, () => trickle(edge.port, 'GET /api/v1/concerts HTTP/1.1\r\nHost: onsale\r\n', 'X-Slow: 1\r\n', 2000));
+    const slow = [...slowBodies, ...slowHeaders];
+    await Promise.all(slow.map((s) => s.connected));
+
+    // Past the first drips: every slow connection has sent part of what it promised.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    statuses.clear();
+    const attacked = await legitimate(150);
+    const stillOpen = slow.filter((s) => !s.socket.destroyed && !s.socket.readableEnded).length;
+    assert.equal(stillOpen, slow.length, 'every slow connection was still open while the others were measured');
+    assert.deepEqual([...statuses].sort(), [200, 400], 'the legitimate requests were answered by the services');
+    const figures = `p95 ${attacked.toFixed(1)} ms during the attack (max ${Math.max(...latencies).toFixed(1)} ms), ${quiet.toFixed(1)} ms before it`;
+    console.log(`slow clients: ${figures}`);
+    assert.ok(attacked < 100, figures);
+
+    const cut = await Promise.all(slow.map((s) => s.closed));
+    const wrong = cut.filter((c) => !c.status.startsWith('HTTP/1.1 408') || c.afterMs < timeoutMs - 500 || c.afterMs > timeoutMs + 4000);
+    assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} of ${cut.length} slow connections were not cut with a 408 after ~${timeoutMs} ms`);
+    await edge.stop();
   });
 });
