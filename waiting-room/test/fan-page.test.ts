@@ -14,21 +14,26 @@ import type { Booking, Email, Session } from '../../test/support/api-types.js';
 import { assertError } from '../../test/support/assertions.js';
 import { CHROMIUM_LAUNCH } from '../../test/support/chromium.js';
 import { createConcert, mintFans } from '../../test/support/fans.js';
-import { startTestPlatform, type TestPlatform } from '../../test/support/test-platform.js';
+import { openRedis } from '../../lib/redis.js';
+import { waitingRoomKeys } from '../../lib/waiting-room-keys.js';
+import { registerFan, startTestPlatform, type TestPlatform } from '../../test/support/test-platform.js';
 import { admitted, eventually, join } from './line-support.js';
 
 const ACCESS_TTL_SECONDS = 6;
 let platform: TestPlatform;
 /** Minted (an hour long): the admin's own login would expire within the test. */
 let admin: string;
+let redis: ReturnType<typeof openRedis>;
 const contexts: BrowserContext[] = [];
 const profiles: string[] = [];
 
 before(async () => {
   platform = await startTestPlatform('fan-page', { serviceEnv: { auth: { ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_SECONDS) } } });
   admin = mintFans(platform, 1, 'admin')[0].token;
+  redis = openRedis(platform.redisUrl);
 });
 after(async () => {
+  redis?.disconnect();
   for (const context of contexts) await context.close();
   for (const dir of profiles) rmSync(dir, { recursive: true, force: true });
   await platform?.stop();
@@ -43,10 +48,12 @@ async function browser(device: 'phone' | 'desktop'): Promise<BrowserContext> {
     ...(device === 'phone' ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 800 } }),
   });
   contexts.push(context);
-  // Every text the live region is given, with its time: the throttle is checked against it.
+  // Every text the live region is given, with its time (the throttle is checked against it), and the hook events.
   await context.addInitScript(() => {
-    const w = window as unknown as { announced: Array<{ at: number; text: string }> };
+    const w = window as unknown as { announced: Array<{ at: number; text: string }>; soldOutEvents: string[] };
     w.announced = [];
+    w.soldOutEvents = [];
+    document.addEventListener('onsale:sold-out', (e) => w.soldOutEvents.push((e as CustomEvent<{ concertId: string }>).detail.concertId));
     document.addEventListener('DOMContentLoaded', () => {
       const region = document.getElementById('announcer');
       if (region) new MutationObserver(() => w.announced.push({ at: Date.now(), text: region.textContent ?? '' })).observe(region, { childList: true });
@@ -178,6 +185,60 @@ describe('the fan page in Chromium', () => {
 
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling on a phone (${width}px)`);
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe('coming back and selling out, on a desktop', () => {
+  test('a fan whose page was closed for 5 minutes comes back to the same place; sold out says cancellations free seats, and one does', async () => {
+    const concert = await createConcert(platform, admin, {
+      seatTypes: [{ name: 'Floor', capacity: 1 }],
+      waitingRoom: { enabled: true, admitPerSecond: 20, maxActive: 1, tokenTtlSeconds: 600 },
+    });
+    const [holder] = mintFans(platform, 1);
+    await join(platform, holder, concert.id);
+    const holding = await admitted(platform, holder, concert.id);
+    const fan = await registerFan(platform.api, 'desktop-fan');
+
+    const context = await browser('desktop');
+    const first = await openPage(context, concert.id);
+    await first.page.getByLabel('Email').fill(fan.email);
+    await first.page.getByLabel('Password').fill(fan.password);
+    await first.page.getByRole('button', { name: 'Sign in and join the line' }).click();
+    await first.page.locator('#line').waitFor({ state: 'visible' });
+    assert.equal(await first.page.locator('#position').textContent(), '2');
+    await first.page.screenshot({ path: path.join(platform.outputDir, 'desktop-waiting.png'), fullPage: true });
+    await first.page.close();
+
+    // Five minutes away, cheaply: once the closed page's socket and polls are gone, the fan's
+    // last sign of life is moved five minutes back, and the line ticks on (every 200 ms) past it.
+    // The old rule (no sign of life for 60 s drops the place) drops the fan here.
+    const k = waitingRoomKeys(concert.id);
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal(await redis.zadd(k.seen, 'XX', 'CH', Date.now() - 5 * 60_000, fan.id), 1, 'the fan had a last sign of life');
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal(await redis.hexists(k.positions, fan.id), 1, 'the place is kept through the grace period');
+
+    const { page, errors } = await openPage(context, concert.id);
+    await page.locator('#line').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#position').textContent(), '2', 'the same place');
+    assert.match((await page.locator('#place-kept').textContent()) ?? '', /your place is kept for 10 minutes/, 'the page says how long');
+
+    // The holder books the last seat: sold out, and the page says why staying is worth it.
+    const booked = await book(holder.token, concert.id, concert.seatTypes[0].id, holding.admissionToken);
+    assert.equal(booked.status, 201);
+    await page.getByRole('heading', { name: 'Sold out for now' }).waitFor({ timeout: 30_000 });
+    assert.match((await page.locator('#sold-out').textContent()) ?? '', /Cancellations can free seats/);
+    assert.deepEqual(
+      await page.evaluate(() => (window as unknown as { soldOutEvents: string[] }).soldOutEvents),
+      [concert.id],
+      'the waiting-list hook heard it',
+    );
+    await page.screenshot({ path: path.join(platform.outputDir, 'desktop-sold-out.png'), fullPage: true });
+
+    assert.equal((await platform.api.delete(`/api/v1/bookings/${booked.body.id}`, holder.token)).status, 200);
+    await page.getByRole('heading', { name: 'It is your turn' }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(platform.outputDir, 'desktop-your-turn.png'), fullPage: true });
     assert.deepEqual(errors, []);
   });
 });
