@@ -12,7 +12,8 @@ export interface Decision {
   booking?: PublicBooking;
 }
 
-export type RejectionReason = 'concert_started' | 'already_booked' | 'sold_out' | 'not_found' | 'service_unavailable' | 'offer_not_open';
+export type RejectionReason =
+  'concert_started' | 'sales_closed' | 'seat_type_closed' | 'already_booked' | 'sold_out' | 'not_found' | 'service_unavailable' | 'offer_not_open';
 
 /** The answer a recorded decision stands for (a cancelled booking was confirmed). */
 export function decisionOf(doc: DecisionDoc): Decision {

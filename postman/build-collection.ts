@@ -1303,6 +1303,211 @@ pm.test('204', function () {
   }),
 ];
 
+// The operator's side of a live sale (admin only, every change audited): edit, add
+// capacity, close a seat type, close sales, the figures, the bookings and the audit log.
+const operator = [
+  request({
+    name: 'Create a concert to run (admin)',
+    method: 'POST',
+    path: '/api/v1/concerts',
+    auth: 'adminAccessToken',
+    body: {
+      name: 'Postman Operator Night {{$timestamp}}',
+      venue: 'Control Room',
+      startsAt: '{{operatorStartsAt}}',
+      seatTypes: [
+        { name: 'Floor', price: 40, capacity: 2 },
+        { name: 'Balcony', price: 25, capacity: 2 },
+      ],
+    },
+    prerequest: `
+pm.collectionVariables.set('operatorStartsAt', new Date(Date.now() + 48 * 3600 * 1000).toISOString());
+pm.collectionVariables.set('operatorMovedStartsAt', new Date(Date.now() + 72 * 3600 * 1000).toISOString());`,
+    test: `
+pm.test('201', function () {
+    pm.response.to.have.status(201);
+    const concert = pm.response.json();
+    const byName = {};
+    concert.seatTypes.forEach(function (s) { byName[s.name] = s.id; });
+    pm.collectionVariables.set('operatorConcertId', concert.id);
+    pm.collectionVariables.set('operatorFloorId', byName.Floor);
+    pm.collectionVariables.set('operatorBalconyId', byName.Balcony);
+});`,
+  }),
+  request({
+    name: 'A fan cannot change a concert',
+    method: 'PATCH',
+    path: '/api/v1/concerts/{{operatorConcertId}}',
+    auth: 'rivalAccessToken',
+    body: { name: 'Mine now' },
+    test: expectError(403, 'forbidden'),
+  }),
+  request({
+    name: 'Closing sales needs a token',
+    method: 'POST',
+    path: '/api/v1/concerts/{{operatorConcertId}}/close-sales',
+    test: expectError(401, 'unauthorized'),
+  }),
+  request({
+    name: 'Rename the concert and move its start while nothing is sold',
+    method: 'PATCH',
+    path: '/api/v1/concerts/{{operatorConcertId}}',
+    auth: 'adminAccessToken',
+    body: { name: 'Postman Operator Night (moved)', description: 'Doors at 18:30', startsAt: '{{operatorMovedStartsAt}}' },
+    test: `
+pm.test('200 with the new name, description and start', function () {
+    pm.response.to.have.status(200);
+    const concert = pm.response.json();
+    pm.expect(concert.name).to.equal('Postman Operator Night (moved)');
+    pm.expect(concert.description).to.equal('Doors at 18:30');
+    pm.expect(concert.startsAt).to.equal(pm.collectionVariables.get('operatorMovedStartsAt'));
+});`,
+  }),
+  request({
+    name: 'Bad input: adding no seats',
+    method: 'POST',
+    path: '/api/v1/concerts/{{operatorConcertId}}/seat-types/{{operatorFloorId}}/capacity',
+    auth: 'adminAccessToken',
+    body: { add: 0 },
+    test: expectError(400, 'validation_failed'),
+  }),
+  request({
+    name: 'Add 3 seats to the Floor',
+    method: 'POST',
+    path: '/api/v1/concerts/{{operatorConcertId}}/seat-types/{{operatorFloorId}}/capacity',
+    auth: 'adminAccessToken',
+    body: { add: 3 },
+    test: `
+pm.test('200 with 5 seats, all on sale', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().capacity).to.equal(5);
+    pm.expect(pm.response.json().remaining).to.equal(5);
+});`,
+  }),
+  request({
+    name: 'A fan books the Floor',
+    method: 'POST',
+    path: '/api/v1/bookings',
+    auth: 'rivalAccessToken',
+    headers: { Prefer: 'wait={{preferWait}}' },
+    body: { concertId: '{{operatorConcertId}}', seatTypeId: '{{operatorFloorId}}' },
+    test: `
+pm.test('201 confirmed', function () {
+    pm.response.to.have.status(201);
+    pm.collectionVariables.set('operatorBookingId', pm.response.json().id);
+});`,
+  }),
+  request({
+    name: 'The start cannot move once a seat is sold',
+    method: 'PATCH',
+    path: '/api/v1/concerts/{{operatorConcertId}}',
+    auth: 'adminAccessToken',
+    body: { startsAt: '{{operatorStartsAt}}' },
+    test: expectError(409, 'concert_has_sales'),
+  }),
+  request({
+    name: 'Live figures per seat type',
+    method: 'GET',
+    path: '/api/v1/concerts/{{operatorConcertId}}/stats',
+    auth: 'adminAccessToken',
+    test: `
+pm.test('200: one Floor seat sold, four remaining', function () {
+    pm.response.to.have.status(200);
+    const floor = pm.response.json().seatTypes.find(function (s) { return s.seatTypeId === pm.collectionVariables.get('operatorFloorId'); });
+    pm.expect(floor.capacity).to.equal(5);
+    pm.expect(floor.sold).to.equal(1);
+    pm.expect(floor.remaining).to.equal(4);
+    pm.expect(floor.closed).to.equal(false);
+});`,
+  }),
+  request({
+    name: 'Close the Balcony',
+    method: 'POST',
+    path: '/api/v1/concerts/{{operatorConcertId}}/seat-types/{{operatorBalconyId}}/close',
+    auth: 'adminAccessToken',
+    test: `
+pm.test('200 closed', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().closed).to.equal(true);
+});`,
+  }),
+  request({
+    name: 'A closed seat type is refused',
+    method: 'POST',
+    path: '/api/v1/bookings',
+    auth: 'adminAccessToken',
+    headers: { Prefer: 'wait={{preferWait}}' },
+    body: { concertId: '{{operatorConcertId}}', seatTypeId: '{{operatorBalconyId}}' },
+    test: expectError(409, 'seat_type_closed'),
+  }),
+  request({
+    name: "The concert's bookings",
+    method: 'GET',
+    path: '/api/v1/bookings/by-concert/{{operatorConcertId}}?status=confirmed&limit=50',
+    auth: 'adminAccessToken',
+    test: `
+pm.test("200: the fan's booking with its email, one page", function () {
+    pm.response.to.have.status(200);
+    const page = pm.response.json();
+    pm.expect(page.items).to.have.lengthOf(1);
+    pm.expect(page.items[0].id).to.equal(pm.collectionVariables.get('operatorBookingId'));
+    pm.expect(page.items[0].userEmail).to.equal(pm.collectionVariables.get('rivalEmail'));
+    pm.expect(page.nextCursor).to.equal(null);
+});`,
+  }),
+  request({
+    name: "The concert's bookings as CSV",
+    method: 'GET',
+    path: '/api/v1/bookings/by-concert/{{operatorConcertId}}?format=csv',
+    auth: 'adminAccessToken',
+    test: `
+pm.test('200 text/csv attachment: a header line and the booking', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.headers.get('Content-Type')).to.match(/^text\\/csv/);
+    pm.expect(pm.response.headers.get('Content-Disposition')).to.match(/^attachment/);
+    const rows = pm.response.text().split('\\r\\n').filter(Boolean);
+    pm.expect(rows[0].split(',')[0]).to.equal('id');
+    pm.expect(rows).to.have.lengthOf(2);
+    pm.expect(rows[1]).to.include(pm.collectionVariables.get('rivalEmail'));
+});`,
+  }),
+  request({
+    name: 'Close sales now',
+    method: 'POST',
+    path: '/api/v1/concerts/{{operatorConcertId}}/close-sales',
+    auth: 'adminAccessToken',
+    test: `
+pm.test('200 with the cut-off', function () {
+    pm.response.to.have.status(200);
+    const concert = pm.response.json();
+    pm.expect(concert.status).to.equal('sales_closed');
+    pm.expect(Date.parse(concert.salesClosedAt)).to.be.at.most(Date.now() + 60000);
+});`,
+  }),
+  request({
+    name: 'Booking after sales closed is refused',
+    method: 'POST',
+    path: '/api/v1/bookings',
+    auth: 'adminAccessToken',
+    headers: { Prefer: 'wait={{preferWait}}' },
+    body: { concertId: '{{operatorConcertId}}', seatTypeId: '{{operatorFloorId}}' },
+    test: expectError(409, 'sales_closed'),
+  }),
+  request({
+    name: 'The audit log, newest first',
+    method: 'GET',
+    path: '/api/v1/concerts/{{operatorConcertId}}/audit?limit=10',
+    auth: 'adminAccessToken',
+    test: `
+pm.test('200: every change, who made it', function () {
+    pm.response.to.have.status(200);
+    const items = pm.response.json().items;
+    pm.expect(items.map(function (e) { return e.action; })).to.eql(['sales.close', 'seat-type.close', 'seat-type.capacity.add', 'concert.update']);
+    pm.expect(items[0].actor.email).to.equal(pm.environment.get('adminEmail'));
+});`,
+  }),
+];
+
 export function buildCollection() {
   const variable = (key: string, value: string) => ({ key, value, type: 'string' });
   return {
@@ -1311,7 +1516,8 @@ export function buildCollection() {
       description:
         'The Onsale public API, in an order that runs top to bottom on a fresh stack: register a fan, log in as the admin, ' +
         'create a concert, book, read the email, cancel, refresh and log out; then negative cases and a concert behind ' +
-        'the waiting room (join, wait for admission, book with the admission token), a sold-out concert’s waiting list (join, an offer on a cancel, decline, accept), and changing the password and deleting an account. Every answer is also ' +
+        'the waiting room (join, wait for admission, book with the admission token), a sold-out concert’s waiting list (join, an offer on a cancel, decline, accept), changing the password and deleting an account, and ' +
+        "the operator's side of a live sale (edit, add capacity, close a seat type, close sales, figures, bookings and CSV, audit log). Every answer is also " +
         'checked against the OpenAPI document the gateway serves at /api/openapi.json (reader: /api/docs).\n\n' +
         'Import it with the environment file next to it and run the whole collection (Runner, or `npx newman run`). ' +
         'Generated by postman/build-collection.ts.',
@@ -1330,6 +1536,7 @@ export function buildCollection() {
       { name: '3. Waiting room', item: waitingRoom },
       { name: '4. Waiting list', item: waitingList },
       { name: '5. Account: password change and deletion', item: accountDeletion },
+      { name: '6. Operator', item: operator },
     ],
   };
 }

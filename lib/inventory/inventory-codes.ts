@@ -9,6 +9,17 @@ export enum ReserveCode {
   UnknownSeatType = -5,
   /** reserve-offered-seat-9.lua only: no open waiting-list offer of this id for this fan. */
   OfferNotOpen = -6,
+  SeatTypeClosed = -7,
+  SalesClosed = -8,
+}
+
+/** close-seat-type-1, close-sales-1, move-start-2 (the operator's changes). */
+export enum OperatorCode {
+  Done = 1,
+  NotLoaded = -1,
+  ConcertStarted = -2,
+  UnknownSeatType = -5,
+  HasSales = -9,
 }
 
 export enum BeginCancelCode {
@@ -45,4 +56,6 @@ export const REJECTION_BY_CODE: Partial<Record<ReserveCode, RejectionReason>> = 
   [ReserveCode.SoldOut]: 'sold_out',
   [ReserveCode.UnknownSeatType]: 'not_found',
   [ReserveCode.OfferNotOpen]: 'offer_not_open',
+  [ReserveCode.SeatTypeClosed]: 'seat_type_closed',
+  [ReserveCode.SalesClosed]: 'sales_closed',
 };

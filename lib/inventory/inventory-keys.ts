@@ -5,7 +5,10 @@
 export function concertKeys(concertId: string) {
   const tag = `{concert:${concertId}}`;
   return {
-    /** hash: loaded ("1" once complete), startsAtMs, capacity:<seatTypeId>, epoch (one per load), runId (the Redis server run that loaded it) */
+    /**
+     * hash: loaded ("1" once complete), startsAtMs, capacity:<seatTypeId>, epoch (one per load), runId (the Redis
+     * server run that loaded it), and the operator's cut-offs: salesClosedAtMs, closed:<seatTypeId> ("1")
+     */
     meta: `${tag}:meta`,
     /** hash: userId -> hold ("<requestId>|<seatTypeId>|<seatNo>|<decidedAtMs>", "x|" prefix while cancelling) */
     holders: `${tag}:fans`,
@@ -15,7 +18,7 @@ export function concertKeys(concertId: string) {
     cancelLease: (bookingId: string) => `${tag}:cancelling:${bookingId}`,
     /** held by the one process adding a seat type to this concert */
     seatTypeLock: `${tag}:seat-type-lock`,
-    /** held by the one process rebuilding this concert from MongoDB */
+    /** held by the one process rebuilding this concert from MongoDB, or applying an operator's change to it */
     rebuildLock: `${tag}:rebuild-lock`,
   };
 }

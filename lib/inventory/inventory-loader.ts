@@ -29,14 +29,42 @@ export function createInventoryLoader(redis: Redis, inventory: Inventory, concer
     return {
       concertId,
       startsAt: concert.startsAt,
-      seatTypes: concert.seatTypes.map((s) => ({ id: String(s._id), capacity: s.capacity })),
+      ...(concert.salesClosedAt ? { salesClosedAt: concert.salesClosedAt } : {}),
+      seatTypes: concert.seatTypes.map((s) => ({ id: String(s._id), capacity: s.capacity, ...(s.closed ? { closed: true } : {}) })),
       held: held.map((b) => ({ bookingId: String(b._id), userId: b.userId, seatTypeId: b.seatTypeId, seatNo: b.seatNo, createdAt: b.createdAt })),
       waitingList,
     };
   }
 
+  /** Loads the concert from the record; the caller holds the rebuild lock. False when the concert does not exist. */
+  async function loadHoldingLock(concertId: string): Promise<boolean> {
+    if (await inventory.isLoaded(concertId)) return true;
+    const snap = await snapshot(concertId);
+    if (!snap) return false;
+    const started = Date.now();
+    const wrote = await inventory.load(snap, { onlyIfMissing: true });
+    if (wrote) logger.warn({ concertId, held: snap.held.length, ms: Date.now() - started }, 'inventory rebuilt from MongoDB');
+    return true;
+  }
+
   return {
     snapshot,
+
+    /**
+     * Runs an operator's change (record and Redis) holding the concert's rebuild lock,
+     * with its keys loaded: no rebuild can read the record before the change and store
+     * its keys after it. `work` answers 'not_loaded' when its script found the keys gone
+     * or stale (Redis restarted meanwhile): they are loaded again and `work` runs again.
+     */
+    async withRebuildLock<T>(concertId: string, work: () => Promise<T | 'not_loaded'>): Promise<T | 'no_concert'> {
+      return locks.withLock(concertKeys(concertId).rebuildLock, LOCK_TTL_MS, LOCK_TTL_MS, async () => {
+        for (;;) {
+          if (!(await loadHoldingLock(concertId))) return 'no_concert';
+          const result = await work();
+          if (result !== 'not_loaded') return result;
+        }
+      });
+    },
 
     /** Resolves true once the concert's inventory is in Redis, false when the concert does not exist. */
     async ensureLoaded(concertId: string, deadlineMs = 30_000): Promise<boolean> {
@@ -46,12 +74,7 @@ export function createInventoryLoader(redis: Redis, inventory: Inventory, concer
         const token = await locks.tryAcquire(lockKey, LOCK_TTL_MS);
         if (token) {
           try {
-            if (await inventory.isLoaded(concertId)) return true;
-            const snap = await snapshot(concertId);
-            if (!snap) return false;
-            const started = Date.now();
-            const wrote = await inventory.load(snap, { onlyIfMissing: true });
-            if (wrote) logger.warn({ concertId, held: snap.held.length, ms: Date.now() - started }, 'inventory rebuilt from MongoDB');
+            if (!(await loadHoldingLock(concertId))) return false;
           } finally {
             await locks.release(lockKey, token);
           }

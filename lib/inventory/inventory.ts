@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { defineLuaCommands, KERNEL_LUA_DIR } from '../lua-scripts.js';
 import { unwatch } from '../redis.js';
-import { AbortCancelCode, BeginCancelCode, ReleaseCode, ReserveCode, SettleCode } from './inventory-codes.js';
+import { AbortCancelCode, BeginCancelCode, OperatorCode, ReleaseCode, ReserveCode, SettleCode } from './inventory-codes.js';
 import { concertKeys } from './inventory-keys.js';
 import { offerNonce } from '../waiting-list/waiting-list-codes.js';
 import { offeredSeatNos, writeWaitingList, type WaitingListSnapshot } from '../waiting-list/waiting-list-load.js';
 import { seatGivingKeys } from '../waiting-list/waiting-list-keys.js';
 
+const CUT_OFFS = new Set<number>([ReserveCode.SalesClosed, ReserveCode.SeatTypeClosed]);
 /** Long enough for the record update; short enough that a cancel that died can be retried soon. */
 const CANCEL_LEASE_MS = 15_000;
 const SCRIPTS = [
@@ -18,6 +19,9 @@ const SCRIPTS = [
   'abort-cancel-3.lua',
   'server-run-id-1.lua',
   'peek-bookable-3.lua',
+  'close-seat-type-1.lua',
+  'close-sales-1.lua',
+  'move-start-2.lua',
 ];
 
 interface InventoryCommands {
@@ -44,7 +48,10 @@ interface InventoryCommands {
   releaseSeat(...keysAndArgs: [...string[]]): Promise<number>;
   abortCancel(meta: string, holders: string, lease: string, userId: string, bookingId: string): Promise<number>;
   serverRunId(meta: string): Promise<string>;
-  peekBookable(meta: string, holders: string, freeSeats: string, userId: string): Promise<[number, number, number, number, number]>;
+  peekBookable(meta: string, holders: string, freeSeats: string, userId: string, seatTypeId: string): Promise<[number, number, number, number, number, number]>;
+  closeSeatType(meta: string, seatTypeId: string): Promise<number>;
+  closeSales(meta: string): Promise<[number, number]>;
+  moveStart(meta: string, holders: string, startsAtMs: number): Promise<number>;
 }
 
 /** What peek-bookable-3.lua sees; `started` by Redis's clock. Meaningful only when `loaded`. */
@@ -54,6 +61,8 @@ export interface BookablePeek {
   holds: boolean;
   remaining: number;
   now: Date;
+  /** An operator's cut-off in force (reserve-seat-3 would refuse with it). */
+  cutOff?: ReserveCode.SalesClosed | ReserveCode.SeatTypeClosed;
 }
 
 export interface ReserveOutcome {
@@ -69,11 +78,15 @@ export interface ReserveOutcome {
 export interface InventorySeatType {
   id: string;
   capacity: number;
+  /** Closed by an operator: refused from then on. */
+  closed?: boolean;
 }
 
 export interface InventorySnapshot {
   concertId: string;
   startsAt: Date;
+  /** Sales closed by an operator at this instant (Redis's clock when it happened). */
+  salesClosedAt?: Date;
   seatTypes: InventorySeatType[];
   /** Seats held by confirmed bookings in the record. */
   held: Array<{ bookingId: string; userId: string; seatTypeId: string; seatNo: number; createdAt: Date }>;
@@ -164,8 +177,42 @@ export function createInventory(redis: Redis) {
     /** Is this fan holding a seat, and is this seat type empty? For the cheap fast-fail before queueing. */
     async peek(concertId: string, seatTypeId: string, userId: string): Promise<BookablePeek> {
       const k = concertKeys(concertId);
-      const [loaded, started, holds, remaining, nowMs] = await lua.peekBookable(k.meta, k.holders, k.freeSeats(seatTypeId), userId);
-      return { loaded: loaded === 1, started: started === 1, holds: holds === 1, remaining, now: new Date(nowMs) };
+      const [loaded, started, holds, remaining, nowMs, cutOffCode] = await lua.peekBookable(k.meta, k.holders, k.freeSeats(seatTypeId), userId, seatTypeId);
+      return {
+        loaded: loaded === 1,
+        started: started === 1,
+        holds: holds === 1,
+        remaining,
+        now: new Date(nowMs),
+        ...(CUT_OFFS.has(cutOffCode) ? { cutOff: cutOffCode as NonNullable<BookablePeek['cutOff']> } : {}),
+      };
+    },
+
+    /*
+     * The operator's changes. Each caller holds the concert's rebuild lock (inventory-loader's
+     * withRebuildLock), so no load from an older snapshot of the record lands after them.
+     */
+
+    /** The capacity of a seat type Redis knows, or undefined when the concert is not loaded. */
+    async knownCapacity(concertId: string, seatTypeId: string): Promise<number | undefined> {
+      const [loaded, capacity] = await redis.hmget(concertKeys(concertId).meta, 'loaded', `capacity:${seatTypeId}`);
+      return loaded === '1' && capacity !== null ? Number(capacity) : undefined;
+    },
+
+    async closeSeatType(concertId: string, seatTypeId: string): Promise<OperatorCode> {
+      return lua.closeSeatType(concertKeys(concertId).meta, seatTypeId);
+    },
+
+    /** Closes sales now by Redis's clock; a second close answers the first cut-off. */
+    async closeSales(concertId: string): Promise<{ code: OperatorCode; closedAt: Date }> {
+      const [code, closedAtMs] = await lua.closeSales(concertKeys(concertId).meta);
+      return { code, closedAt: new Date(closedAtMs) };
+    },
+
+    /** Moves the start only while no fan holds a seat (see move-start-2.lua). */
+    async moveStart(concertId: string, startsAt: Date): Promise<OperatorCode> {
+      const k = concertKeys(concertId);
+      return lua.moveStart(k.meta, k.holders, startsAt.getTime());
     },
 
     /**
@@ -198,8 +245,10 @@ async function loadInto(redis: Redis, snapshot: InventorySnapshot, opts: { onlyI
   }
   const tx = redis.multi().del(k.meta, k.holders);
   const metaFields: Record<string, string> = { startsAtMs: String(snapshot.startsAt.getTime()), epoch: randomUUID(), runId };
+  if (snapshot.salesClosedAt) metaFields.salesClosedAtMs = String(snapshot.salesClosedAt.getTime());
   for (const seatType of snapshot.seatTypes) {
     metaFields[`capacity:${seatType.id}`] = String(seatType.capacity);
+    if (seatType.closed) metaFields[`closed:${seatType.id}`] = '1';
     const taken = new Set(snapshot.held.filter((h) => h.seatTypeId === seatType.id).map((h) => h.seatNo));
     for (const seatNo of offeredSeatNos(snapshot.waitingList, seatType.id)) taken.add(seatNo);
     const free: number[] = [];

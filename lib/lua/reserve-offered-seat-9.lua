@@ -20,6 +20,8 @@
            -1 NotLoaded            rebuild from MongoDB, then retry
            -2 ConcertStarted
            -3 AlreadyBooked        the fan holds (or is cancelling) another booking
+           -7 SeatTypeClosed / -8 SalesClosed  an operator's cut-off (includes/sales-cut-off); the offer stays
+                                   until it expires
            -6 OfferNotOpen         no open offer of this id for this fan and seat type (expired,
                                    declined, accepted by another request); an expired one passes on
 ]]
@@ -34,6 +36,7 @@ local nonce = ARGV[5]
 --- @include "includes/stale-after-restart"
 --- @include "includes/seat-giving-keys"
 --- @include "includes/give-seat"
+--- @include "includes/sales-cut-off"
 
 local k = seatGivingKeys()
 local meta = redis.call('HMGET', k.meta, 'loaded', 'startsAtMs', 'epoch', 'runId')
@@ -64,6 +67,10 @@ if hold then
 end
 if now >= tonumber(meta[2]) then
   return { -2, 0, 0, '', epoch }
+end
+local cutOff = salesCutOff(k.meta, seatTypeId, now)
+if cutOff then
+  return { cutOff, 0, 0, '', epoch }
 end
 if not ours then
   return { -6, 0, 0, '', epoch }

@@ -7,7 +7,8 @@
   the same seat back instead of being refused as a duplicate.
 
   Input:
-    KEYS[1] concert meta      {concert:<id>}:meta    hash: loaded, startsAtMs, capacity:<seatTypeId>, epoch, runId
+    KEYS[1] concert meta      {concert:<id>}:meta    hash: loaded, startsAtMs, capacity:<seatTypeId>, epoch, runId,
+                                                       salesClosedAtMs, closed:<seatTypeId> (see includes/sales-cut-off)
     KEYS[2] holders           {concert:<id>}:fans    hash: userId -> hold
     KEYS[3] free seats        {concert:<id>}:seats:<seatTypeId>   list of free seat numbers
 
@@ -25,6 +26,8 @@
            -3 AlreadyBooked        the fan holds (or is cancelling) another booking
            -4 SoldOut
            -5 UnknownSeatType
+           -7 SeatTypeClosed       an operator closed this seat type (close-seat-type-1)
+           -8 SalesClosed          an operator closed sales (close-sales-1), by this server's clock
       epoch  the load this decision was made in (see settle-hold-3.lua)
 ]]
 local metaKey = KEYS[1]
@@ -37,6 +40,7 @@ local seatTypeId = ARGV[3]
 --- @include "includes/now-ms"
 --- @include "includes/parse-hold"
 --- @include "includes/stale-after-restart"
+--- @include "includes/sales-cut-off"
 
 local meta = redis.call('HMGET', metaKey, 'loaded', 'startsAtMs', 'capacity:' .. seatTypeId, 'epoch', 'runId')
 local epoch = meta[4] or ''
@@ -59,6 +63,10 @@ if now >= tonumber(meta[2]) then
 end
 if not meta[3] then
   return { -5, 0, 0, '', epoch }
+end
+local cutOff = salesCutOff(metaKey, seatTypeId, now)
+if cutOff then
+  return { cutOff, 0, 0, '', epoch }
 end
 
 local seatNo = redis.call('LPOP', freeSeatsKey)

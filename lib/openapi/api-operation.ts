@@ -33,7 +33,18 @@ export interface ApiOperation {
    * Success answers by status; `schema` absent for an empty body; JSON unless `contentType` says otherwise;
    * `example` required with `schema` (the contract test parses it with `schema`).
    */
-  responses: Record<number, { description: string; schema?: z.ZodTypeAny; example?: unknown; contentType?: string; headers?: Record<string, string> }>;
+  responses: Record<
+    number,
+    {
+      description: string;
+      schema?: z.ZodTypeAny;
+      example?: unknown;
+      contentType?: string;
+      headers?: Record<string, string>;
+      /** The same answer in another media type, chosen by a query parameter (a CSV export beside the JSON). */
+      alternative?: { contentType: string; schema: z.ZodTypeAny; example: unknown };
+    }
+  >;
   /** Error codes this operation can answer with, beyond the ones every operation shares. */
   errors: ErrorCode[];
 }

@@ -12,6 +12,8 @@ export interface SeatTypeDoc {
   description?: string;
   price: number;
   capacity: number;
+  /** Closed by an operator: no more bookings of it. */
+  closed?: boolean;
 }
 
 export interface WaitingRoomSettings {
@@ -40,9 +42,12 @@ export interface ConcertDoc {
   _id: Types.ObjectId;
   name: string;
   venue: string;
+  description?: string;
   startsAt: Date;
   /** ISO 4217 code of every price of the concert; absent on concerts recorded before currencies (DEFAULT_CURRENCY). */
   currency?: string;
+  /** Sales closed by an operator at this instant, by Redis's clock (the cut-off reserve-seat-3 applies). */
+  salesClosedAt?: Date;
   seatTypes: SeatTypeDoc[];
   waitingRoom: WaitingRoomSettings;
   waitingList?: WaitingListSettings;
@@ -56,6 +61,7 @@ const seatTypeSchema = new Schema<SeatTypeDoc>(
     description: { type: String },
     price: { type: Number, required: true },
     capacity: { type: Number, required: true },
+    closed: { type: Boolean },
   },
   { versionKey: false },
 );
@@ -64,8 +70,10 @@ const concertSchema = new Schema<ConcertDoc>(
   {
     name: { type: String, required: true },
     venue: { type: String, required: true },
+    description: { type: String },
     startsAt: { type: Date, required: true },
     currency: { type: String },
+    salesClosedAt: { type: Date },
     seatTypes: { type: [seatTypeSchema], default: [] },
     waitingRoom: {
       enabled: { type: Boolean, default: false },

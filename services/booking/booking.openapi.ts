@@ -5,7 +5,9 @@ import { isoTime, objectId } from '../../lib/openapi/common.schemas.js';
 import { exampleIds, exampleTimes, exampleYear } from '../../lib/openapi/examples.js';
 import type { PublicBooking } from '../../lib/records/booking.record.js';
 import { pagination } from '../../lib/validation.js';
-import { idempotencyKeyHeader, MAX_WAIT_SECONDS, submitBookingBody } from './booking.schemas.js';
+import { concertBookingsQuery, idempotencyKeyHeader, MAX_WAIT_SECONDS, submitBookingBody } from './booking.schemas.js';
+import { CSV_COLUMNS } from './bookings-csv.js';
+import type { ConcertBookingsPage } from './concert-bookings.js';
 
 /*
  * The booking service's part of the OpenAPI document (the gateway assembles it): what it
@@ -38,9 +40,16 @@ export const queuedBookingResponse = z
   .strict()
   .openapi('QueuedBooking');
 
-const rejectionReason = z.enum(['concert_started', 'already_booked', 'sold_out', 'not_found', 'service_unavailable', 'offer_not_open']) satisfies z.ZodType<
-  NonNullable<Decision['reason']>
->;
+const rejectionReason = z.enum([
+  'concert_started',
+  'sales_closed',
+  'seat_type_closed',
+  'already_booked',
+  'sold_out',
+  'not_found',
+  'service_unavailable',
+  'offer_not_open',
+]) satisfies z.ZodType<NonNullable<Decision['reason']>>;
 
 export const bookingRequestStatusResponse = z
   .object({
@@ -51,6 +60,13 @@ export const bookingRequestStatusResponse = z
   })
   .strict()
   .openapi('BookingRequestStatus');
+
+export const concertBookingResponse = bookingResponse.extend({ userEmail: z.string() }).strict().openapi('ConcertBooking');
+
+export const concertBookingsPageResponse = z
+  .object({ items: z.array(concertBookingResponse), nextCursor: objectId.nullable() })
+  .strict()
+  .openapi('ConcertBookingsPage') satisfies z.ZodType<ConcertBookingsPage>;
 
 /** A booking of the example concert's Floor (lib/openapi/examples.ts names the ids both use). */
 export const exampleBooking = {
@@ -85,6 +101,11 @@ const exampleRequests = {
 };
 
 const bookingParams = idParam('id', 'Booking');
+
+const exampleConcertBookingsPage = {
+  items: [{ ...exampleCancelledBooking, userEmail: 'fan@example.com' }],
+  nextCursor: null,
+} satisfies z.input<typeof concertBookingsPageResponse>;
 
 const bookingHeaders = z.object({
   prefer: z
@@ -135,6 +156,8 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
       'already_booked',
       'sold_out',
       'concert_started',
+      'sales_closed',
+      'seat_type_closed',
       'idempotency_key_reused',
       'rate_limited',
       'offer_not_open',
@@ -191,5 +214,33 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
     request: { params: bookingParams },
     responses: { 200: { description: 'The cancelled booking.', schema: bookingResponse, example: exampleCancelledBooking } },
     errors: ['unauthorized', 'token_expired', 'not_found', 'already_cancelled', 'concert_started'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/bookings/by-concert/{concertId}',
+    operationId: 'listConcertBookings',
+    tag: 'bookings',
+    summary: "A concert's bookings for its operator, oldest first (JSON pages or a CSV export)",
+    description: [
+      "Confirmed and cancelled bookings with the fan's email; `status` and `seatTypeId` filter. A page ends with `nextCursor`: pass it as `cursor` for the next one (null on the last page).",
+      '',
+      `\`format=csv\` answers every matching booking as a \`text/csv\` attachment (columns ${CSV_COLUMNS.map((c) => `\`${c}\``).join(', ')}), RFC 4180 quoting; a text cell that starts with \`=\`, \`+\`, \`-\`, \`@\`, tab or carriage return gets a leading \`'\` so no spreadsheet runs it as a formula.`,
+    ].join('\n'),
+    access: 'admin',
+    request: { params: idParam('concertId', 'Concert'), query: concertBookingsQuery },
+    responses: {
+      200: {
+        description: 'A page of bookings, or (with `format=csv`) all of them as CSV.',
+        schema: concertBookingsPageResponse,
+        example: exampleConcertBookingsPage,
+        headers: { 'Content-Disposition': 'With `format=csv`: `attachment; filename="bookings-<concertId>.csv"`.' },
+        alternative: {
+          contentType: 'text/csv',
+          schema: z.string().openapi({ description: 'A header line, then one line per booking (CRLF line ends).' }),
+          example: `${CSV_COLUMNS.join(',')}\r\n${exampleIds.booking},${exampleBooking.ticketRef},confirmed,${exampleIds.floor},Floor,${exampleBooking.seatNo},${exampleBooking.price},${exampleIds.user},fan@example.com,${exampleBooking.createdAt},\r\n`,
+        },
+      },
+    },
+    errors: ['unauthorized', 'token_expired', 'forbidden', 'not_found', 'validation_failed'],
   },
 ];

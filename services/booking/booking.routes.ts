@@ -1,10 +1,12 @@
 import { Router } from 'express';
-import { type AccessTokenVerifier, requireUser } from '../../lib/auth-middleware.js';
+import { type AccessTokenVerifier, requireAdmin, requireUser } from '../../lib/auth-middleware.js';
 import { pagination, parseOrThrow } from '../../lib/validation.js';
-import { idempotencyKeyHeader, parsePreferWait, submitBookingBody } from './booking.schemas.js';
+import { concertBookingsQuery, idempotencyKeyHeader, parsePreferWait, submitBookingBody } from './booking.schemas.js';
 import type { BookingService } from './booking.service.js';
+import { csvHeader, csvRow } from './bookings-csv.js';
+import type { ConcertBookings } from './concert-bookings.js';
 
-export function bookingRoutes(bookings: BookingService, tokens: AccessTokenVerifier): Router {
+export function bookingRoutes(bookings: BookingService, byConcert: ConcertBookings, tokens: AccessTokenVerifier): Router {
   const router = Router();
   router.use(requireUser(tokens));
 
@@ -24,6 +26,16 @@ export function bookingRoutes(bookings: BookingService, tokens: AccessTokenVerif
   router.get('/my-bookings', async (req, res) => {
     const page = parseOrThrow(pagination, req.query, 'query');
     res.json(await bookings.mine(req.user!, page.limit, page.offset));
+  });
+  router.get('/by-concert/:concertId', requireAdmin, async (req, res) => {
+    const concertId = String(req.params.concertId).toLowerCase();
+    const { format, limit, cursor, ...filter } = parseOrThrow(concertBookingsQuery, req.query, 'query');
+    if (format === 'json') return void res.json(await byConcert.list(concertId, filter, limit, cursor));
+    await byConcert.requireConcert(concertId);
+    res.status(200).type('text/csv; charset=utf-8').attachment(`bookings-${concertId}.csv`);
+    res.write(csvHeader());
+    for await (const booking of byConcert.all(concertId, filter)) res.write(csvRow(booking));
+    res.end();
   });
   router.get('/:id', async (req, res) => {
     res.json(await bookings.get(req.user!, String(req.params.id)));

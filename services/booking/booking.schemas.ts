@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectIdString } from '../../lib/validation.js';
+import { objectIdString, queryInteger } from '../../lib/validation.js';
 import { OFFER_ID_PATTERN } from '../../lib/waiting-list/waiting-list-codes.js';
 
 export const offerIdString = z.string().regex(OFFER_ID_PATTERN, 'must be a waiting-list offer id (12 hex characters, ".", a number)');
@@ -24,3 +24,14 @@ export const idempotencyKeyHeader = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'Idempotency-Key must be 1-100 characters of A-Z a-z 0-9 . _ : -')
   .optional();
+
+/** GET /bookings/by-concert/:concertId (admin). */
+export const concertBookingsQuery = z
+  .object({
+    status: z.enum(['confirmed', 'cancelled']).optional(),
+    seatTypeId: objectIdString.optional(),
+    limit: queryInteger(1, 500).default(100),
+    cursor: objectIdString.optional(),
+    format: z.enum(['json', 'csv']).default('json'),
+  })
+  .strict();

@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import type { AdmissionGate } from '../../lib/admission-token.js';
 import { decisionOf, type Decision, type RejectionReason } from '../../lib/booking-requests.js';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
-import { BeginCancelCode } from '../../lib/inventory/inventory-codes.js';
+import { BeginCancelCode, REJECTION_BY_CODE } from '../../lib/inventory/inventory-codes.js';
 import type { BookablePeek, Inventory } from '../../lib/inventory/inventory.js';
 import type { InventoryLoader } from '../../lib/inventory/inventory-loader.js';
 import type { Logger } from '../../lib/logger.js';
@@ -51,6 +51,8 @@ export type SubmitAnswer = { status: 202; body: { requestId: string; status: 'qu
 
 const REASON_ERROR: Record<RejectionReason, ErrorCode> = {
   concert_started: 'concert_started',
+  sales_closed: 'sales_closed',
+  seat_type_closed: 'seat_type_closed',
   already_booked: 'already_booked',
   sold_out: 'sold_out',
   not_found: 'not_found',
@@ -147,11 +149,13 @@ export function createBookingService(deps: BookingServiceDeps) {
     if (!peek.loaded) return undefined;
     const reason: RejectionReason | undefined = peek.started
       ? 'concert_started'
-      : peek.holds
-        ? 'already_booked'
-        : peek.remaining === 0 && !accepting
-          ? 'sold_out'
-          : undefined;
+      : peek.cutOff
+        ? REJECTION_BY_CODE[peek.cutOff]
+        : peek.holds
+          ? 'already_booked'
+          : peek.remaining === 0 && !accepting
+            ? 'sold_out'
+            : undefined;
     return reason && { reason, decidedAt: peek.now };
   }
 

@@ -19,6 +19,7 @@ import { bookingConfigSchema } from './booking.config.js';
 import { createBookingRepository } from './booking.repository.js';
 import { createBookingMetrics } from './booking.metrics.js';
 import { bookingRoutes } from './booking.routes.js';
+import { createConcertBookings } from './concert-bookings.js';
 import { createBookingService } from './booking.service.js';
 import { createRateLimiter } from '../../lib/rate-limiter.js';
 import { createBookingReconciler, reconcilerHints } from './booking-reconciler.js';
@@ -103,7 +104,7 @@ boot('booking', async () => {
     },
   );
 
-  serviceApp.app.use('/api/v1/bookings', bookingRoutes(service, tokens));
+  serviceApp.app.use('/api/v1/bookings', bookingRoutes(service, createConcertBookings(bookings.model, concertCache), tokens));
   serviceApp.app.use('/api/v1/waiting-lists', waitingListRoutes(waitingList.service, tokens));
   registerRealtimeMetrics(serviceApp.metrics.registry, () => io);
   await startHttpService({

@@ -5,6 +5,13 @@ import type { SeatTypeBody } from './concert.schemas.js';
 export function createConcertRepository(conn: Connection) {
   const Concerts = concertModel(conn);
 
+  async function seatTypeIndex(concertId: string, seatTypeId: string): Promise<number> {
+    const concert = await Concerts.findById(concertId, { 'seatTypes._id': 1 }).lean<ConcertDoc>();
+    const i = concert?.seatTypes.findIndex((s) => String(s._id) === seatTypeId) ?? -1;
+    if (i < 0) throw new Error(`no seat type ${seatTypeId} in concert ${concertId}`);
+    return i;
+  }
+
   return {
     model: Concerts,
     async ensureIndexes() {
@@ -13,6 +20,7 @@ export function createConcertRepository(conn: Connection) {
     async insert(input: {
       name: string;
       venue: string;
+      description?: string;
       startsAt: Date;
       currency: string;
       seatTypes: SeatTypeBody[];
@@ -36,6 +44,31 @@ export function createConcertRepository(conn: Connection) {
         .skip(offset)
         .limit(limit)
         .lean<ConcertDoc[]>();
+    },
+    /** Sets the given fields; the updated concert, or null when there is none. */
+    updateDetails(id: string, fields: { name?: string; venue?: string; description?: string; startsAt?: Date }) {
+      return Concerts.findOneAndUpdate({ _id: id }, { $set: fields }, { new: true }).lean<ConcertDoc>();
+    },
+    /**
+     * Adds seats to a seat type; returns its capacity now. By array index: FerretDB v1 has no
+     * positional `$` operator, and seat types are only ever appended, so the index is stable.
+     */
+    async addCapacity(concertId: string, seatTypeId: string, add: number): Promise<number> {
+      const i = await seatTypeIndex(concertId, seatTypeId);
+      await Concerts.updateOne({ _id: concertId, [`seatTypes.${i}._id`]: seatTypeId }, { $inc: { [`seatTypes.${i}.capacity`]: add } });
+      // Callers hold the concert's rebuild lock: nothing else changes it between the two.
+      const now = await Concerts.findById(concertId, { seatTypes: 1 }).lean<ConcertDoc>();
+      const capacity = now?.seatTypes[i]?.capacity;
+      if (capacity === undefined) throw new Error(`seat type ${seatTypeId} of concert ${concertId} vanished`);
+      return capacity;
+    },
+    async closeSeatType(concertId: string, seatTypeId: string): Promise<void> {
+      const i = await seatTypeIndex(concertId, seatTypeId);
+      await Concerts.updateOne({ _id: concertId, [`seatTypes.${i}._id`]: seatTypeId }, { $set: { [`seatTypes.${i}.closed`]: true } });
+    },
+    /** Records the cut-off Redis applies (the first one: close-sales-1 keeps it). */
+    async closeSales(concertId: string, at: Date): Promise<void> {
+      await Concerts.updateOne({ _id: concertId }, { $set: { salesClosedAt: at } });
     },
     /**
      * Appends a seat type unless one with the same name exists. Callers hold the

@@ -34,14 +34,17 @@ export const waitingRoomBody = z
   })
   .strict();
 
+const futureTime = z
+  .string()
+  .datetime({ offset: true })
+  .refine((v) => Date.parse(v) > Date.now(), 'must be in the future');
+
 export const createConcertBody = z
   .object({
     name: plainText(200),
     venue: plainText(200),
-    startsAt: z
-      .string()
-      .datetime({ offset: true })
-      .refine((v) => Date.parse(v) > Date.now(), 'must be in the future'),
+    description: plainText(2000).optional(),
+    startsAt: futureTime,
     /** Every seat type's price is in this currency; EUR when left out. */
     currency: currencyCode.optional(),
     seatTypes: z.array(seatTypeBody).max(50).optional(),
@@ -69,5 +72,21 @@ export const listConcertsQuery = z
   })
   .strict();
 
+/** An operator's edit of a live concert: at least one field; the start only while nothing is sold (checked in Redis). */
+export const updateConcertBody = z
+  .object({
+    name: plainText(200).optional(),
+    venue: plainText(200).optional(),
+    description: plainText(2000).optional(),
+    startsAt: futureTime.optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'name at least one field to change');
+
+export const addCapacityBody = z.object({ add: z.number().int().min(1).max(MAX_CAPACITY) }).strict();
+
+export const auditQuery = z.object({ limit: queryInteger(1, 500).default(100) }).strict();
+
+export type UpdateConcertBody = z.infer<typeof updateConcertBody>;
 export type CreateConcertBody = z.infer<typeof createConcertBody>;
 export type SeatTypeBody = z.infer<typeof seatTypeBody>;

@@ -14,16 +14,21 @@ export interface PublicSeatType {
   price: number;
   capacity: number;
   remaining: number;
+  /** Present once an operator closed it. */
+  closed?: true;
 }
 
 export interface PublicConcert {
   id: string;
   name: string;
   venue: string;
+  description?: string;
   startsAt: string;
   /** ISO 4217 code every price of the concert is in. */
   currency: string;
-  status: 'on_sale' | 'sold_out' | 'started';
+  /** Present once an operator closed sales: the cut-off, by Redis's clock. */
+  salesClosedAt?: string;
+  status: 'on_sale' | 'sold_out' | 'sales_closed' | 'started';
   seatTypes: PublicSeatType[];
   waitingRoom: {
     enabled: boolean;
@@ -56,6 +61,7 @@ export function createConcertService(concerts: ConcertRepository, inventory: Inv
     price: s.price,
     capacity: s.capacity,
     remaining: remaining.get(String(s._id)) ?? 0,
+    ...(s.closed ? { closed: true as const } : {}),
   });
 
   async function view(concert: ConcertDoc): Promise<PublicConcert> {
@@ -63,14 +69,17 @@ export function createConcertService(concerts: ConcertRepository, inventory: Inv
     const seatTypes = concert.seatTypes.map((s) => seatTypeView(s, remaining));
     const started = Date.now() >= concert.startsAt.getTime();
     const soldOut = seatTypes.length > 0 && seatTypes.every((s) => s.remaining === 0);
+    const salesClosed = concert.salesClosedAt !== undefined && Date.now() >= concert.salesClosedAt.getTime();
     const wr = concert.waitingRoom ?? { enabled: false };
     return {
       id: String(concert._id),
       name: concert.name,
       venue: concert.venue,
+      ...(concert.description ? { description: concert.description } : {}),
       startsAt: concert.startsAt.toISOString(),
       currency: concert.currency ?? DEFAULT_CURRENCY,
-      status: started ? 'started' : soldOut ? 'sold_out' : 'on_sale',
+      ...(concert.salesClosedAt ? { salesClosedAt: concert.salesClosedAt.toISOString() } : {}),
+      status: started ? 'started' : salesClosed ? 'sales_closed' : soldOut ? 'sold_out' : 'on_sale',
       seatTypes,
       waitingRoom: {
         enabled: Boolean(wr.enabled),
@@ -91,10 +100,16 @@ export function createConcertService(concerts: ConcertRepository, inventory: Inv
   }
 
   return {
+    /** The public shape of a concert read from the record (remaining seats from Redis). */
+    present: view,
+    find,
+    seatTypeView,
+
     async create(body: CreateConcertBody): Promise<PublicConcert> {
       const concert = await concerts.insert({
         name: body.name,
         venue: body.venue,
+        ...(body.description ? { description: body.description } : {}),
         startsAt: new Date(body.startsAt),
         currency: body.currency ?? DEFAULT_CURRENCY,
         seatTypes: body.seatTypes ?? [],

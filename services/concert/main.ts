@@ -1,3 +1,4 @@
+import { createAuditLog } from '../../lib/audit-log.js';
 import { accessTokenVerifier } from '../../lib/auth-middleware.js';
 import { boot } from '../../lib/boot.js';
 import { loadConfig } from '../../lib/config.js';
@@ -9,7 +10,10 @@ import { connectMongo, pingMongo } from '../../lib/mongo.js';
 import { bookingModel } from '../../lib/records/booking.record.js';
 import { createRedisLocks } from '../../lib/redis-lock.js';
 import { createRedis, pingRedis } from '../../lib/redis.js';
+import { createWaitingList } from '../../lib/waiting-list/waiting-list.js';
 import { startRevokedUsers } from '../../lib/revoked-users.js';
+import { createConcertOperations } from './concert-operations.js';
+import { soldCounter } from './concert-stats.js';
 import { concertConfigSchema } from './concert.config.js';
 import { createConcertRepository } from './concert.repository.js';
 import { concertRoutes } from './concert.routes.js';
@@ -25,11 +29,23 @@ boot('concert', async () => {
   const concerts = createConcertRepository(mongo);
   await concerts.ensureIndexes();
   const inventory = createInventory(redis);
-  const loader = createInventoryLoader(redis, inventory, concerts.model, bookingModel(mongo), logger);
+  const bookings = bookingModel(mongo);
+  const loader = createInventoryLoader(redis, inventory, concerts.model, bookings, logger);
   const service = createConcertService(concerts, inventory, loader, createRedisLocks(redis));
+  const audit = createAuditLog(mongo);
+  await audit.ensureIndexes();
+  const operations = createConcertOperations({
+    concerts,
+    service,
+    inventory,
+    loader,
+    audit,
+    sold: soldCounter(bookings),
+    waitingList: createWaitingList(redis),
+  });
 
   const serviceApp = createServiceApp('concert', logger, { clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
-  serviceApp.app.use('/api/v1/concerts', concertRoutes(service, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));
+  serviceApp.app.use('/api/v1/concerts', concertRoutes(service, operations, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));
   await startHttpService({
     name: 'concert',
     port: config.PORT,

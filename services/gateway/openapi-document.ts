@@ -83,7 +83,14 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}) {
         ...(r.headers
           ? { headers: Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) }
           : {}),
-        ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: r.schema, example: r.example } } } : {}),
+        ...(r.schema
+          ? {
+              content: {
+                [r.contentType ?? 'application/json']: { schema: r.schema, example: r.example },
+                ...(r.alternative ? { [r.alternative.contentType]: { schema: r.alternative.schema, example: r.alternative.example } } : {}),
+              },
+            }
+          : {}),
       };
     }
     registry.registerPath({

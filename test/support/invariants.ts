@@ -47,6 +47,9 @@ export interface InvariantReport {
  *  list (issue 16): one open offer per fan, none to a fan who holds a seat (once the
  *  ticker has passed such offers on), every offer's fan entry points at it, none open
  *  after the start. (A waiting fan may book another way; the next offer skips them.)
+ *  An operator may change a live sale, so also: Redis knows the record's capacity
+ *  of every seat type (capacity can grow) and its cut-offs (closed seat types,
+ *  sales closed), and nothing was confirmed at or after sales closed.
  */
 export async function checkInvariants(mongoUrl: string, redisUrl: string, concertId: string): Promise<InvariantReport> {
   await waitForQueueIdle(redisUrl);
@@ -80,6 +83,8 @@ export async function checkInvariants(mongoUrl: string, redisUrl: string, concer
       const free = (await redis.lrange(keys.freeSeats(id), 0, -1)).map(Number);
       const offered = offers.filter((o) => o.seatTypeId === id).map((o) => o.seatNo);
       report.capacity[seatType.name] = seatType.capacity;
+      assert.equal(await redis.hget(keys.meta, `capacity:${id}`), String(seatType.capacity), `${seatType.name}: Redis's capacity ≠ the record's`);
+      assert.equal(await redis.hget(keys.meta, `closed:${id}`), seatType.closed ? '1' : null, `${seatType.name}: closed in one store only`);
       report.confirmed[seatType.name] = held.length;
       report.remaining[seatType.name] = free.length;
       report.offered[seatType.name] = offered.length;
@@ -99,6 +104,10 @@ export async function checkInvariants(mongoUrl: string, redisUrl: string, concer
     assert.equal(doubled.length, 0, `fans with two confirmed bookings: ${JSON.stringify(doubled)}`);
 
     for (const b of confirmed) assert.ok(b.createdAt.getTime() < startsAt, `booking ${String(b._id)} confirmed at/after startsAt`);
+    const salesClosedAt = concert.salesClosedAt?.getTime();
+    assert.equal(await redis.hget(keys.meta, 'salesClosedAtMs'), salesClosedAt === undefined ? null : String(salesClosedAt), 'sales closed in one store only');
+    if (salesClosedAt !== undefined)
+      for (const b of confirmed) assert.ok(b.createdAt.getTime() < salesClosedAt, `booking ${String(b._id)} confirmed at/after sales closed`);
     for (const b of bookings.filter((x) => x.status === 'cancelled'))
       assert.ok((b.cancelledAt as Date).getTime() < startsAt, `booking ${String(b._id)} cancelled at/after startsAt`);
 

@@ -193,6 +193,62 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
     expect: ALL_OK(200),
     request: (world) => ({ params: { id: world.concert.id, seatTypeId: world.concert.seatTypeId } }),
   },
+  // The operator's side (CONTRACT.md): admin only. Changes that end a sale act on a fresh concert each.
+  'PATCH /api/v1/concerts/{id}': {
+    expect: ADMIN_ONLY(200),
+    note: 'a fresh concert each: nothing sold, so the start may move too',
+    request: async (world) => ({
+      params: { id: (await world.freshConcert()).id },
+      body: {
+        name: 'Matrix Night (moved)',
+        venue: 'Other Hall',
+        description: 'Doors at 18:30',
+        startsAt: new Date(Date.now() + 14 * 24 * 3600_000).toISOString(),
+      },
+    }),
+    extraBadInputs: () => [
+      {
+        category: 'out-of-range',
+        name: 'moving the start into the past',
+        mutate: (shape) => ({ ...shape, body: { startsAt: new Date(Date.now() - 60_000).toISOString() } }),
+        expect: { status: 400, code: 'validation_failed', detailsPath: 'body.startsAt' },
+      },
+      {
+        category: 'out-of-range',
+        name: 'an empty change',
+        mutate: (shape) => ({ ...shape, body: {} }),
+        expect: { status: 400, code: 'validation_failed' },
+      },
+    ],
+  },
+  'POST /api/v1/concerts/{id}/seat-types/{seatTypeId}/capacity': {
+    expect: ADMIN_ONLY(200),
+    request: (world) => ({ params: { id: world.concert.id, seatTypeId: world.concert.seatTypeId }, body: { add: 1 } }),
+    extraBadInputs: () =>
+      [0, -1, 1.5, 100_001].map((add) => ({
+        category: 'out-of-range',
+        name: `add ${add}`,
+        mutate: (shape) => ({ ...shape, body: { add } }),
+        expect: { status: 400, code: 'validation_failed', detailsPath: 'body.add' },
+      })),
+  },
+  'POST /api/v1/concerts/{id}/seat-types/{seatTypeId}/close': {
+    expect: ADMIN_ONLY(200),
+    request: async (world) => {
+      const concert = await world.freshConcert();
+      return { params: { id: concert.id, seatTypeId: concert.seatTypeId } };
+    },
+  },
+  'POST /api/v1/concerts/{id}/close-sales': {
+    expect: ADMIN_ONLY(200),
+    request: async (world) => ({ params: { id: (await world.freshConcert()).id } }),
+  },
+  'GET /api/v1/concerts/{id}/stats': { expect: ADMIN_ONLY(200), request: (world) => ({ params: { id: world.concert.id } }) },
+  'GET /api/v1/concerts/{id}/audit': { expect: ADMIN_ONLY(200), request: (world) => ({ params: { id: world.concert.id }, query: 'limit=20' }) },
+  'GET /api/v1/bookings/by-concert/{concertId}': {
+    expect: ADMIN_ONLY(200),
+    request: (world) => ({ params: { concertId: world.concert.id }, query: `status=confirmed&seatTypeId=${world.concert.seatTypeId}&limit=10&format=json` }),
+  },
   'POST /api/v1/bookings': {
     expect: USERS_ONLY(202),
     note: 'any signed-in user may book (admins too); each caller submits once for a concert nobody else booked',
