@@ -10,6 +10,8 @@ const REASON_LISTED: Record<RejectionReason, true> = {
   not_found: true,
   service_unavailable: true,
   offer_not_open: true,
+  sales_closed: true,
+  seat_type_closed: true,
 };
 export const REJECTION_REASONS = Object.keys(REASON_LISTED) as RejectionReason[];
 

@@ -61,7 +61,10 @@ export const bookingRequestStatusResponse = z
   .strict()
   .openapi('BookingRequestStatus');
 
-export const concertBookingResponse = bookingResponse.extend({ userEmail: z.string() }).strict().openapi('ConcertBooking');
+export const concertBookingResponse = z
+  .object({ ...bookingResponse.shape, userEmail: z.string() })
+  .strict()
+  .openapi('ConcertBooking');
 
 export const concertBookingsPageResponse = z
   .object({ items: z.array(concertBookingResponse), nextCursor: objectId.nullable() })
@@ -233,7 +236,7 @@ export const BOOKING_OPERATIONS: ApiOperation[] = [
         description: 'A page of bookings, or (with `format=csv`) all of them as CSV.',
         schema: concertBookingsPageResponse,
         example: exampleConcertBookingsPage,
-        headers: { 'Content-Disposition': 'With `format=csv`: `attachment; filename="bookings-<concertId>.csv"`.' },
+        headers: { 'Content-Disposition': 'With `format=csv`: `attachment; filename=bookings-<concertId>.csv`.' },
         alternative: {
           contentType: 'text/csv',
           schema: z.string().openapi({ description: 'A header line, then one line per booking (CRLF line ends).' }),

@@ -151,6 +151,7 @@ function mediaTypes() {
         op,
         where: `${method.toUpperCase()} ${path} ${status} ${type}`,
         status: Number(status),
+        type,
         media,
       })),
     ),
@@ -189,13 +190,15 @@ describe('the examples of the OpenAPI document', () => {
       if (!parsed.success) problems.push(`${where}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     };
     let checked = 0;
-    for (const { op, where, status, media: m } of mediaTypes()) {
+    for (const { op, where, status, media: m, ...rest } of mediaTypes()) {
       const source = byId.get(op.operationId ?? '');
       assert.ok(source, `${where}: operation ${op.operationId} is not in API_OPERATIONS (services/gateway/openapi-document.ts)`);
       checked++;
       if (status === undefined) check(where, source.request?.body, m.example);
-      else if (status < 400) check(where, source.responses[status]?.schema, m.example);
-      else {
+      else if (status < 400) {
+        const response = source.responses[status];
+        check(where, 'type' in rest && response?.alternative?.contentType === rest.type ? response.alternative.schema : response?.schema, m.example);
+      } else {
         const codes = (m.schema?.properties?.error?.properties?.code?.enum ?? []) as ErrorCode[];
         for (const [name, example] of Object.entries(m.examples ?? {})) {
           check(`${where} example ${name}`, errorResponse(codes), example.value);

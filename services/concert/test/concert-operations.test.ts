@@ -17,9 +17,11 @@ import { finalAnswerOf, tally, type FinalAnswer } from '../../../test/support/bo
 import { adminToken, createConcert, mintFans } from '../../../test/support/fans.js';
 import { checkInvariants } from '../../../test/support/invariants.js';
 import { DEV_ADMIN, startTestPlatform, type TestPlatform } from '../../../test/support/test-platform.js';
+import type { concertBookingsPageResponse } from '../../booking/booking.openapi.js';
 import type { concertStatsResponse } from '../concert.openapi.js';
 
 type ConcertStats = z.infer<typeof concertStatsResponse>;
+type ConcertBookingsPage = z.infer<typeof concertBookingsPageResponse>;
 
 let platform: TestPlatform;
 let admin: string;
@@ -199,5 +201,69 @@ describe('editing a concert, the figures and the audit log', () => {
     assert.ok(log.body.items.every((e) => e.actor.email === DEV_ADMIN.email && e.concertId === concert.id));
     const refused = await op('GET', `/api/v1/concerts/${concert.id}/audit?limit=0`);
     assertError(refused, 400, 'validation_failed');
+  });
+});
+
+describe("a concert's bookings for its operator", () => {
+  test('pages follow the cursor to the end, each booking once; status and seat type filter; CSV holds them all, escaped', async () => {
+    const concert = await createConcert(platform, admin, {
+      seatTypes: [
+        { name: '=HYPERLINK("http://evil.test","Floor, front")', capacity: 20 },
+        { name: 'Balcony', capacity: 20 },
+      ],
+    });
+    const [floor, balcony] = concert.seatTypes.map((s) => s.id);
+    const floorFans = mintFans(platform, 7);
+    const book = (token: string, seatTypeId: string) =>
+      platform.api.post<{ id: string }>('/api/v1/bookings', { concertId: concert.id, seatTypeId }, token, { prefer: 'wait=30' });
+    const floorBookings = await Promise.all(floorFans.map((f) => book(f.token, floor)));
+    const [balconyFan] = mintFans(platform, 1);
+    await book(balconyFan.token, balcony);
+    const cancelled = floorBookings[0].body.id;
+    assert.equal((await platform.api.delete(`/api/v1/bookings/${cancelled}`, floorFans[0].token)).status, 200);
+
+    const seen: string[] = [];
+    let cursor: string | null = '';
+    let pages = 0;
+    while (cursor !== null) {
+      const res: { status: number; body: ConcertBookingsPage } = await op<ConcertBookingsPage>(
+        'GET',
+        `/api/v1/bookings/by-concert/${concert.id}?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      seen.push(...res.body.items.map((b) => b.id));
+      cursor = res.body.nextCursor;
+      pages++;
+    }
+    assert.equal(pages, 3);
+    assert.equal(seen.length, 8);
+    assert.equal(new Set(seen).size, 8, 'each booking once');
+
+    const confirmedFloor = await op<ConcertBookingsPage>('GET', `/api/v1/bookings/by-concert/${concert.id}?status=confirmed&seatTypeId=${floor}`);
+    assert.equal(confirmedFloor.body.items.length, 6);
+    assert.ok(confirmedFloor.body.items.every((b) => b.status === 'confirmed' && b.seatTypeId === floor));
+    assert.deepEqual(new Set(confirmedFloor.body.items.map((b) => b.userEmail)), new Set(floorFans.slice(1).map((f) => f.email)));
+    const cancelledOnly = await op<ConcertBookingsPage>('GET', `/api/v1/bookings/by-concert/${concert.id}?status=cancelled`);
+    assert.deepEqual(
+      cancelledOnly.body.items.map((b) => b.id),
+      [cancelled],
+    );
+
+    const csv = await platform.api.request<string>('GET', `/api/v1/bookings/by-concert/${concert.id}?format=csv&seatTypeId=${floor}`, { token: admin });
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
+    assert.equal(csv.headers.get('content-disposition'), `attachment; filename=bookings-${concert.id}.csv`);
+    const rows = csv.body.split('\r\n');
+    assert.equal(rows.pop(), '', 'ends with a line break');
+    assert.equal(rows.length, 1 + 7);
+    assert.ok(
+      rows.slice(1).every((r) => r.includes(`"'=HYPERLINK(""http://evil.test"",""Floor, front"")"`)),
+      'the formula is defused and quoted',
+    );
+
+    assertError(await op('GET', `/api/v1/bookings/by-concert/${concert.id}?status=rejected`), 400, 'validation_failed');
+    assertError(await op('GET', `/api/v1/bookings/by-concert/${concert.id}?cursor=nope`), 400, 'validation_failed');
+    assertError(await op('GET', `/api/v1/bookings/by-concert/${'0'.repeat(24)}`), 404, 'not_found');
+    assertError(await op('GET', `/api/v1/bookings/by-concert/${concert.id}`, undefined, floorFans[1].token), 403, 'forbidden');
   });
 });
