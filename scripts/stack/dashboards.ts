@@ -46,14 +46,15 @@ export function panelQueries(dashboard: Dashboard, rateWindow = '1m'): Dashboard
   return out;
 }
 
-/** Query variables' PromQL (`label_values(metric, label)` is shown as the metric selector it reads). */
+/** Query variables' PromQL (`label_values(metric, label)` is shown as the metric selector it reads, `query_result(q)` as q). */
 export function variableQueries(dashboard: Dashboard): DashboardQuery[] {
   const out: DashboardQuery[] = [];
   for (const v of dashboard.templating?.list ?? []) {
     if (v.type !== 'query') continue;
     const q = typeof v.query === 'string' ? v.query : (v.query?.query ?? '');
     const labelValues = /^label_values\((.+),\s*[a-zA-Z_][a-zA-Z0-9_]*\)$/.exec(q.trim());
-    out.push({ dashboard: dashboard.title, where: `variable $${v.name}`, expr: labelValues ? labelValues[1] : q });
+    const queryResult = /^query_result\((.+)\)$/.exec(q.trim());
+    out.push({ dashboard: dashboard.title, where: `variable $${v.name}`, expr: labelValues ? labelValues[1] : queryResult ? queryResult[1] : q });
   }
   return out;
 }
