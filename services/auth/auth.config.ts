@@ -15,6 +15,13 @@ export const authConfigSchema = z.object({
   LOGIN_LIMIT_PER_IP: positiveInt.default(100),
   LOGIN_LIMIT_WINDOW_SECONDS: positiveInt.default(900),
   LOGIN_KNOWN_CLIENT_DAYS: positiveInt.default(30),
+  /**
+   * Accounts one client IP may register per window, then 429 with Retry-After (checked before
+   * bcrypt runs). 300 accounts from one IP took 3.4 s without it (issue 15). Households and
+   * offices behind one NAT register a few; `npm start` raises it (every local fan is 127.0.0.1).
+   */
+  REGISTER_LIMIT_PER_IP: positiveInt.default(20),
+  REGISTER_LIMIT_WINDOW_SECONDS: positiveInt.default(3600),
 });
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;

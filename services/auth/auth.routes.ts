@@ -10,7 +10,7 @@ export function authRoutes(auth: AuthService, tokens: AccessTokenVerifier): Rout
   const user = requireUser(tokens);
 
   router.post('/register', noStore, async (req, res) => {
-    res.status(201).json(await auth.register(parseOrThrow(registerBody, req.body)));
+    res.status(201).json(await auth.register(parseOrThrow(registerBody, req.body), rateLimitKeyOfIp(req.ip ?? '')));
   });
   router.post('/login', noStore, async (req, res) => {
     res.json(await auth.login(parseOrThrow(loginBody, req.body), rateLimitKeyOfIp(req.ip ?? '')));

@@ -27,6 +27,9 @@ export interface AuthSettings {
   passwordConfirmLimit: number;
   loginLimitPerIp: number;
   loginLimitWindowMs: number;
+  /** Accounts one client IP may register per window (throwaway accounts for the waiting room, bought seats). */
+  registerLimitPerIp: number;
+  registerLimitWindowMs: number;
   accessTokenTtlMs: number;
 }
 
@@ -51,7 +54,9 @@ export function createAuthService(users: UserRepository, tokens: TokenService, l
     limiter.hit({ name: 'password-confirm', limit: settings.passwordConfirmLimit, windowMs: settings.loginLimitWindowMs }, email);
 
   return {
-    async register(input: { email: string; password: string; name: string }) {
+    async register(input: { email: string; password: string; name: string }, ip: string) {
+      // Before bcrypt: a flood must not cost a hash each.
+      await limiter.hit({ name: 'register-ip', limit: settings.registerLimitPerIp, windowMs: settings.registerLimitWindowMs }, ip);
       const passwordHash = await bcrypt.hash(input.password, settings.bcryptRounds);
       try {
         const user = await users.insert({ email: input.email, name: input.name, role: 'fan', passwordHash });

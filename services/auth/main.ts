@@ -39,6 +39,8 @@ boot('auth', async () => {
     passwordConfirmLimit: config.LOGIN_LIMIT_PER_CLIENT,
     loginLimitPerIp: config.LOGIN_LIMIT_PER_IP,
     loginLimitWindowMs: config.LOGIN_LIMIT_WINDOW_SECONDS * 1000,
+    registerLimitPerIp: config.REGISTER_LIMIT_PER_IP,
+    registerLimitWindowMs: config.REGISTER_LIMIT_WINDOW_SECONDS * 1000,
     accessTokenTtlMs: config.ACCESS_TOKEN_TTL_SECONDS * 1000,
   });
   const admin = await auth.ensureAdmin({ email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD, name: config.ADMIN_NAME });

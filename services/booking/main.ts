@@ -130,7 +130,12 @@ boot('booking', async () => {
     ],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     attach: (server) => {
-      io = attachRealtime(server, socketPub, socketSub, { tokens, revokedUsers }, config.CORS_ORIGINS, logger);
+      // Only lines that take fans can be watched: a random concert id costs one cached read and no presence writes.
+      const lineIsOpen = async (concertId: string) => {
+        const concert = await concertCache.get(concertId);
+        return Boolean(concert?.waitingRoom?.enabled) && concert!.startsAt.getTime() > Date.now();
+      };
+      io = attachRealtime(server, socketPub, socketSub, { tokens, revokedUsers }, config.CORS_ORIGINS, logger, lineIsOpen);
     },
   });
 });

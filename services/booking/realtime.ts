@@ -16,6 +16,23 @@ interface SocketData {
 }
 
 /**
+ * Abuse bounds of one socket (issue 15: 1,500 watch events with random concert ids
+ * made 300 Redis writes a second for as long as the socket stayed open). A page
+ * watches one line; a few more covers tabs sharing a connection.
+ */
+export const SOCKET_LIMITS = {
+  /** lines one socket may watch at once; further watches are ignored */
+  linesPerSocket: 3,
+  /** lines one account may watch at once on this node, over all its sockets */
+  linesPerAccount: 6,
+  /** events a socket may send in a burst, refilled at eventsPerSecond; beyond it events are dropped */
+  eventBurst: 20,
+  eventsPerSecond: 2,
+  /** events dropped before the socket is closed as abusive */
+  droppedBeforeDisconnect: 100,
+};
+
+/**
  * A Socket.IO node. Fans authenticate with their access token and join a private
  * room; the Redis adapter delivers events raised by any node or emitter (the
  * booking workers) to the node the fan is connected to. A revoked user's token is
@@ -28,6 +45,8 @@ export function attachRealtime(
   auth: { tokens: AccessTokenVerifier; revokedUsers: Pick<RevokedUsers, 'onRevoked'> },
   corsOrigins: string[],
   logger: Logger,
+  /** True when the concert has an enabled waiting room taking fans (watching anything else is ignored). */
+  lineIsOpen: (concertId: string) => Promise<boolean>,
 ) {
   const io = new Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>(server, {
     path: '/socket.io',
@@ -51,23 +70,53 @@ export function attachRealtime(
   const presence = createLinePresence(pub, logger);
   io.on('connection', (socket) => {
     void socket.join(fanRoom(socket.data.user.id));
+    const fanId = socket.data.user.id;
+    // Token bucket per socket: a flood of events is dropped in memory, before any Redis or MongoDB work.
+    let tokens = SOCKET_LIMITS.eventBurst;
+    let refilledAt = Date.now();
+    let dropped = 0;
+    const allowed = () => {
+      const now = Date.now();
+      tokens = Math.min(SOCKET_LIMITS.eventBurst, tokens + ((now - refilledAt) / 1000) * SOCKET_LIMITS.eventsPerSecond);
+      refilledAt = now;
+      if (tokens >= 1) {
+        tokens -= 1;
+        return true;
+      }
+      if (++dropped >= SOCKET_LIMITS.droppedBeforeDisconnect) {
+        logger.warn({ userId: fanId }, 'socket closed: too many events');
+        socket.disconnect(true);
+      }
+      return false;
+    };
     socket.on('concert:watch', (concertId: unknown) => {
+      if (!allowed()) return;
       if (typeof concertId === 'string' && /^[a-f0-9]{24}$/.test(concertId)) void socket.join(concertRoom(concertId));
     });
     socket.on('concert:unwatch', (concertId: unknown) => {
       if (typeof concertId === 'string') void socket.leave(concertRoom(concertId));
     });
     socket.on('waiting-room:watch', (payload: unknown) => {
+      if (!allowed()) return;
       const concertId = (payload as { concertId?: unknown } | null)?.concertId;
       if (typeof concertId !== 'string' || !/^[a-f0-9]{24}$/.test(concertId)) return;
-      void socket.join(lineRoom(concertId));
-      presence.watch(concertId, socket.data.user.id, socket.id);
+      if (presence.linesOfSocket(socket.id) >= SOCKET_LIMITS.linesPerSocket) return;
+      if (presence.linesOfFan(fanId) >= SOCKET_LIMITS.linesPerAccount) return;
+      lineIsOpen(concertId)
+        .then((open) => {
+          // Checked again: watches sent together all passed the check above before any was answered.
+          if (!open || !socket.connected || presence.linesOfSocket(socket.id) >= SOCKET_LIMITS.linesPerSocket) return;
+          if (presence.linesOfFan(fanId) >= SOCKET_LIMITS.linesPerAccount) return;
+          void socket.join(lineRoom(concertId));
+          presence.watch(concertId, fanId, socket.id);
+        })
+        .catch((err) => logger.warn({ err, concertId }, 'waiting-room watch not checked'));
     });
     socket.on('waiting-room:unwatch', (payload: unknown) => {
       const concertId = (payload as { concertId?: unknown } | null)?.concertId;
       if (typeof concertId !== 'string') return;
       void socket.leave(lineRoom(concertId));
-      presence.unwatch(concertId, socket.data.user.id, socket.id);
+      presence.unwatch(concertId, fanId, socket.id);
     });
     socket.on('disconnect', () => presence.forget(socket.id));
   });
@@ -107,6 +156,12 @@ function createLinePresence(redis: Redis, logger: Logger) {
   };
 
   return {
+    linesOfSocket: (socketId: string) => bySocket.get(socketId)?.size ?? 0,
+    linesOfFan(fanId: string) {
+      let lines = 0;
+      for (const fans of watchers.values()) if (fans.has(fanId)) lines++;
+      return lines;
+    },
     watch(concertId: string, fanId: string, socketId: string) {
       let fans = watchers.get(concertId);
       if (!fans) watchers.set(concertId, (fans = new Map<string, Set<string>>()));

@@ -24,6 +24,8 @@ const LOGIN_PER_IP = 30;
 const SUBMIT_LIMIT = 5;
 const SUBMIT_WINDOW_MS = 5000;
 const JOIN_PER_IP = 12;
+/** Above the three accounts the login tests register from 127.0.0.1. */
+const REGISTER_PER_IP = 6;
 
 let platform: TestPlatform;
 let admin: Fan;
@@ -81,6 +83,8 @@ before(async () => {
         LOGIN_LIMIT_PER_EMAIL: String(LOGIN_PER_EMAIL),
         LOGIN_LIMIT_PER_IP: String(LOGIN_PER_IP),
         LOGIN_LIMIT_WINDOW_SECONDS: '300',
+        REGISTER_LIMIT_PER_IP: String(REGISTER_PER_IP),
+        REGISTER_LIMIT_WINDOW_SECONDS: '300',
       },
       booking: { BOOKING_SUBMIT_LIMIT: String(SUBMIT_LIMIT), BOOKING_SUBMIT_WINDOW_MS: String(SUBMIT_WINDOW_MS) },
       // Overrides the generous limit test-platform.ts gives every other test.
@@ -309,6 +313,33 @@ describe('waiting-room joins per client IP', () => {
         figures.behindTrustedBalancer.refusedAfterLimit++;
       }
       Object.assign(figures.behindTrustedBalancer, { clients: clients.length, acceptedEach: JOIN_PER_IP });
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
+
+describe('registration per client IP', () => {
+  test(`after ${REGISTER_PER_IP} accounts from one IP → 429 with Retry-After and no account; another client still registers`, async () => {
+    const gateway = await platform.startEdge({ TRUSTED_PROXIES: '127.0.0.1' }, 'edge-register-balancer');
+    try {
+      const behind = new ApiClient(gateway.url);
+      const register = (client: string, email: string) =>
+        behind.request('POST', '/api/v1/auth/register', {
+          body: { email, password: 'correct-horse-battery', name: 'Throwaway' },
+          headers: { 'X-Forwarded-For': client },
+        });
+      const emails = Array.from({ length: REGISTER_PER_IP + 2 }, (_, i) => `throwaway-${Date.now()}-${i}@test.local`);
+      const statuses: number[] = [];
+      for (const email of emails) {
+        const res = await register('198.51.100.50', email);
+        statuses.push(res.status);
+        if (res.status === 429) assertRateLimited(res, 300);
+      }
+      assert.deepEqual(statuses, [...Array<number>(REGISTER_PER_IP).fill(201), 429, 429]);
+      // Refused before anything was written (and before bcrypt ran): the account does not exist.
+      assertError(await login(emails[REGISTER_PER_IP], 'correct-horse-battery'), 401, 'invalid_credentials');
+      assert.equal((await register('198.51.100.51', `neighbour-${Date.now()}@test.local`)).status, 201);
     } finally {
       await gateway.stop();
     }

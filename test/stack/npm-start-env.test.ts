@@ -45,6 +45,8 @@ const VALUES: Record<string, string> = {
   LOGIN_KNOWN_CLIENT_DAYS: '29',
   LOGIN_LIMIT_PER_IP: '101',
   LOGIN_LIMIT_WINDOW_SECONDS: '61',
+  REGISTER_LIMIT_PER_IP: '21',
+  REGISTER_LIMIT_WINDOW_SECONDS: '3601',
   // REALTIME_URL: a stand-in Socket.IO node of this test's (the gateway checks its /health).
   BODY_LIMIT_BYTES: '12345',
   UPSTREAM_TIMEOUT_MS: '34567',

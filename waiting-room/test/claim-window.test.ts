@@ -5,7 +5,7 @@ import { waitingRoomKeys } from '../../lib/waiting-room-keys.js';
 import { assertError } from '../../test/support/assertions.js';
 import { adminToken, createConcert, mintFans, type Fan } from '../../test/support/fans.js';
 import { startTestPlatform, type TestPlatform } from '../../test/support/test-platform.js';
-import { admitted, eventually, join, status } from './line-support.js';
+import { admitted, eventually, join, status, watchLine } from './line-support.js';
 
 let platform: TestPlatform;
 let admin: string;
@@ -152,6 +152,42 @@ describe('lines that last hours', () => {
       await redis.zrem(k.preQueue, fan.id); // as if dropped for silence
       await join(platform, fan, concert.id);
       assert.equal(await redis.zscore(k.preQueue, fan.id), draw);
+    }
+  });
+});
+
+describe('socket abuse limits', () => {
+  const zaddCalls = async () => Number(/cmdstat_zadd:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+
+  test('1,500 watches of random concert ids cost no presence writes, and the socket is closed', async () => {
+    const [fan] = mintFans(platform, 1);
+    const socket = await watchLine(platform, fan, 'f'.repeat(24));
+    const closed = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+    const before = await zaddCalls();
+    for (let i = 0; i < 1500; i++) socket.emit('waiting-room:watch', { concertId: Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString('hex') });
+    await closed;
+    await new Promise((r) => setTimeout(r, 6000)); // past one presence heartbeat (5 s)
+    const writes = (await zaddCalls()) - before;
+    assert.ok(writes < 20, `ZADDs while flooded: ${writes}`);
+  });
+
+  test('one socket watches at most three lines', async () => {
+    const concerts = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 5 }], waitingRoom: { enabled: true, admitPerSecond: 1 } }),
+      ),
+    );
+    const [fan, other] = mintFans(platform, 2);
+    for (const c of concerts) await join(platform, other, c.id); // the lines tick (and broadcast) once someone joined
+    const socket = await watchLine(platform, fan, concerts[0].id);
+    try {
+      const seen = new Set<string>();
+      socket.on('waiting-room:update', (u: { concertId: string }) => seen.add(u.concertId));
+      for (const c of concerts.slice(1)) socket.emit('waiting-room:watch', { concertId: c.id });
+      await new Promise((r) => setTimeout(r, 4500)); // two keep-alive updates (every 2 s) of each watched line
+      assert.equal(seen.size, 3, `updates from ${seen.size} lines`);
+    } finally {
+      socket.disconnect();
     }
   });
 });
