@@ -337,9 +337,9 @@ describe('registration per client IP', () => {
         if (res.status === 429) assertRateLimited(res, 300);
       }
       assert.deepEqual(statuses, [...Array<number>(REGISTER_PER_IP).fill(201), 429, 429]);
-      // Refused before anything was written (and before bcrypt ran): the account does not exist.
-      assertError(await login(emails[REGISTER_PER_IP], 'correct-horse-battery'), 401, 'invalid_credentials');
-      assert.equal((await register('198.51.100.51', `neighbour-${Date.now()}@test.local`)).status, 201);
+      // Refused before anything was written (and before bcrypt ran): the refused email is still free, from another client.
+      const neighbour = await register('198.51.100.51', emails[REGISTER_PER_IP]);
+      assert.equal(neighbour.status, 201, JSON.stringify(neighbour.body));
     } finally {
       await gateway.stop();
     }
