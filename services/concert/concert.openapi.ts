@@ -51,6 +51,11 @@ export const concertResponse = z
         graceSeconds: z.number().int().optional().describe('How long a place in line is kept after the last sign of life (default 600)'),
       })
       .strict(),
+    waitingList: z
+      .object({ offerTtlSeconds: z.number().int().describe('How long an offered seat is held for its fan, in seconds') })
+      .strict()
+      .optional()
+      .describe('Present when the concert sets its own waiting-list settings (else offers last 600 s)'),
   })
   .strict()
   .openapi('Concert') satisfies z.ZodType<PublicConcert>;
@@ -84,6 +89,7 @@ export const exampleConcert = {
   status: 'on_sale',
   seatTypes: [exampleSeatType, exampleNewSeatType],
   waitingRoom: { enabled: true, opensAt, admitPerSecond: 50, maxActive: 2000, claimWindowSeconds: 60, graceSeconds: 600 },
+  waitingList: { offerTtlSeconds: 900 },
 } satisfies z.input<typeof concertResponse>;
 
 export const concertStatsResponse = z
@@ -157,6 +163,7 @@ const exampleRequests = {
       { name: 'Balcony', description: 'Seated, first floor', price: 80, capacity: 200 },
     ],
     waitingRoom: { enabled: true, opensAt, admitPerSecond: 50, maxActive: 2000, claimWindowSeconds: 60, graceSeconds: 600 },
+    waitingList: { offerTtlSeconds: 900 },
   },
   seatType: { name: 'Balcony', description: 'Seated, first floor', price: 80, capacity: 200 },
   updateConcert: { venue: 'Royal Albert Hall, London (doors 18:30)', description: 'Support act from 19:00' },

@@ -1,5 +1,5 @@
 import mongoose, { Types, type Connection } from 'mongoose';
-import { concertModel, type ConcertDoc, type WaitingRoomSettings } from '../../lib/records/concert.record.js';
+import { concertModel, type ConcertDoc, type WaitingListSettings, type WaitingRoomSettings } from '../../lib/records/concert.record.js';
 import type { SeatTypeBody } from './concert.schemas.js';
 
 export function createConcertRepository(conn: Connection) {
@@ -25,6 +25,7 @@ export function createConcertRepository(conn: Connection) {
       currency: string;
       seatTypes: SeatTypeBody[];
       waitingRoom: WaitingRoomSettings;
+      waitingList?: WaitingListSettings;
     }): Promise<ConcertDoc> {
       const doc = await Concerts.create({
         ...input,

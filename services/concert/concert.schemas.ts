@@ -39,6 +39,23 @@ const futureTime = z
   .datetime({ offset: true })
   .refine((v) => Date.parse(v) > Date.now(), 'must be in the future');
 
+/** How long a waiting-list offer holds its seat: long enough to read an email, short enough that a seat does not sit idle. */
+export const OFFER_TTL_BOUNDS = { min: 30, max: 86_400, default: 600 };
+
+export const waitingListBody = z
+  .object({
+    offerTtlSeconds: z
+      .number()
+      .int()
+      .min(OFFER_TTL_BOUNDS.min)
+      .max(OFFER_TTL_BOUNDS.max)
+      .optional()
+      .describe(
+        `How long an offered seat is held for its fan, in seconds (${OFFER_TTL_BOUNDS.min} to ${OFFER_TTL_BOUNDS.max}; default ${OFFER_TTL_BOUNDS.default})`,
+      ),
+  })
+  .strict();
+
 export const createConcertBody = z
   .object({
     name: plainText(200),
@@ -49,6 +66,7 @@ export const createConcertBody = z
     currency: currencyCode.optional(),
     seatTypes: z.array(seatTypeBody).max(50).optional(),
     waitingRoom: waitingRoomBody.optional(),
+    waitingList: waitingListBody.optional(),
   })
   .strict()
   .superRefine((body, ctx) => {

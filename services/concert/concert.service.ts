@@ -39,6 +39,8 @@ export interface PublicConcert {
     claimWindowSeconds?: number;
     graceSeconds?: number;
   };
+  /** Present when the concert sets its own offer lifetime (else 600 s). */
+  waitingList?: { offerTtlSeconds: number };
 }
 
 const isObjectId = (id: string) => /^[a-f0-9]{24}$/i.test(id);
@@ -90,6 +92,7 @@ export function createConcertService(concerts: ConcertRepository, inventory: Inv
         ...(wr.claimWindowSeconds ? { claimWindowSeconds: wr.claimWindowSeconds } : {}),
         ...(wr.graceSeconds ? { graceSeconds: wr.graceSeconds } : {}),
       },
+      ...(concert.waitingList?.offerTtlSeconds ? { waitingList: { offerTtlSeconds: concert.waitingList.offerTtlSeconds } } : {}),
     };
   }
 
@@ -122,13 +125,17 @@ export function createConcertService(concerts: ConcertRepository, inventory: Inv
           ...(body.waitingRoom?.claimWindowSeconds ? { claimWindowSeconds: body.waitingRoom.claimWindowSeconds } : {}),
           ...(body.waitingRoom?.graceSeconds ? { graceSeconds: body.waitingRoom.graceSeconds } : {}),
         },
+        ...(body.waitingList?.offerTtlSeconds ? { waitingList: { offerTtlSeconds: body.waitingList.offerTtlSeconds } } : {}),
       });
+      const offerTtlSeconds = concert.waitingList?.offerTtlSeconds;
       await inventory.load(
         {
           concertId: String(concert._id),
           startsAt: concert.startsAt,
           seatTypes: concert.seatTypes.map((s) => ({ id: String(s._id), capacity: s.capacity })),
           held: [],
+          // The offer lifetime lives in the inventory's meta, where the Lua scripts read it.
+          ...(offerTtlSeconds ? { waitingList: { waiting: [], offers: [], seq: 0, offerTtlMs: offerTtlSeconds * 1000 } } : {}),
         },
         { onlyIfMissing: true },
       );

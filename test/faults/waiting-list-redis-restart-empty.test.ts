@@ -43,7 +43,9 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 }
 
 test('Redis restarted empty: the waiting list and its open offers come back from the record, and the list still works', async () => {
-  const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 3 }] });
+  // Its own offer lifetime (not the 600 s default), which must reach Redis and survive the rebuild too.
+  const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 3 }], waitingList: { offerTtlSeconds: 900 } });
+  assert.deepEqual(concert.waitingList, { offerTtlSeconds: 900 });
   const seatTypeId = concert.seatTypes[0].id;
   const [h1, h2, h3, ...listFans] = mintFans(platform, 8);
   const api = platform.api;
@@ -89,6 +91,10 @@ test('Redis restarted empty: the waiting list and its open offers come back from
     before.map((p) => p.position),
     [0, 0, 1, 2, 3],
   );
+  for (const p of before.slice(0, 2)) {
+    const left = Date.parse(p.offer!.expiresAt) - Date.now();
+    assert.ok(left > 800_000 && left <= 900_000, `the offer lasts the concert's 900 s: ${left} ms left`);
+  }
   const invariantsBefore = await checkInvariants(platform.mongoUrl, platform.redisUrl, concert.id);
 
   const args = platform.redis!.process.args;

@@ -41,7 +41,13 @@ export async function adminToken(platform: TestPlatform): Promise<string> {
 export async function createConcert(
   platform: TestPlatform,
   token: string,
-  opts: { startsInMs?: number; currency?: string; seatTypes: Array<{ name: string; price?: number; capacity: number }>; waitingRoom?: unknown },
+  opts: {
+    startsInMs?: number;
+    currency?: string;
+    seatTypes: Array<{ name: string; price?: number; capacity: number }>;
+    waitingRoom?: unknown;
+    waitingList?: unknown;
+  },
 ) {
   const res = await platform.api.post<Concert>(
     '/api/v1/concerts',
@@ -52,6 +58,7 @@ export async function createConcert(
       ...(opts.currency ? { currency: opts.currency } : {}),
       seatTypes: opts.seatTypes.map((s) => ({ price: 10, ...s })),
       ...(opts.waitingRoom ? { waitingRoom: opts.waitingRoom } : {}),
+      ...(opts.waitingList ? { waitingList: opts.waitingList } : {}),
     },
     token,
   );

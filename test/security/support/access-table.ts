@@ -33,6 +33,7 @@ interface NewConcertBody {
     claimWindowSeconds?: number;
     graceSeconds?: number;
   };
+  waitingList: { offerTtlSeconds?: number };
 }
 
 export interface AccessRow {
@@ -151,6 +152,7 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
           claimWindowSeconds: 300,
           graceSeconds: 3600,
         },
+        waitingList: { offerTtlSeconds: 300 },
       } satisfies NewConcertBody,
     }),
     extraBadInputs: () => {
@@ -170,6 +172,8 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
           (b) => (b.waitingRoom.opensAt = new Date(Date.parse(b.startsAt) + 3600_000).toISOString()),
           'body.waitingRoom.opensAt',
         ),
+        concertCase('a waiting-list offer shorter than 30 s', (b) => (b.waitingList.offerTtlSeconds = 5), 'body.waitingList.offerTtlSeconds'),
+        concertCase('a waiting-list offer longer than a day', (b) => (b.waitingList.offerTtlSeconds = 86_401), 'body.waitingList.offerTtlSeconds'),
         concertCase('starting in the past', (b) => (b.startsAt = new Date(Date.now() - 60_000).toISOString()), 'body.startsAt'),
         concertCase('a date that does not exist', (b) => (b.startsAt = '2031-02-30T20:00:00Z'), 'body.startsAt'),
         concertCase(
