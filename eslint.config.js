@@ -32,7 +32,7 @@ export default tseslint.config(
   },
   {
     // Pages served to browsers; the waiting room loads Socket.IO's client as a global.
-    files: ['waiting-room/public/**/*.js', 'services/gateway/docs-page/**/*.js'],
+    files: ['waiting-room/public/**/*.js', 'services/gateway/docs-page/**/*.js', 'services/concert/console/**/*.js'],
     languageOptions: { globals: { ...globals.browser, io: 'readonly' } },
   },
   {

@@ -16,6 +16,8 @@ import { createConcertOperations } from './concert-operations.js';
 import { soldCounter } from './concert-stats.js';
 import { concertConfigSchema } from './concert.config.js';
 import { createConcertRepository } from './concert.repository.js';
+import { createConsoleCharts } from './console-charts.js';
+import { consoleApiRoutes, consolePageRoutes } from './console.routes.js';
 import { concertRoutes } from './concert.routes.js';
 import { createConcertService } from './concert.service.js';
 
@@ -45,7 +47,10 @@ boot('concert', async () => {
   });
 
   const serviceApp = createServiceApp('concert', logger, { clientAddressSecret: config.CLIENT_ADDRESS_SECRET });
-  serviceApp.app.use('/api/v1/concerts', concertRoutes(service, operations, accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers)));
+  const tokens = accessTokenVerifier(config.JWT_PUBLIC_KEY, revokedUsers);
+  serviceApp.app.use('/api/v1/concerts', concertRoutes(service, operations, tokens));
+  serviceApp.app.use('/api/v1/admin', consoleApiRoutes(createConsoleCharts(config.PROMETHEUS_URL), tokens));
+  serviceApp.app.use('/admin', consolePageRoutes());
   await startHttpService({
     name: 'concert',
     port: config.PORT,

@@ -11,6 +11,9 @@ export function upstreamRoutes(config: GatewayConfig): UpstreamRoute[] {
   return [
     { prefix: '/api/v1/auth', target: config.AUTH_URL, name: 'auth' },
     { prefix: '/api/v1/concerts', target: config.CONCERT_URL, name: 'concert' },
+    // The operator console: its page and its chart data.
+    { prefix: '/api/v1/admin', target: config.CONCERT_URL, name: 'concert' },
+    { prefix: '/admin', target: config.CONCERT_URL, name: 'concert' },
     { prefix: '/api/v1/bookings', target: config.BOOKING_URL, name: 'booking' },
     { prefix: '/api/v1/waiting-lists', target: config.BOOKING_URL, name: 'booking' },
     { prefix: '/api/v1/notifications', target: config.NOTIFICATION_URL, name: 'notification' },
