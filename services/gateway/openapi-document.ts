@@ -7,6 +7,7 @@ import { AUTH_OPERATIONS } from '../auth/auth.openapi.js';
 import { BOOKING_OPERATIONS } from '../booking/booking.openapi.js';
 import { WAITING_LIST_OPERATIONS } from '../booking/waiting-list/waiting-list.openapi.js';
 import { CONCERT_OPERATIONS } from '../concert/concert.openapi.js';
+import { CONSOLE_OPERATIONS } from '../concert/console.openapi.js';
 import { NOTIFICATION_OPERATIONS } from '../notification/notification.openapi.js';
 import { WAITING_ROOM_OPERATIONS } from '../../waiting-room/waiting-room.openapi.js';
 
@@ -18,6 +19,7 @@ import { WAITING_ROOM_OPERATIONS } from '../../waiting-room/waiting-room.openapi
 export const API_OPERATIONS: readonly ApiOperation[] = [
   ...AUTH_OPERATIONS,
   ...CONCERT_OPERATIONS,
+  ...CONSOLE_OPERATIONS,
   ...BOOKING_OPERATIONS,
   ...WAITING_LIST_OPERATIONS,
   ...NOTIFICATION_OPERATIONS,
