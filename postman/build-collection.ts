@@ -1005,6 +1005,18 @@ pm.test('200 an HTML page', function () {
 });`,
   }),
   request({
+    name: "The fan's bookings page",
+    method: 'GET',
+    path: '/waiting-room/my-bookings',
+    description: 'Linked from the waiting-room page once the fan has booked; it signs in with the same session.',
+    test: `
+pm.test('200 an HTML page', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.headers.get('Content-Type')).to.include('text/html');
+    pm.expect(pm.response.text()).to.match(/<html/i);
+});`,
+  }),
+  request({
     name: 'The Socket.IO client the page loads',
     method: 'GET',
     path: '/waiting-room/assets/socket.io.min.js',
@@ -1506,6 +1518,49 @@ pm.test('200: every change, who made it', function () {
     pm.expect(items[0].actor.email).to.equal(pm.environment.get('adminEmail'));
 });`,
   }),
+  request({
+    name: 'Live charts of the sale (from Prometheus)',
+    method: 'GET',
+    path: '/api/v1/admin/charts?concertId={{operatorConcertId}}&minutes=15',
+    auth: 'adminAccessToken',
+    description: 'Fixed PromQL range queries against the Prometheus the concert service is given (PROMETHEUS_URL); without one, a 503.',
+    test: `
+pm.test('200 with the charts, or 503 service_unavailable when no Prometheus is configured or reachable', function () {
+    pm.expect([200, 503]).to.include(pm.response.code);
+    const body = pm.response.json();
+    if (pm.response.code === 200) {
+        pm.expect(body.concertId).to.equal(pm.collectionVariables.get('operatorConcertId'));
+        pm.expect(body.charts).to.be.an('array');
+    } else {
+        pm.expect(body.error.code).to.equal('service_unavailable');
+    }
+});`,
+  }),
+  request({
+    name: 'Live charts: a fan is refused',
+    method: 'GET',
+    path: '/api/v1/admin/charts?concertId={{operatorConcertId}}',
+    auth: 'rivalAccessToken',
+    test: expectError(403, 'forbidden'),
+  }),
+  ...(
+    [
+      ['The operator console page', '/admin', 'text/html'],
+      ['The charting library the console loads (uPlot script)', '/admin/assets/uPlot.iife.min.js', 'javascript'],
+      ['The charting library the console loads (uPlot styles)', '/admin/assets/uPlot.min.css', 'text/css'],
+    ] as const
+  ).map(([name, path, type]) =>
+    request({
+      name,
+      method: 'GET',
+      path,
+      test: `
+pm.test('200 ${type}', function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.headers.get('Content-Type')).to.include('${type}');
+});`,
+    }),
+  ),
 ];
 
 export function buildCollection() {

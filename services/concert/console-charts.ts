@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
-import { objectIdString } from '../../lib/validation.js';
+import { objectIdString, queryInteger } from '../../lib/validation.js';
 
 export const chartsQuery = z
   .object({
     concertId: objectIdString,
-    minutes: z.coerce.number().int().min(1).max(360).default(15),
+    minutes: queryInteger(1, 360).default(15),
   })
   .strict();
 

@@ -359,7 +359,11 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
   },
   'GET /waiting-room/assets/socket.io.min.js': { expect: ALL_OK(200), request: () => ({}) },
   // The test platform runs no Prometheus: the admin gets the charts' clear 503, others 401/403 before it.
-  'GET /api/v1/admin/charts': { expect: ADMIN_ONLY(503), request: (world) => ({ query: `concertId=${world.roomConcert.id}&minutes=5` }) },
+  'GET /api/v1/admin/charts': {
+    expect: ADMIN_ONLY(503),
+    deniedCode: { admin: 'service_unavailable' },
+    request: (world) => ({ query: `concertId=${world.roomConcert.id}&minutes=5` }),
+  },
   'GET /admin': { expect: ALL_OK(200), request: () => ({}) },
   'GET /admin/assets/uPlot.iife.min.js': { expect: ALL_OK(200), request: () => ({}) },
   'GET /admin/assets/uPlot.min.css': { expect: ALL_OK(200), request: () => ({}) },
