@@ -252,8 +252,11 @@ describe('release-seat-9.lua', () => {
     const [userId, bookingId] = [newId(), newId()];
     await inventory.reserve(c.concertId, c.seatTypeId, userId, bookingId);
     await inventory.beginCancel(c.concertId, userId, bookingId);
+    assert.equal(await redis.exists(c.keys.cancelLease(bookingId)), 1, 'the cancel holds its lease');
     assert.equal(await inventory.release(c.concertId, c.seatTypeId, userId, bookingId), ReleaseCode.Released);
     assert.deepEqual(await freeSeats(c), [2, 3, 1]);
+    // A finished cancel drops its lease at once instead of leaving it to lapse 15 s later.
+    assert.equal(await redis.exists(c.keys.cancelLease(bookingId)), 0, 'the lease of the finished cancel is gone');
   });
 
   test('NotLoaded: no keys', async () => {

@@ -152,7 +152,11 @@ export function createInventory(redis: Redis) {
       opts: { returnSeat: boolean } = { returnSeat: true },
     ): Promise<ReleaseCode> {
       // The seat goes to the waiting list first (release-seat-9.lua): the offer is made in this same step.
-      return lua.releaseSeat(...seatGivingKeys(concertId, seatTypeId), userId, requestId, opts.returnSeat ? '1' : '0', offerNonce());
+      const code: ReleaseCode = await lua.releaseSeat(...seatGivingKeys(concertId, seatTypeId), userId, requestId, opts.returnSeat ? '1' : '0', offerNonce());
+      // A finished cancel drops its lease (held under the booking id) rather than leaving it to lapse
+      // CANCEL_LEASE_MS later; no lease for a released reservation makes this a no-op.
+      if (code === ReleaseCode.Released) await redis.del(concertKeys(concertId).cancelLease(requestId));
+      return code;
     },
 
     async abortCancel(concertId: string, userId: string, bookingId: string): Promise<AbortCancelCode> {
