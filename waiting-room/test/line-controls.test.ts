@@ -53,7 +53,10 @@ async function joinAll(fans: Fan[], concertId: string) {
 async function staysWaiting(fans: Fan[], concertId: string, ms: number) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    for (const fan of fans) assert.equal((await status(platform, fan, concertId)).body.status, 'waiting', `fan ${fan.id} admitted while it should wait`);
+    for (const fan of fans) {
+      const res = await status(platform, fan, concertId);
+      assert.equal(res.status === 200 && res.body.status, 'waiting', `fan ${fan.id} should wait: ${res.status} ${JSON.stringify(res.body)}`);
+    }
     assert.equal((await stats(concertId)).admitted, 0);
   }
 }
@@ -109,25 +112,32 @@ describe('operator controls of a live line', () => {
     assert.ok(entries.every((i) => i.actor.email === platform.admin.email));
   });
 
-  test('a live admitPerSecond change takes effect within about a tick (1/s, then 20/s)', async () => {
+  test('a live admitPerSecond change takes effect within about a tick (1/s, 20/s, 1/s, 20/s)', async () => {
     const concert = await line(1);
-    await joinAll(mintFans(platform, 40), concert.id);
+    await Promise.all(mintFans(platform, 60).map((fan) => join(platform, fan, concert.id)));
     await eventually('the first admission', async () => (await stats(concert.id)).admitted >= 1, 10_000);
-    const start = (await stats(concert.id)).admitted;
-    const startedAt = Date.now();
-    await new Promise((r) => setTimeout(r, 2_000));
-    const slow = (await stats(concert.id)).admitted - start;
-    const slowMs = Date.now() - startedAt;
-    // 1/s for ~2 s: 2, maybe 3 at the edges (the credit bucket holds at most one admission).
-    assert.ok(slow <= Math.ceil(slowMs / 1000) + 1, `${slow} admitted in ${slowMs} ms at 1/s`);
-
+    /** Admissions over 2 s at 1/s: 2, maybe 3 at the edges (the credit bucket holds at most one). */
+    async function slowFor2s() {
+      const start = (await stats(concert.id)).admitted;
+      const startedAt = Date.now();
+      await new Promise((r) => setTimeout(r, 2_000));
+      const count = (await stats(concert.id)).admitted - start;
+      const ms = Date.now() - startedAt;
+      assert.ok(count <= Math.ceil(ms / 1000) + 1, `${count} admitted in ${ms} ms at 1/s`);
+    }
+    /** 5 more at 1/s take 4 s or more; at 20/s a quarter of a second. The concert cache (5 s) must not be what applies it. */
+    async function fastWithinASecond() {
+      const base = (await stats(concert.id)).admitted;
+      await eventually('5 more admissions', async () => (await stats(concert.id)).admitted >= base + 5, 1_000, 25);
+    }
+    await slowFor2s();
     await ok(settings(concert.id, { admitPerSecond: 20 }));
-    const changedAt = Date.now();
-    const base = (await stats(concert.id)).admitted;
-    // 10 more at 1/s would take 10 s; at 20/s half a second (allow 3 s on a loaded machine).
-    await eventually('10 more admissions', async () => (await stats(concert.id)).admitted >= base + 10, 3_000, 50);
-    const fastMs = Date.now() - changedAt;
-    assert.ok(fastMs < 3_000, `10 admissions took ${fastMs} ms after the change to 20/s`);
+    await fastWithinASecond();
+    await ok(settings(concert.id, { admitPerSecond: 1 }));
+    await new Promise((r) => setTimeout(r, 3 * TICK_MS));
+    await slowFor2s();
+    await ok(settings(concert.id, { admitPerSecond: 20 }));
+    await fastWithinASecond();
   });
 
   test('maxActive lowered live caps the admitted fans who have not booked', async () => {
@@ -164,6 +174,8 @@ describe('operator controls of a live line', () => {
     await joinAll(fans, concert.id);
     await platform.services.get('waiting-room')!.stop();
     await platform.startService('waiting-room', { WAITING_ROOM_TICK_MS: String(TICK_MS) });
+    // The gateway reaches the new process (errors meanwhile are the restart, not the controls).
+    await eventually('the restarted waiting room answers', async () => (await status(platform, fans[0], concert.id)).status === 200, 15_000);
     await staysWaiting(fans, concert.id, 10 * TICK_MS);
     assert.equal(await redis.del(waitingRoomKeys(concert.id).state), 1, 'the state hash existed');
     await staysWaiting(fans, concert.id, 10 * TICK_MS);
