@@ -49,6 +49,8 @@ for (const key of STACK_MANAGED)
 const devDefaults = { WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000', REGISTER_LIMIT_PER_IP: '1000000', BOOKING_SUBMIT_LIMIT: '1000000' };
 const serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {};
 for (const name of Object.keys(SERVICES) as ServiceName[]) serviceEnv[name] = { ...devDefaults, ...passThroughEnv(name) };
+// The operator console's charts query the Prometheus this starts (a PROMETHEUS_URL given wins).
+if (withPrometheus) serviceEnv.concert = { PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`, ...serviceEnv.concert };
 
 let platform: Platform | undefined;
 let prometheus: PrometheusHandle | undefined;

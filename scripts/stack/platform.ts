@@ -123,6 +123,16 @@ function authOnly(name: ServiceName, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv 
 }
 
 /** Healthy, and the service we started: another process answering on that port does not count. */
+/** Until the edge's public /health says every backend has a server up (200), at most `withinMs`. */
+async function edgeSeesEveryBackend(edgeUrl: string, withinMs: number) {
+  const until = Date.now() + withinMs;
+  while (Date.now() < until) {
+    const res = await fetch(`${edgeUrl}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+    if (res?.status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function healthy(url: string, service: ServiceName) {
   const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
   return res.status === 200 && ((await res.json()) as { service?: string }).service === service;
@@ -268,8 +278,14 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         const port = label ? await freePort() : ports.get(name);
         if (port === undefined) throw new Error(`${name} is not part of this platform`);
         const proc = await spawnService(name, port, extraEnv, label ?? name);
-        if (label) extraCopies.push(proc);
-        else services.set(name, proc);
+        if (label) {
+          extraCopies.push(proc);
+        } else {
+          services.set(name, proc);
+          // A restarted service: HAProxy's health check (every 1 s) marks its server up again;
+          // until then the edge answers 503 for it. Wait (briefly: another service may be down on purpose).
+          await Promise.all(edges.map((e) => edgeSeesEveryBackend(e.url, 5_000)));
+        }
         return proc;
       },
       /** In order: the edge and the gateway (no new requests), the services, the workers, then Redis and FerretDB. */
