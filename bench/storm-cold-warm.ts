@@ -19,7 +19,13 @@ const platform = await startPlatform({
   dataDir,
   gatewayPort: await freePort(),
   output: () => ({ kind: 'ignore' }),
-  env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000', BOOKING_SUBMIT_LIMIT: '1000000' },
+  env: {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000',
+    REGISTER_LIMIT_PER_IP: '1000000',
+    BOOKING_SUBMIT_LIMIT: '1000000',
+  },
 });
 // runLoad logs in as the admin of a stack it did not start from the environment.
 process.env.ADMIN_EMAIL = platform.admin.email;
