@@ -43,7 +43,7 @@ function serverLines(route: UpstreamRoute): string[] {
     const url = new URL(target.trim());
     // A name (Compose's `auth`) is looked up again while running: a restarted container gets a new address.
     const dns = isIpLiteral(url.hostname) ? '' : ' resolvers dns init-addr last,libc,none';
-    return `  server ${route.name}-${i + 1} ${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)} check inter 1s fall 2 rise 1${dns}`;
+    return `  server ${route.name}-${i + 1} ${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)} check inter 2s fall 3 rise 1${dns}`;
   });
 }
 
@@ -95,6 +95,9 @@ export function haproxyConfig(config: GatewayConfig, edge: EdgeListeners): strin
     `  timeout http-request ${config.EDGE_REQUEST_TIMEOUT_MS}`,
     '  timeout http-keep-alive 65s',
     '  timeout connect 5s',
+    // A storm fills a service's accept backlog: a 1 s connect check then times out and takes the only
+    // server out (every fan 503). Checks get 5 s and three misses; a dead process is refused at once anyway.
+    '  timeout check 5s',
     '  timeout client 65s',
     `  timeout server ${config.UPSTREAM_TIMEOUT_MS}`,
     '  timeout tunnel 1h',
