@@ -58,6 +58,10 @@ const VALUES: Record<string, string> = {
   REQUEST_BATCH_WAIT_MS: '6',
   RECONCILE_EVERY_MS: '2500',
   RECONCILE_SETTLE_AFTER_MS: '4500',
+  WAITING_LIST_TICK_MS: '1100',
+  WAITING_LIST_RECORD_EVERY_MS: '31000',
+  // Read only when an admin asks for the console's charts: nothing listens here, nothing asks.
+  PROMETHEUS_URL: 'http://127.0.0.1:9',
   RECONCILE_FULL_EVERY_MS: '240000',
   TRUSTED_PROXIES: '10.1.2.0/24,192.0.2.7',
   EDGE_REQUEST_TIMEOUT_MS: '9876',
