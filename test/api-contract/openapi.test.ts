@@ -217,7 +217,10 @@ describe('admin-only operations', () => {
   test('are exactly the ones the authorisation table lets only the admin call, marked x-required-role: admin, with the bearer requirement', () => {
     // Admin-only: only the admin gets past authorisation (its answer may still be a 503, e.g. charts without Prometheus).
     const adminOnly = Object.entries(ACCESS_TABLE)
-      .filter(([, row]) => row.expect.anonymous === 401 && row.expect.fan === 403 && row.expect.otherFan === 403 && row.expect.admin !== 401 && row.expect.admin !== 403)
+      .filter(
+        ([, row]) =>
+          row.expect.anonymous === 401 && row.expect.fan === 403 && row.expect.otherFan === 403 && row.expect.admin !== 401 && row.expect.admin !== 403,
+      )
       .map(([key]) => key)
       .sort();
     assert.ok(adminOnly.includes('POST /api/v1/concerts') && adminOnly.includes('POST /api/v1/concerts/{id}/seat-types'), adminOnly.join(', '));
