@@ -21,6 +21,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { createInventory } from '../lib/inventory/inventory.js';
 import { ReserveCode } from '../lib/inventory/inventory-codes.js';
 import { freePort } from '../scripts/stack/processes.js';
+import { cpuMs, cpuSnapshot, rssLine, rssSnapshot } from './support/process-stats.js';
 import { startPlatform } from '../scripts/stack/platform.js';
 import { adminToken, createConcert, mintFans } from '../test/support/fans.js';
 import { ApiClient, type TestPlatform } from '../test/support/test-platform.js';
@@ -35,46 +36,6 @@ const SOCKET_SAMPLE = 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 
-const CLOCK_TICK_MS = 10; // _SC_CLK_TCK is 100 on Linux
-
-/** CPU milliseconds (user + system) a process has used so far. */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-/** Every server process of the platform by name, Redis and FerretDB included. */
-function serverPids(platform: TestPlatform): Map<string, number | undefined> {
-  const pids = new Map<string, number | undefined>([...platform.services].map(([name, proc]) => [name, proc.child?.pid]));
-  // HAProxy, the public edge (not one of the Node services).
-  pids.set('edge', platform.edge?.process.child?.pid);
-  pids.set('redis', platform.redis?.process.child?.pid);
-  pids.set('ferretdb', platform.ferretdb?.process.child?.pid);
-  return pids;
-}
-
-/** Resident memory of a process in MB (VmRSS from /proc). */
-function rssMb(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmRSS:'));
-    return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-}
-
-const rssSnapshot = (platform: TestPlatform) => new Map([...serverPids(platform)].map(([name, pid]) => [name, rssMb(pid)]));
-const rssLine = (rss: Map<string, number>) => [...rss].map(([name, mb]) => `${name} ${mb.toFixed(0)}`).join(', ');
-
-const cpuSnapshot = (platform: TestPlatform) => new Map([...serverPids(platform)].map(([name, pid]) => [name, cpuMs(pid)]));
 
 async function fullPath(platform: TestPlatform, admin: string) {
   const seatsPerType = Math.floor((FANS * 0.8) / 3);

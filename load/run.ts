@@ -29,6 +29,8 @@ export interface LoadOptions {
   quiet?: boolean;
   /** More environment for a stack started here (the test suite lowers BCRYPT_ROUNDS: seeding is not measured). */
   stackEnv?: Record<string, string>;
+  /** Called just before k6 starts and just after it ends (a benchmark reads each process's CPU there). */
+  onK6?: (phase: 'start' | 'end') => void;
 }
 
 export interface LoadResult {
@@ -222,6 +224,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
     log(`running k6 scenario "${scenario}" with ${fanCount} fans`);
     const started = Date.now();
+    opts.onK6?.('start');
     const exitCode = await runK6(
       path.join(ROOT, 'load/scenarios', `${scenario}.js`),
       {
@@ -238,6 +241,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       },
       Boolean(opts.quiet),
     );
+    opts.onK6?.('end');
     const k6Seconds = (Date.now() - started) / 1000;
     const { metrics } = JSON.parse(readFileSync(files.summary, 'utf8')) as { metrics: Record<string, Record<string, number> | undefined> };
 
