@@ -22,7 +22,27 @@ export enum ConsumeAdmissionCode {
 }
 
 interface AdmissionCommands {
-  consumeAdmission(admitted: string, active: string, used: string, fanId: string, expiresAtSec: number, requestKey: string): Promise<ConsumeAdmissionCode>;
+  consumeAdmission(
+    admitted: string,
+    active: string,
+    used: string,
+    fanId: string,
+    expiresAtSec: number,
+    requestKey: string,
+    holdMs: number,
+  ): Promise<ConsumeAdmissionCode>;
+}
+
+/**
+ * How long a used admission's slot stays taken at most while its booking waits for
+ * the worker's decision (which frees it at once): a decision that never comes, or a
+ * job queued again from the record, frees it after this.
+ */
+export const SLOT_HELD_UNTIL_DECIDED_MS = 30_000;
+
+/** Frees the slot of an admission whose booking was decided (the seat is taken or refused): the room may let the next fan in. */
+export function freeAdmissionSlot(redis: Pick<Redis, 'zrem'>, concertId: string, fanId: string): Promise<number> {
+  return redis.zrem(waitingRoomKeys(concertId).active, fanId);
 }
 
 /**
@@ -57,8 +77,9 @@ export function verifyAdmissionToken(secret: string, token: string, fanId: strin
 /**
  * The booking side of the waiting room: a concert with the room enabled takes
  * bookings only with a valid admission token, each admission is used by one
- * booking (consume-admission-3.lua, atomic), and using it frees the fan's
- * admission slot so the room lets the next fan in at once (maxActive, seats left).
+ * booking (consume-admission-3.lua, atomic). The fan's slot stays taken until
+ * that booking is decided (maxActive, seats left): `release` frees it for a
+ * booking refused before the queue, the worker for a queued one.
  */
 export function createAdmissionGate(redis: Redis, secret: string) {
   defineLuaCommands(redis, KERNEL_LUA_DIR, ['consume-admission-3.lua']);
@@ -71,16 +92,19 @@ export function createAdmissionGate(redis: Redis, secret: string) {
       concert: { id: string; waitingRoomEnabled: boolean },
       token: string | undefined,
       idempotencyKey: string | undefined,
-    ): Promise<void> {
-      if (!concert.waitingRoomEnabled) return;
+    ): Promise<boolean> {
+      if (!concert.waitingRoomEnabled) return false;
       const expiresAtSec = token ? verifyAdmissionToken(secret, token, fanId, concert.id) : undefined;
       if (expiresAtSec === undefined) throw required();
       const k = waitingRoomKeys(concert.id);
-      const code = await lua.consumeAdmission(k.admitted, k.active, k.used, fanId, expiresAtSec, idempotencyKey ?? '');
+      const code = await lua.consumeAdmission(k.admitted, k.active, k.used, fanId, expiresAtSec, idempotencyKey ?? '', SLOT_HELD_UNTIL_DECIDED_MS);
       if (code === ConsumeAdmissionCode.AlreadyUsed) throw new AppError('admission_used');
       // Signed by us but no longer current: the claim window passed (the place went to the next fan).
       if (code !== ConsumeAdmissionCode.Consumed) throw required();
+      return true;
     },
+    /** The booking that used the admission was decided here, before any queue. */
+    release: (concertId: string, fanId: string) => freeAdmissionSlot(redis, concertId, fanId),
   };
 }
 

@@ -33,6 +33,8 @@ export interface ReserveJobData {
   requeued?: boolean;
   /** Accepts this waiting-list offer: the seat comes from the offer (reserve-offered-seat-9.lua). */
   offerId?: string;
+  /** Used a waiting-room admission whose slot stays taken until this is decided (the worker frees it). */
+  admitted?: true;
 }
 
 /** `booking.confirmed` / `booking.cancelled`: everything the email needs, so the sender reads nothing else. */

@@ -209,20 +209,25 @@ export function createBookingService(deps: BookingServiceDeps) {
         ...(body.offerId ? { offerId: body.offerId } : {}),
       };
 
-      // A concert with a waiting room takes bookings only from admitted fans, one booking per admission (this frees the fan's slot).
-      // An offer held for this fan is the admission: the seat is theirs alone, no line to pass.
+      // A concert with a waiting room takes bookings only from admitted fans, one booking per admission; the fan's
+      // slot stays taken until the booking is decided. An offer held for this fan is the admission: no line to pass.
       const concert = await concerts.get(body.concertId);
+      let admitted = false;
       if (body.offerId) {
         const offer = await deps.offers.offer(body.concertId, body.offerId);
         if (!offer || offer.userId !== user.id || offer.seatTypeId !== body.seatTypeId) throw new AppError('offer_not_open');
       } else if (concert)
-        await deps.admission
+        admitted = await deps.admission
           .require(user.id, { id: body.concertId, waitingRoomEnabled: Boolean(concert.waitingRoom?.enabled) }, opts.admissionToken, opts.idempotencyKey)
           .catch(countedAs('admission_required'));
 
       // Cheap refusals that need no queue; the Lua script stays the one that decides.
       const early = await refusalBeforeQueue(body.concertId, body.seatTypeId, peeked, Boolean(body.offerId));
       if (early) {
+        if (admitted)
+          await deps.admission
+            .release(body.concertId, user.id)
+            .catch((err: Error) => logger.warn({ err: err.message, concertId: body.concertId }, 'admission slot not freed (it frees itself)'));
         const remembered = opts.idempotencyKey ? await ledger.acceptRejected(request, early.reason, early.decidedAt) : 'inserted';
         if (remembered === 'duplicate') return replayRaced(user, body, opts);
         deps.metrics.decidedEarly(body.concertId, early.reason);
@@ -231,7 +236,7 @@ export function createBookingService(deps: BookingServiceDeps) {
 
       // Durable before the fan hears 202: from here on the request gets a decision whatever fails.
       if ((await ledger.accept(request)) === 'duplicate') return replayRaced(user, body, opts);
-      await enqueue({ ...request, submittedAt: request.submittedAt.getTime() });
+      await enqueue({ ...request, submittedAt: request.submittedAt.getTime(), ...(admitted ? { admitted: true as const } : {}) });
       return awaitAnswer(request.requestId, opts.waitSeconds);
     },
 

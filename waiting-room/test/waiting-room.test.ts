@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Queue } from 'bullmq';
 import type { Socket } from 'socket.io-client';
+import { QUEUES } from '../../lib/queues.js';
 import { openRedis } from '../../lib/redis.js';
 import { waitingRoomKeys } from '../../lib/waiting-room-keys.js';
 import { assertError } from '../../test/support/assertions.js';
@@ -262,6 +264,41 @@ describe('admission tokens and the inlet', () => {
     });
     assert.equal(told.etaSeconds, null);
     assert.ok(updates.some((u) => u.soldOut === true));
+  });
+
+  test('a used admission keeps its slot until the booking is decided: nobody is let in for the seat a queued booking may take', async () => {
+    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Only', capacity: 1 }], waitingRoom: { enabled: true, admitPerSecond: 50 } });
+    const [holder, next] = mintFans(platform, 2);
+    await join(platform, holder, concert.id);
+    await join(platform, next, concert.id);
+    const holding = await admitted(platform, holder, concert.id);
+    // The workers take no job while the queue is paused: the booking waits, as in a storm's queue.
+    const queue = new Queue(QUEUES.bookings.name, { connection: redis, prefix: QUEUES.bookings.prefix });
+    await queue.pause();
+    try {
+      const accepted = await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId: concert.seatTypes[0].id }, holder.token, {
+        'x-admission-token': holding.admissionToken,
+      });
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      // Ten ticks at 50 fans/s with the seat still in stock: freeing the slot at submit let the next fan in here.
+      const until = Date.now() + 2000;
+      while (Date.now() < until) {
+        assert.equal((await status(platform, next, concert.id)).body.status, 'waiting', 'admitted for a seat the queued booking takes');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok((await redis.zscore(waitingRoomKeys(concert.id).active, holder.id)) !== null, 'the slot is still held');
+    } finally {
+      await queue.resume();
+      await queue.close();
+    }
+    // Decided: the seat is the holder's, the slot is free, and the next fan hears sold out instead of being let in.
+    await eventually('the slot freed once decided', async () => (await redis.zscore(waitingRoomKeys(concert.id).active, holder.id)) === null);
+    const told = await eventually('sold_out status', async () => {
+      const res = await status(platform, next, concert.id);
+      assert.notEqual(res.body.status, 'admitted');
+      return res.body.status === 'sold_out' ? res.body : undefined;
+    });
+    assert.equal(told.status, 'sold_out');
   });
 
   test('join answers 404 for an unknown concert or one without a waiting room, 409 once it started', async () => {

@@ -1,3 +1,4 @@
+import { freeAdmissionSlot } from '../../lib/admission-token.js';
 /**
  * Every branch of the decision, with the real components (inventory scripts,
  * loader, recorder, concert cache, BullMQ notifications queue) against one
@@ -70,6 +71,7 @@ async function world(label: string, opts: { capacity?: number; startsAt?: Date; 
     notifications,
     offers: createWaitingList(redis),
     logger,
+    freeAdmissionSlot: (concertId, fanId) => freeAdmissionSlot(redis, concertId, fanId),
   });
   const keys = concertKeys(concertId);
   const request = (userId = newId()): ReserveJobData => ({

@@ -25,6 +25,8 @@ export interface DecisionDeps {
   logger: Logger;
   /** Called after each final answer (metrics, stock broadcasts). */
   onDecision?: (data: ReserveJobData, decision: Decision) => void;
+  /** Frees the waiting-room slot of the admission a request used (freeAdmissionSlot). */
+  freeAdmissionSlot: (concertId: string, fanId: string) => Promise<unknown>;
 }
 
 /** Giving up needs the record: whether an earlier try wrote the booking is unknown until it can be read. */
@@ -45,7 +47,12 @@ const MAX_SEAT_CONFLICTS = 5;
 export function createBookingDecider(deps: DecisionDeps) {
   const { inventory, loader, recorder, concerts, publisher, logger } = deps;
 
-  function tell(data: ReserveJobData, decision: Decision): Decision {
+  async function tell(data: ReserveJobData, decision: Decision): Promise<Decision> {
+    // Before the fan hears: by then the room's next tick counts the stock this decision left, not the slot.
+    if (data.admitted)
+      await deps
+        .freeAdmissionSlot(data.concertId, data.userId)
+        .catch((err: Error) => logger.warn({ err: err.message, concertId: data.concertId }, 'admission slot not freed (it frees itself)'));
     publisher.publish(data.userId, decision);
     deps.onDecision?.(data, decision);
     return decision;

@@ -1,3 +1,4 @@
+import { freeAdmissionSlot } from '../../lib/admission-token.js';
 import { Emitter } from '@socket.io/redis-emitter';
 import { Queue } from 'bullmq';
 import { boot } from '../../lib/boot.js';
@@ -62,6 +63,7 @@ boot('booking-worker', async () => {
       metrics.onDecision(data, decision);
       if (decision.status === 'confirmed') stock.changed(data.concertId);
     },
+    freeAdmissionSlot: (concertId, fanId) => freeAdmissionSlot(redis, concertId, fanId),
   });
   const worker = startBookingWorker(queueConnection, decider, logger, {
     concurrency: config.WORKER_CONCURRENCY,

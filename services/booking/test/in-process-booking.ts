@@ -1,3 +1,4 @@
+import { freeAdmissionSlot } from '../../../lib/admission-token.js';
 /**
  * The booking service, its reconciler and a booking worker, built in-process of
  * the real parts on one shared redis-server and FerretDB (test/support/stores.ts),
@@ -81,6 +82,7 @@ export async function startInProcessBooking(stores: TestStores, dbName: string):
     notifications,
     offers: lists,
     logger,
+    freeAdmissionSlot: (concertId, fanId) => freeAdmissionSlot(redis, concertId, fanId),
   });
   const worker: Worker = startBookingWorker(stores.redis(), decider, logger, { concurrency: 4, lockDurationMs: 30_000, stalledIntervalMs: 30_000 });
   await worker.waitUntilReady();
