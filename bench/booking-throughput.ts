@@ -36,7 +36,6 @@ const SOCKET_SAMPLE = 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 
-
 async function fullPath(platform: TestPlatform, admin: string) {
   const seatsPerType = Math.floor((FANS * 0.8) / 3);
   const concert = await createConcert(platform, admin, { seatTypes: ['A', 'B', 'C'].map((name) => ({ name, capacity: seatsPerType })) });
