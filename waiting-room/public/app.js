@@ -31,7 +31,7 @@
   };
 
   /** What other scripts (the waiting list) read and listen to: see the README's page section. */
-  const room = { concertId, concert: null, soldOut: false, session };
+  const room = { concertId, concert: null, soldOut: false, session, formatPrice: (price) => formatPrice(price) };
   window.onsaleWaitingRoom = room;
 
   function show(name) {

@@ -20,6 +20,9 @@
     box.hidden = false;
   }
 
+  /** In the concert's currency, as the rest of the page shows prices. */
+  const price = (amount) => window.onsaleWaitingRoom?.formatPrice?.(amount) ?? String(amount);
+
   function api(method, path, body, headers) {
     return window.onsaleSession.api(method, path, body, headers);
   }
@@ -85,7 +88,7 @@
     });
     render(
       el('h3', { textContent: 'A seat is held for you' }),
-      el('p', { role: 'alert', textContent: `${offer.seatTypeName}, ${offer.price}: it is yours alone until the time runs out.` }),
+      el('p', { role: 'alert', textContent: `${offer.seatTypeName}, ${price(offer.price)}: it is yours alone until the time runs out.` }),
       left,
       accept,
       decline,

@@ -243,6 +243,52 @@ describe('coming back and selling out, on a desktop', () => {
   });
 });
 
+describe('the waiting list on the page', () => {
+  test('a fan told sold out joins the waiting list, sees the place, gets the seat a cancel frees with its countdown, and books it', async () => {
+    const concert = await createConcert(platform, admin, {
+      currency: 'GBP',
+      seatTypes: [{ name: 'Floor', capacity: 1, price: 12.5 }],
+      waitingRoom: { enabled: true, admitPerSecond: 20, maxActive: 1 },
+    });
+    const [holder] = mintFans(platform, 1);
+    await join(platform, holder, concert.id);
+    const holding = await admitted(platform, holder, concert.id);
+    const booked = await book(holder.token, concert.id, concert.seatTypes[0].id, holding.admissionToken);
+    assert.equal(booked.status, 201, JSON.stringify(booked.body));
+
+    const fan = await registerFan(platform.api, 'listed-fan');
+    const context = await browser('desktop');
+    const { page, errors } = await openPage(context, concert.id);
+    await page.getByLabel('Email').fill(fan.email);
+    await page.getByLabel('Password').fill(fan.password);
+    await page.getByRole('button', { name: 'Sign in and join the line' }).click();
+    await page.getByRole('heading', { name: 'Sold out for now' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Join the waiting list' }).click();
+    assert.equal(await page.locator('#waiting-list-place').textContent({ timeout: 10_000 }), 'You are number 1 on the waiting list (0 ahead).');
+
+    // The holder cancels: the freed seat is held for the fan on the list, inside the same decision.
+    assert.equal((await platform.api.delete(`/api/v1/bookings/${booked.body.id}`, holder.token)).status, 200);
+    await page.getByRole('heading', { name: 'A seat is held for you' }).waitFor({ timeout: 30_000 });
+    assert.match((await page.getByRole('alert').filter({ hasText: 'yours alone' }).textContent()) ?? '', /^Floor, £12\.50: it is yours alone/);
+    assert.match(
+      (await page.locator('#waiting-list-countdown').textContent()) ?? '',
+      /^(9|10):\d\d left to accept$/,
+      'the default 10-minute offer, counting down',
+    );
+    await page.screenshot({ path: path.join(platform.outputDir, 'desktop-waiting-list-offer.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Book it (Floor)' }).click();
+    const confirmation = (await page.getByRole('status').filter({ hasText: 'Booked:' }).textContent({ timeout: 15_000 })) ?? '';
+    const mine = await platform.api.get<Booking[]>(
+      '/api/v1/bookings/my-bookings',
+      (await platform.api.post<Session>('/api/v1/auth/login', { email: fan.email, password: fan.password })).body.accessToken,
+    );
+    assert.equal(mine.body.length, 1, `the fan holds the seat: ${JSON.stringify(mine.body)}`);
+    assert.equal(confirmation, `Booked: Floor, seat ${mine.body[0].seatNo}. Ticket ${mine.body[0].ticketRef}.`);
+    assert.deepEqual(errors, []);
+  });
+});
+
 describe('the page without JavaScript', () => {
   test('says it needs JavaScript instead of "Loading…" forever', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'onsale-chromium-'));
