@@ -12,7 +12,7 @@
  * BENCH_CPU_PROF=<dir>: every server process writes a V8 CPU profile there at exit
  * (summarise with `node --import tsx bench/cpu-profile-top.ts <dir>`).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
@@ -21,7 +21,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { createInventory } from '../lib/inventory/inventory.js';
 import { ReserveCode } from '../lib/inventory/inventory-codes.js';
 import { freePort } from '../scripts/stack/processes.js';
-import { cpuMs, cpuSnapshot, rssLine, rssSnapshot } from './support/process-stats.js';
+import { cpuSnapshot, rssLine, rssSnapshot } from './support/process-stats.js';
 import { startPlatform } from '../scripts/stack/platform.js';
 import { adminToken, createConcert, mintFans } from '../test/support/fans.js';
 import { ApiClient, type TestPlatform } from '../test/support/test-platform.js';
