@@ -126,7 +126,11 @@ export async function startFerretDb(dataDir: string, port: number, output: Outpu
     `--setup-database=${credentials.database}`,
     `--setup-username=${credentials.username}`,
     '--handler=sqlite',
-    `--sqlite-url=file:${dataDir}/`,
+    // WAL without an fsync per commit (SQLite's NORMAL): a write FerretDB acknowledged survives
+    // its crash or SIGKILL (the fault scenarios), an OS crash may lose the last moments, as
+    // MongoDB's default write concern (journal every 100 ms) may. FULL fsynced every one of
+    // the storm's small batches: its 202s waited on the disk (k6 storm p95 9.3/10.0 s vs 8.2/8.8).
+    `--sqlite-url=file:${dataDir}/?_pragma=synchronous(normal)`,
     `--state-dir=${dataDir}`,
     `--listen-addr=127.0.0.1:${port}`,
     '--debug-addr=-',
