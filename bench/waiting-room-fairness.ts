@@ -25,6 +25,7 @@ import { openRedis } from '../lib/redis.js';
 import { waitingRoomKeys } from '../lib/waiting-room-keys.js';
 import { freePort } from '../scripts/stack/processes.js';
 import { ROOT, startPlatform, type Platform } from '../scripts/stack/platform.js';
+import { ApiClient } from '../test/support/test-platform.js';
 import { chiSquareCritical, chiSquareIndependence, chiSquarePValue, kendallTauDistance, quantile } from './fairness-stats.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -63,14 +64,9 @@ function rssOf(pid: number | undefined): number {
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
-async function http<T>(platform: Platform, method: string, url: string, token?: string, body?: unknown) {
-  const res = await fetch(`${platform.gatewayUrl}${url}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json().catch(() => undefined)) as T };
-}
+/** The platform's public API through the edge (the tests' client). */
+const http = <T>(platform: Platform, method: string, url: string, token?: string, body?: unknown) =>
+  new ApiClient(platform.gatewayUrl).request<T>(method, url, { token, body });
 
 const platform = await (async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'onsale-bench-fair-'));

@@ -27,6 +27,7 @@ import { openRedis } from '../lib/redis.js';
 import { waitingRoomKeys } from '../lib/waiting-room-keys.js';
 import { freePort } from '../scripts/stack/processes.js';
 import { ROOT, startPlatform, type Platform } from '../scripts/stack/platform.js';
+import { ApiClient } from '../test/support/test-platform.js';
 
 const LAG_BUCKETS = 30_001; // 1 ms buckets up to 30 s
 
@@ -134,14 +135,9 @@ function percentile(histogram: number[], p: number): number {
   return histogram.length - 1;
 }
 
-async function http<T>(platform: Platform, method: string, url: string, token?: string, body?: unknown) {
-  const res = await fetch(`${platform.gatewayUrl}${url}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json().catch(() => undefined)) as T };
-}
+/** The platform's public API through the edge (the tests' client). */
+const http = <T>(platform: Platform, method: string, url: string, token?: string, body?: unknown) =>
+  new ApiClient(platform.gatewayUrl).request<T>(method, url, { token, body });
 
 async function runBench() {
   const fans = Number(process.env.BENCH_FANS ?? 10_000);
