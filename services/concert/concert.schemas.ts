@@ -108,3 +108,5 @@ export const auditQuery = z.object({ limit: queryInteger(1, 500).default(100) })
 export type UpdateConcertBody = z.infer<typeof updateConcertBody>;
 export type CreateConcertBody = z.infer<typeof createConcertBody>;
 export type SeatTypeBody = z.infer<typeof seatTypeBody>;
+/** A concert's waiting-room settings, as created and as shown. */
+export type WaitingRoomSettings = z.infer<typeof waitingRoomBody>;

@@ -5,7 +5,7 @@ import { DEFAULT_CURRENCY, type ConcertDoc, type SeatTypeDoc } from '../../lib/r
 import type { RedisLocks } from '../../lib/redis-lock.js';
 import { concertKeys } from '../../lib/inventory/inventory-keys.js';
 import type { ConcertRepository } from './concert.repository.js';
-import type { CreateConcertBody, SeatTypeBody } from './concert.schemas.js';
+import type { CreateConcertBody, SeatTypeBody, WaitingRoomSettings } from './concert.schemas.js';
 
 export interface PublicSeatType {
   id: string;
@@ -30,15 +30,7 @@ export interface PublicConcert {
   salesClosedAt?: string;
   status: 'on_sale' | 'sold_out' | 'sales_closed' | 'started';
   seatTypes: PublicSeatType[];
-  waitingRoom: {
-    enabled: boolean;
-    opensAt?: string;
-    admitPerSecond?: number;
-    maxActive?: number;
-    tokenTtlSeconds?: number;
-    claimWindowSeconds?: number;
-    graceSeconds?: number;
-  };
+  waitingRoom: WaitingRoomSettings;
   /** Present when the concert sets its own offer lifetime (else 600 s). */
   waitingList?: { offerTtlSeconds: number };
 }

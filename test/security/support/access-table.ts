@@ -1,5 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { ADMISSION_TOKEN_AUDIENCE, ADMISSION_TOKEN_ISSUER, signAdmissionToken } from '../../../lib/admission-token.js';
+import type { WaitingRoomSettings } from '../../../services/concert/concert.schemas.js';
 import type { BadCase, RequestShape } from './bad-inputs.js';
 import type { Account, World } from './world.js';
 
@@ -24,15 +25,7 @@ interface NewConcertBody {
   venue: string;
   startsAt: string;
   seatTypes: Array<{ name: string; description?: string; price: number; capacity: number }>;
-  waitingRoom: {
-    enabled: boolean;
-    opensAt?: string;
-    admitPerSecond?: number;
-    maxActive?: number;
-    tokenTtlSeconds?: number;
-    claimWindowSeconds?: number;
-    graceSeconds?: number;
-  };
+  waitingRoom: WaitingRoomSettings;
   waitingList: { offerTtlSeconds?: number };
 }
 
