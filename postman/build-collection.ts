@@ -1365,14 +1365,20 @@ pm.test('201', function () {
     method: 'PATCH',
     path: '/api/v1/concerts/{{operatorConcertId}}',
     auth: 'adminAccessToken',
-    body: { name: 'Postman Operator Night (moved)', description: 'Doors at 18:30', startsAt: '{{operatorMovedStartsAt}}' },
+    body: {
+      name: 'Postman Operator Night (moved)',
+      description: 'Doors at 18:30',
+      startsAt: '{{operatorMovedStartsAt}}',
+      waitingList: { offerTtlSeconds: 300 },
+    },
     test: `
-pm.test('200 with the new name, description and start', function () {
+pm.test('200 with the new name, description, start and offer time', function () {
     pm.response.to.have.status(200);
     const concert = pm.response.json();
     pm.expect(concert.name).to.equal('Postman Operator Night (moved)');
     pm.expect(concert.description).to.equal('Doors at 18:30');
     pm.expect(concert.startsAt).to.equal(pm.collectionVariables.get('operatorMovedStartsAt'));
+    pm.expect(concert.waitingList).to.eql({ offerTtlSeconds: 300 });
 });`,
   }),
   request({

@@ -22,6 +22,7 @@ const SCRIPTS = [
   'close-seat-type-1.lua',
   'close-sales-1.lua',
   'move-start-2.lua',
+  'set-offer-ttl-1.lua',
 ];
 
 interface InventoryCommands {
@@ -52,6 +53,7 @@ interface InventoryCommands {
   closeSeatType(meta: string, seatTypeId: string): Promise<number>;
   closeSales(meta: string): Promise<[number, number]>;
   moveStart(meta: string, holders: string, startsAtMs: number): Promise<number>;
+  setOfferTtl(meta: string, offerTtlMs: number): Promise<number>;
 }
 
 /** What peek-bookable-3.lua sees; `started` by Redis's clock. Meaningful only when `loaded`. */
@@ -217,6 +219,11 @@ export function createInventory(redis: Redis) {
     async moveStart(concertId: string, startsAt: Date): Promise<OperatorCode> {
       const k = concertKeys(concertId);
       return lua.moveStart(k.meta, k.holders, startsAt.getTime());
+    },
+
+    /** How long offers made from now on hold their seat (set-offer-ttl-1.lua). */
+    async setOfferTtl(concertId: string, offerTtlMs: number): Promise<OperatorCode> {
+      return lua.setOfferTtl(concertKeys(concertId).meta, offerTtlMs);
     },
 
     /**

@@ -62,7 +62,7 @@ export function createConcertOperations(deps: {
       if (body.startsAt && concert.waitingRoom?.opensAt && concert.waitingRoom.opensAt.getTime() >= Date.parse(body.startsAt)) {
         throw new AppError('validation_failed', undefined, [{ path: 'startsAt', message: "must be after the waiting room's opensAt" }]);
       }
-      const { startsAt, ...details } = body;
+      const { startsAt, waitingList, ...details } = body;
       const moved = orNotFound(
         await loader.withRebuildLock(id, async () => {
           if (startsAt) {
@@ -71,7 +71,16 @@ export function createConcertOperations(deps: {
             if (code === OperatorCode.ConcertStarted) throw new AppError('concert_started');
             if (code === OperatorCode.HasSales) throw new AppError('concert_has_sales');
           }
-          return concerts.updateDetails(id, { ...details, ...(startsAt ? { startsAt: new Date(startsAt) } : {}) });
+          const updated = await concerts.updateDetails(id, {
+            ...details,
+            ...(startsAt ? { startsAt: new Date(startsAt) } : {}),
+            ...(waitingList ? { waitingList } : {}),
+          });
+          // The record first: a load it forces reads the new offer TTL, and the retry sets it again.
+          if (updated && waitingList) {
+            return retryIfNotLoaded(await inventory.setOfferTtl(id, waitingList.offerTtlSeconds * 1000), () => updated);
+          }
+          return updated;
         }),
       );
       if (!moved) throw new AppError('not_found', 'No such concert');

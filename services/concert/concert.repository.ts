@@ -47,7 +47,7 @@ export function createConcertRepository(conn: Connection) {
         .lean<ConcertDoc[]>();
     },
     /** Sets the given fields; the updated concert, or null when there is none. */
-    updateDetails(id: string, fields: { name?: string; venue?: string; description?: string; startsAt?: Date }) {
+    updateDetails(id: string, fields: { name?: string; venue?: string; description?: string; startsAt?: Date; waitingList?: WaitingListSettings }) {
       return Concerts.findOneAndUpdate({ _id: id }, { $set: fields }, { new: true }).lean<ConcertDoc>();
     },
     /**

@@ -97,6 +97,8 @@ export const updateConcertBody = z
     venue: plainText(200).optional(),
     description: plainText(2000).optional(),
     startsAt: futureTime.optional(),
+    /** Applies to offers made from then on; an open offer keeps its expiry. */
+    waitingList: waitingListBody.required().optional(),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'name at least one field to change');

@@ -19,6 +19,7 @@ import { checkInvariants } from '../../../test/support/invariants.js';
 import { DEV_ADMIN, startTestPlatform, type TestPlatform } from '../../../test/support/test-platform.js';
 import type { concertBookingsPageResponse } from '../../booking/booking.openapi.js';
 import type { concertStatsResponse } from '../concert.openapi.js';
+import type { WaitingListStatus } from '../../booking/waiting-list/waiting-list.schemas.js';
 
 type ConcertStats = z.infer<typeof concertStatsResponse>;
 type ConcertBookingsPage = z.infer<typeof concertBookingsPageResponse>;
@@ -181,6 +182,44 @@ describe('editing a concert, the figures and the audit log', () => {
     assert.deepEqual([venue.status, venue.body.venue, venue.body.startsAt], [200, 'Bigger Hall', later]);
     assertError(await op('PATCH', `/api/v1/concerts/${concert.id}`, { capacity: 10 }), 400, 'validation_failed');
     assertError(await op('PATCH', `/api/v1/concerts/${'0'.repeat(24)}`, { name: 'x' }), 404, 'not_found');
+    await checkInvariants(platform.mongoUrl, platform.redisUrl, concert.id);
+  });
+
+  test("the waiting list's offer time changes live: offers made after the change hold for it, from the record too", async () => {
+    const concert = await createConcert(platform, admin, { seatTypes: [{ name: 'Floor', capacity: 2 }] });
+    const seatTypeId = concert.seatTypes[0].id;
+    const [holderA, holderB, waiterA, waiterB] = mintFans(platform, 4);
+    const bookingOf = async (f: { token: string }) =>
+      finalAnswerOf(await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, f.token, { prefer: 'wait=30' })).bookingId!;
+    const bookings = [await bookingOf(holderA), await bookingOf(holderB)];
+    for (const f of [waiterA, waiterB]) assert.equal((await platform.api.request('PUT', `/api/v1/waiting-lists/${concert.id}/me`, { token: f.token, body: {} })).status, 200);
+    const offerSecondsOf = async (f: { token: string }, cancelled: string, holder: { token: string }) => {
+      const before = Date.now();
+      assert.equal((await platform.api.request('DELETE', `/api/v1/bookings/${cancelled}`, { token: holder.token })).status, 200);
+      const place = await platform.api.request<WaitingListStatus>('GET', `/api/v1/waiting-lists/${concert.id}/me`, { token: f.token });
+      assert.equal(place.body.status, 'offered', JSON.stringify(place.body));
+      return (Date.parse(place.body.offer!.expiresAt) - before) / 1000;
+    };
+
+    const changed = await op<Concert>('PATCH', `/api/v1/concerts/${concert.id}`, { waitingList: { offerTtlSeconds: 45 } });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.deepEqual(changed.body.waitingList, { offerTtlSeconds: 45 });
+    const first = await offerSecondsOf(waiterA, bookings[0], holderA);
+    assert.ok(first > 40 && first <= 46, `offer held ${first} s, not 45`);
+
+    // Redis lost the concert's keys: the change's own retry loads them from the record it wrote first.
+    const redis = openRedis(platform.redisUrl);
+    await redis.del(concertKeys(concert.id).meta);
+    assert.equal((await op('PATCH', `/api/v1/concerts/${concert.id}`, { waitingList: { offerTtlSeconds: 90 } })).status, 200);
+    assert.equal(await redis.hget(concertKeys(concert.id).meta, 'offerTtlMs'), '90000');
+    redis.disconnect();
+    const second = await offerSecondsOf(waiterB, bookings[1], holderB);
+    assert.ok(second > 85 && second <= 91, `offer held ${second} s, not 90`);
+
+    assertError(await op('PATCH', `/api/v1/concerts/${concert.id}`, { waitingList: {} }), 400, 'validation_failed');
+    assertError(await op('PATCH', `/api/v1/concerts/${concert.id}`, { waitingList: { offerTtlSeconds: 5 } }), 400, 'validation_failed');
+    const log = await op<{ items: AuditEntry[] }>('GET', `/api/v1/concerts/${concert.id}/audit?limit=1`);
+    assert.deepEqual(log.body.items[0].details, { waitingList: { offerTtlSeconds: 90 } });
     await checkInvariants(platform.mongoUrl, platform.redisUrl, concert.id);
   });
 

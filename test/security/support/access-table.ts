@@ -201,9 +201,22 @@ export const ACCESS_TABLE: Record<string, AccessRow> = {
         venue: 'Other Hall',
         description: 'Doors at 18:30',
         startsAt: new Date(Date.now() + 14 * 24 * 3600_000).toISOString(),
+        waitingList: { offerTtlSeconds: 300 },
       },
     }),
     extraBadInputs: () => [
+      {
+        category: 'out-of-range',
+        name: 'an offer time below the minimum',
+        mutate: (shape) => ({ ...shape, body: { waitingList: { offerTtlSeconds: 1 } } }),
+        expect: { status: 400, code: 'validation_failed', detailsPath: 'body.waitingList.offerTtlSeconds' },
+      },
+      {
+        category: 'out-of-range',
+        name: 'a waiting-list change without the offer time',
+        mutate: (shape) => ({ ...shape, body: { waitingList: {} } }),
+        expect: { status: 400, code: 'validation_failed', detailsPath: 'body.waitingList.offerTtlSeconds' },
+      },
       {
         category: 'out-of-range',
         name: 'moving the start into the past',
