@@ -192,7 +192,8 @@ describe('editing a concert, the figures and the audit log', () => {
     const bookingOf = async (f: { token: string }) =>
       finalAnswerOf(await platform.api.post('/api/v1/bookings', { concertId: concert.id, seatTypeId }, f.token, { prefer: 'wait=30' })).bookingId!;
     const bookings = [await bookingOf(holderA), await bookingOf(holderB)];
-    for (const f of [waiterA, waiterB]) assert.equal((await platform.api.request('PUT', `/api/v1/waiting-lists/${concert.id}/me`, { token: f.token, body: {} })).status, 200);
+    for (const f of [waiterA, waiterB])
+      assert.equal((await platform.api.request('PUT', `/api/v1/waiting-lists/${concert.id}/me`, { token: f.token, body: {} })).status, 200);
     const offerSecondsOf = async (f: { token: string }, cancelled: string, holder: { token: string }) => {
       const before = Date.now();
       assert.equal((await platform.api.request('DELETE', `/api/v1/bookings/${cancelled}`, { token: holder.token })).status, 200);
