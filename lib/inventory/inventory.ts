@@ -11,6 +11,9 @@ import { seatGivingKeys } from '../waiting-list/waiting-list-keys.js';
 const CUT_OFFS = new Set<number>([ReserveCode.SalesClosed, ReserveCode.SeatTypeClosed]);
 /** Long enough for the record update; short enough that a cancel that died can be retried soon. */
 const CANCEL_LEASE_MS = 15_000;
+/** Run by a load too, in its MULTI (see loadInto). */
+const TEND_WAITING_LIST = 'tend-waiting-list-9.lua';
+type TendInMulti = { tendWaitingList(...keysAndArgs: Array<string | number>): unknown };
 const SCRIPTS = [
   'reserve-seat-3.lua',
   'settle-hold-3.lua',
@@ -104,7 +107,10 @@ export function createInventory(redis: Redis) {
   let loaderConnection: Redis | undefined;
   let loadQueue: Promise<unknown> = Promise.resolve();
   const serialized = <T>(work: (conn: Redis) => Promise<T>): Promise<T> => {
-    loaderConnection ??= redis.duplicate({ enableAutoPipelining: false }).on('error', () => undefined);
+    if (!loaderConnection) {
+      loaderConnection = redis.duplicate({ enableAutoPipelining: false }).on('error', () => undefined);
+      defineLuaCommands(loaderConnection, KERNEL_LUA_DIR, [TEND_WAITING_LIST]);
+    }
     const run = loadQueue.then(() => work(loaderConnection!));
     loadQueue = run.catch(() => undefined);
     return run;
@@ -280,6 +286,14 @@ async function loadInto(redis: Redis, snapshot: InventorySnapshot, opts: { onlyI
   );
   if (snapshot.waitingList?.offerTtlMs) metaFields.offerTtlMs = String(snapshot.waitingList.offerTtlMs);
   tx.hset(k.meta, metaFields).hset(k.meta, 'loaded', '1');
+  // Free seats while fans wait: an offer Redis made and lost before the record learnt of it
+  // (a restart, a failover). Offered in the same MULTI, before any booking can take them.
+  const waiting = snapshot.waitingList?.waiting.length ?? 0;
+  if (waiting > 0) {
+    for (const { id } of snapshot.seatTypes) {
+      (tx as unknown as TendInMulti).tendWaitingList(...seatGivingKeys(snapshot.concertId, id), id, offerNonce(), waiting);
+    }
+  }
   const result = await tx.exec();
   return result !== null;
 }

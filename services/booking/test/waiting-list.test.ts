@@ -231,4 +231,38 @@ describe('Redis loses the list', () => {
     assert.equal((await wl.service.join(late, concertId, seatTypeIds[0])).position, 3, 'new joins go after the recorded ones');
     await book(fans[0], concertId, seatTypeIds[0], before[0].offer!.offerId);
   });
+
+  test('an offer Redis lost before the record learnt of it is made again by the rebuild itself: no fan from the queue takes its seat first', async () => {
+    const c = await concertWith([1]);
+    const { concertId, seatTypeIds } = ids(c);
+    const [sold] = await sellOut(c);
+    const [waiter, other] = [fan(), fan()];
+    await wl.service.join(waiter, concertId, seatTypeIds[0]);
+    await cancel(sold);
+    const lost = (await wl.service.status(waiter, concertId)).offer!.offerId;
+    // The record never got the offer (the process that made it stopped first), then Redis lost everything.
+    await wl.announcer.sync(concertId);
+    await wl.records.offers.deleteMany({ concertId });
+    const w = waitingListKeys(concertId);
+    const k = concertKeys(concertId);
+    await booking.redis.del(
+      k.meta,
+      k.holders,
+      k.freeSeats(seatTypeIds[0]),
+      w.fans,
+      w.offers,
+      w.stats,
+      w.line('any'),
+      w.line(seatTypeIds[0]),
+      w.due(seatTypeIds[0]),
+    );
+    // The queue fan's booking is what loads the concert again, the first thing to happen after the loss.
+    assert.equal(await codeOf(book(other, concertId, seatTypeIds[0])), 'sold_out');
+    const again = await wl.service.status(waiter, concertId);
+    assert.equal(again.status, 'offered', 'the seat is offered to the head of the list again');
+    assert.notEqual(again.offer!.offerId, lost);
+    await wl.announcer.sync(concertId);
+    assert.equal((await wl.records.offers.findById(again.offer!.offerId).lean())?.status, 'open', 'the new offer reaches the record');
+    await book(waiter, concertId, seatTypeIds[0], again.offer!.offerId);
+  });
 });
