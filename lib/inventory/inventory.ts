@@ -26,6 +26,7 @@ const SCRIPTS = [
   'close-sales-1.lua',
   'move-start-2.lua',
   'set-offer-ttl-1.lua',
+  'is-loaded-1.lua',
 ];
 
 interface InventoryCommands {
@@ -57,6 +58,7 @@ interface InventoryCommands {
   closeSales(meta: string): Promise<[number, number]>;
   moveStart(meta: string, holders: string, startsAtMs: number): Promise<number>;
   setOfferTtl(meta: string, offerTtlMs: number): Promise<number>;
+  isLoaded(meta: string): Promise<number>;
 }
 
 /** What peek-bookable-3.lua sees; `started` by Redis's clock. Meaningful only when `loaded`. */
@@ -172,8 +174,9 @@ export function createInventory(redis: Redis) {
       return lua.abortCancel(k.meta, k.holders, k.cancelLease(bookingId), userId, bookingId);
     },
 
+    /** Loaded by this run of the Redis server (is-loaded-1.lua): keys from another run are stale. */
     async isLoaded(concertId: string): Promise<boolean> {
-      return (await redis.hget(concertKeys(concertId).meta, 'loaded')) === '1';
+      return (await lua.isLoaded(concertKeys(concertId).meta)) === 1;
     },
 
     /** Remaining seats per seat type, or undefined when the concert is not loaded. */

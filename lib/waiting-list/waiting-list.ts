@@ -13,6 +13,7 @@ const SCRIPTS = [
   'reserve-offered-seat-9.lua',
   'tend-waiting-list-9.lua',
   'add-seats-9.lua',
+  'open-offers-2.lua',
 ];
 
 type Args = Array<string | number>;
@@ -23,6 +24,7 @@ interface WaitingListCommands {
   reserveOfferedSeat(...a: Args): Promise<[number, number, number, string, string]>;
   tendWaitingList(...a: Args): Promise<[number, number, number, number]>;
   addSeats(...a: Args): Promise<[number, number]>;
+  openOffers(...a: Args): Promise<[number, ...string[]]>;
 }
 
 /** A fan's place: what they wait for, their join number, and their open offer if any. */
@@ -132,9 +134,13 @@ export function createWaitingList(redis: Redis) {
       return parseOffer(offerId, await redis.hget(waitingListKeys(concertId).offers, offerId));
     },
 
-    async openOffers(concertId: string): Promise<OpenOffer[]> {
-      const all = await redis.hgetall(waitingListKeys(concertId).offers);
-      return Object.entries(all).map(([id, raw]) => parseOffer(id, raw)!);
+    /** The open offers; undefined when the keys are not loaded, or stale (open-offers-2.lua). */
+    async openOffers(concertId: string): Promise<OpenOffer[] | undefined> {
+      const [code, ...flat] = await lua.openOffers(concertKeys(concertId).meta, waitingListKeys(concertId).offers);
+      if (code !== 1) return undefined;
+      const offers: OpenOffer[] = [];
+      for (let i = 0; i < flat.length; i += 2) offers.push(parseOffer(flat[i], flat[i + 1])!);
+      return offers;
     },
 
     /** How many wait ahead of join number `seq` in each line (one round trip). */

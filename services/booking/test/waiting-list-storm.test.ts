@@ -146,7 +146,7 @@ async function storm(
   while (Date.now() < until) {
     await wl.ticker.tick();
     const open = await wl.lists.openOffers(concertId);
-    if (open.length === 0 || Date.now() > until - 1) break;
+    if (open?.length === 0 || Date.now() > until - 1) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   // Fans still wait in every line: a seat a queue fan took was one the list should have had.

@@ -232,6 +232,26 @@ describe('Redis loses the list', () => {
     await book(fans[0], concertId, seatTypeIds[0], before[0].offer!.offerId);
   });
 
+  test('keys left by another Redis run (a failover to a lagging replica) are not trusted: the record keeps the offer they lack, and the rebuild brings it back', async () => {
+    const c = await concertWith([1]);
+    const { concertId, seatTypeIds } = ids(c);
+    const [sold] = await sellOut(c);
+    const waiter = fan();
+    await wl.service.join(waiter, concertId, seatTypeIds[0]);
+    await cancel(sold);
+    const { offerId } = (await wl.service.status(waiter, concertId)).offer!;
+    await wl.announcer.sync(concertId);
+    // What a promoted replica that never received the cancel holds: loaded by the old primary's run, without the offer.
+    const w = waitingListKeys(concertId);
+    await booking.redis.hdel(w.offers, offerId);
+    await booking.redis.hset(concertKeys(concertId).meta, 'runId', 'the-old-primary');
+    await wl.announcer.sync(concertId);
+    assert.equal((await wl.records.offers.findById(offerId).lean())?.status, 'open', 'stale keys close nothing in the record');
+    const back = await wl.service.status(waiter, concertId);
+    assert.deepEqual([back.status, back.offer?.offerId], ['offered', offerId]);
+    await book(waiter, concertId, seatTypeIds[0], offerId);
+  });
+
   test('an offer Redis lost before the record learnt of it is made again by the rebuild itself: no fan from the queue takes its seat first', async () => {
     const c = await concertWith([1]);
     const { concertId, seatTypeIds } = ids(c);

@@ -50,8 +50,9 @@ export const offerToken = (offerId: string) => `offer-${offerId.replace('.', '-'
  * one the record has open and Redis does not is closed there (accepted when its fan has
  * booked since, expired when past its time, else declined). Reads the record before
  * Redis, so an offer made in between is seen in Redis and an offer closed in between
- * is seen closed: nothing is closed that is still open. Idempotent; calls for one
- * concert are coalesced.
+ * is seen closed: nothing is closed that is still open. Only from keys this Redis run
+ * loaded: a promoted replica's may lack open offers (open-offers-2.lua). Idempotent;
+ * calls for one concert are coalesced.
  */
 export function createOfferAnnouncer(deps: OfferAnnouncerDeps) {
   const { records, logger } = deps;
@@ -98,6 +99,8 @@ export function createOfferAnnouncer(deps: OfferAnnouncerDeps) {
   async function syncOnce(concertId: string) {
     const recordedOpen = await records.offers.find({ concertId, status: 'open' }).lean();
     const inRedis = await deps.lists.openOffers(concertId);
+    // Keys not loaded, or loaded by another Redis run (a failover): they may lack open offers. The rebuild comes first.
+    if (!inRedis) return;
     const recordedIds = new Set(recordedOpen.map((o) => o._id));
     const redisIds = new Set(inRedis.map((o) => o.offerId));
     const concert = await deps.concerts.get(concertId);
