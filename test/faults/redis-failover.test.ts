@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { concertKeys } from '../../lib/inventory/inventory-keys.js';
 import { openRedis } from '../../lib/redis.js';
-import { ROOT } from '../../scripts/stack/processes.js';
-import { infoField, startRedisSentinelSet, type RedisSentinelSet } from '../../scripts/stack/servers.js';
+import { infoField, type RedisSentinelSet } from '../../scripts/stack/servers.js';
 import { adminToken } from '../support/fans.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { killPrimaryAndAwaitPromotion, node, partitionReplica, pollUntil, startSentinelServers, type SentinelServers } from './support/failover.js';
 import { loggedEntries } from './support/service-logs.js';
 import { runStormWithFault, writeReliabilityReport, type FaultContext, type FaultWindow } from './support/storm.js';
 
@@ -19,17 +16,14 @@ const ANSWERED_WHILE_LAGGING = 20;
 /** A key written on the primary once the replica lags: acknowledged, never replicated. */
 const PROBE_KEY = '{failover-probe}:acknowledged';
 
+let sentinelSet: SentinelServers;
 let servers: RedisSentinelSet;
-let serversDir: string;
 let platform: TestPlatform;
 let admin: string;
 
 before(async () => {
-  serversDir = mkdtempSync(path.join(os.tmpdir(), 'onsale-redis-failover-'));
-  const serverLogs = path.join(ROOT, 'test-output', 'faults-redis-failover-servers');
-  rmSync(serverLogs, { recursive: true, force: true });
-  mkdirSync(serverLogs, { recursive: true });
-  servers = await startRedisSentinelSet(serversDir, (name) => ({ kind: 'file', path: path.join(serverLogs, `${name}.log`) }));
+  sentinelSet = await startSentinelServers('faults-redis-failover');
+  servers = sentinelSet.servers;
   // Short locks, as in redis-restart-aof: jobs whose completion the promoted replica never saw are retried within seconds.
   platform = await startTestPlatform('faults-redis-failover', {
     redisUrl: servers.url,
@@ -40,26 +34,8 @@ before(async () => {
 
 after(async () => {
   await platform?.stop();
-  await servers?.stop();
-  if (serversDir) rmSync(serversDir, { recursive: true, force: true });
+  await sentinelSet?.stop();
 });
-
-/** A direct connection to one node (not through Sentinel), for the test's own reads. */
-function node(url: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 50 });
-  redis.on('error', () => undefined);
-  return redis;
-}
-
-async function pollUntil<T>(what: string, read: () => Promise<T | undefined>, timeoutMs: number, everyMs = 25): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** What one node holds of the storm: completed booking jobs, the concert's holders, its replication offset. */
 async function holdings(redis: Redis, ctx: FaultContext) {
@@ -99,19 +75,12 @@ let facts: FailoverFacts | undefined;
 async function failOverWhileLagging(ctx: FaultContext): Promise<FaultWindow> {
   const primary = node(servers.primary.url);
   const replica = node(servers.replica.url);
-  const sentinel = node(servers.sentinel.url);
   try {
     const [primaryRunId, replicaRunId] = await Promise.all([primary.info('server'), replica.info('server')]).then((infos) =>
       infos.map((i) => infoField(i, 'run_id') ?? ''),
     );
     const startedAt = Date.now();
-    await replica.config('SET', 'masterauth', `not-${randomUUID()}`);
-    await replica.client('KILL', 'TYPE', 'master');
-    await pollUntil(
-      'the primary to have no replica',
-      async () => (infoField(await primary.info('replication'), 'connected_slaves') === '0' ? true : undefined),
-      10_000,
-    );
+    await partitionReplica(primary, replica);
     const confirmedAtCut = await ctx.confirmedCount();
     // Acknowledged by the primary; WAIT says no replica has it.
     const probe = randomUUID();
@@ -127,28 +96,10 @@ async function failOverWhileLagging(ctx: FaultContext): Promise<FaultWindow> {
     );
     const [primaryAtKill, replicaAtKill, probeOnPrimary] = await Promise.all([holdings(primary, ctx), holdings(replica, ctx), primary.get(PROBE_KEY)]);
     const killedAt = Date.now();
-    await servers.primary.process.kill();
-
-    await pollUntil(
-      'the sentinel to name the replica primary',
-      async () => {
-        const addr = (await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', servers.masterName)) as [string, string] | null;
-        return addr?.[1] === String(servers.replica.port) ? true : undefined;
-      },
-      30_000,
-    );
-    // The sentinel closes every normal client at the promotion: a fresh connection.
+    const info = await killPrimaryAndAwaitPromotion(servers);
+    const endedAt = Date.now();
     const promoted = node(servers.replica.url);
     try {
-      const info = await pollUntil(
-        'the replica to report itself primary',
-        async () => {
-          const replication = await promoted.info('replication');
-          return infoField(replication, 'role') === 'master' ? replication : undefined;
-        },
-        10_000,
-      );
-      const endedAt = Date.now();
       const promotedRunId = infoField(await promoted.info('server'), 'run_id') ?? '';
       const probeOnPromoted = await promoted.get(PROBE_KEY);
       facts = {
@@ -184,7 +135,6 @@ async function failOverWhileLagging(ctx: FaultContext): Promise<FaultWindow> {
   } finally {
     primary.disconnect();
     replica.disconnect();
-    sentinel.disconnect();
   }
 }
 

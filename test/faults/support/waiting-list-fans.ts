@@ -1,0 +1,56 @@
+import mongoose from 'mongoose';
+import type { Fan } from '../../support/fans.js';
+import type { TestPlatform } from '../../support/test-platform.js';
+
+/** A fan's place on a waiting list, as GET /waiting-lists/:id/me answers (or `http <status>`). */
+export interface Place {
+  status: string;
+  seatTypeId: string | null;
+  position: number;
+  ahead: number;
+  offer?: { offerId: string; seatTypeId: string; expiresAt: string };
+}
+
+export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** What the waiting-list fault scenarios do through the public API, for one concert's seat type. */
+export function waitingListFans(platform: TestPlatform, concertId: string, seatTypeId: string) {
+  const api = platform.api;
+  return {
+    book: (fan: Fan, offerId?: string) =>
+      api.request<{ id: string; reason?: string; error?: { code: string } }>('POST', '/api/v1/bookings', {
+        token: fan.token,
+        body: { concertId, seatTypeId, ...(offerId ? { offerId } : {}) },
+        headers: { prefer: 'wait=20' },
+      }),
+    /** Joins for this seat type, or for any. */
+    join: (fan: Fan, choice: 'seat type' | 'any') =>
+      api.request('PUT', `/api/v1/waiting-lists/${concertId}/me`, { token: fan.token, body: choice === 'any' ? {} : { seatTypeId } }),
+    placeOf: async (fan: Fan): Promise<Place> => {
+      const res = await api.get<Place>(`/api/v1/waiting-lists/${concertId}/me`, fan.token);
+      return res.status === 200 ? res.body : { status: `http ${res.status}`, seatTypeId: null, position: -1, ahead: -1 };
+    },
+    cancel: (fan: Fan, bookingId: string) => api.delete(`/api/v1/bookings/${bookingId}`, fan.token),
+    decline: (fan: Fan, offerId: string) => api.post(`/api/v1/waiting-lists/${concertId}/offers/${offerId}/decline`, undefined, fan.token),
+    leave: (fan: Fan) => api.delete(`/api/v1/waiting-lists/${concertId}/me`, fan.token),
+    /** Waits until the record holds `count` open offers of the concert (the announcer records them within a tick). */
+    openOffersRecorded: async (count: number) => {
+      const db = await mongoose.createConnection(platform.mongoUrl).asPromise();
+      try {
+        await until(`${count} open offers recorded`, async () =>
+          (await db.collection('waiting_list_offers').countDocuments({ concertId, status: 'open' })) === count ? true : undefined,
+        );
+      } finally {
+        await db.close();
+      }
+    },
+  };
+}
