@@ -42,7 +42,10 @@ export function createMetrics(service: string) {
     next();
   }
 
-  return { registry, httpMiddleware };
+  /** Drops every HTTP series so far: the warm-up's requests, made before the service listens (lib/warm-up.ts). */
+  const forgetHttpRequests = () => httpDuration.reset();
+
+  return { registry, httpMiddleware, forgetHttpRequests };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
