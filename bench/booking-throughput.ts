@@ -9,6 +9,8 @@
  * first burst after start). Each process's RSS is printed before the first burst and
  * after the last. Usage: npm run bench -- [fans=5000] [runs=3]
  * BENCH_ENV="NAME=value NAME=value": more environment for every service (to compare settings).
+ * BENCH_PRIME_FANS=<n>: one unreported burst of n fans first, so run 1 is no longer the first
+ * burst after start (the most a warm-up at start could give it).
  * BENCH_CPU_PROF=<dir>: every server process writes a V8 CPU profile there at exit
  * (summarise with `node --import tsx bench/cpu-profile-top.ts <dir>`).
  */
@@ -29,6 +31,7 @@ import { waitForQueueIdle } from '../test/support/invariants.js';
 import { checkInvariants } from '../test/support/invariants.js';
 
 const FANS = Number(process.argv[2] ?? 5000);
+const PRIME_FANS = Number(process.env.BENCH_PRIME_FANS ?? 0);
 const RUNS = Number(process.argv[3] ?? 3);
 const IN_FLIGHT = 256;
 const SOCKET_SAMPLE = 100;
@@ -36,10 +39,10 @@ const SOCKET_SAMPLE = 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 
-async function fullPath(platform: TestPlatform, admin: string) {
-  const seatsPerType = Math.floor((FANS * 0.8) / 3);
+async function fullPath(platform: TestPlatform, admin: string, burst = FANS) {
+  const seatsPerType = Math.floor((burst * 0.8) / 3);
   const concert = await createConcert(platform, admin, { seatTypes: ['A', 'B', 'C'].map((name) => ({ name, capacity: seatsPerType })) });
-  const fans = mintFans(platform, FANS);
+  const fans = mintFans(platform, burst);
   // A sample of fans listen on Socket.IO, as real fans would, to time submit→result.
   const sockets: Socket[] = [];
   const submittedAt = new Map<string, number>();
@@ -80,14 +83,14 @@ async function fullPath(platform: TestPlatform, admin: string) {
   await waitForQueueIdle(platform.redisUrl, 120_000);
   const decided = performance.now();
   const cpuAfter = cpuSnapshot(platform);
-  const cpuPerBooking = new Map([...cpuAfter].map(([name, ms]) => [name, (ms - (cpuBefore.get(name) ?? 0)) / FANS]));
+  const cpuPerBooking = new Map([...cpuAfter].map(([name, ms]) => [name, (ms - (cpuBefore.get(name) ?? 0)) / burst]));
   for (const s of sockets) s.close();
   const report = await checkInvariants(platform.mongoUrl, platform.redisUrl, concert.id);
   const confirmed = Object.values(report.confirmed).reduce((a, b) => a + b, 0);
   if (confirmed !== seatsPerType * 3) throw new Error(`expected ${seatsPerType * 3} confirmed, got ${confirmed}`);
   return {
-    decidedPerSecond: FANS / ((decided - started) / 1000),
-    submitPerSecond: FANS / ((submitted - started) / 1000),
+    decidedPerSecond: burst / ((decided - started) / 1000),
+    submitPerSecond: burst / ((submitted - started) / 1000),
     refusedEarly,
     socketP50: pct(socketLatencies, 50),
     socketP95: pct(socketLatencies, 95),
@@ -165,6 +168,9 @@ try {
   const full: Array<Awaited<ReturnType<typeof fullPath>>> = [];
   const ceiling: number[] = [];
   console.log(`burst of ${FANS} distinct fans, ${RUNS} runs (full path and ceiling alternate in each run)`);
+  // A real burst before the measured ones: what the best possible warm-up would give the first measured burst.
+  if (PRIME_FANS)
+    console.log(`priming burst of ${PRIME_FANS} fans (not reported): ${(await fullPath(platform, admin, PRIME_FANS)).decidedPerSecond.toFixed(0)} decided/s`);
   const rssBefore = rssSnapshot(platform);
   console.log(`RSS before the first burst (MB): ${rssLine(rssBefore)}`);
   for (let run = 1; run <= RUNS; run++) {
