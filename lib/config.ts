@@ -98,9 +98,4 @@ export const commonEnv = {
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   /** Shared with the gateway: proves the client address it forwards (lib/client-address-proof.ts). Unset: no forwarded address is believed. */
   CLIENT_ADDRESS_SECRET: secret(32).optional(),
-  /** "0": skip the warm-up of the hot paths at start (lib/warm-up.ts), to compare. */
-  WARM_UP: z
-    .enum(['0', '1'])
-    .default('1')
-    .transform((v) => v === '1'),
 };

@@ -11,7 +11,6 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { requestContext } from './request-context.js';
 import { helmetHeaders, securityHeaders } from './security-headers.js';
 import { requireJsonBody } from './validation.js';
-import { runWarmUp } from './warm-up.js';
 
 export const JSON_BODY_LIMIT = '64kb';
 /**
@@ -115,8 +114,6 @@ export interface StartOptions {
   shutdownTimeoutMs: number;
   /** Called with the HTTP server before it listens (e.g. to attach Socket.IO). */
   attach?: (server: http.Server) => void;
-  /** Runs the service's hot paths before it listens (lib/warm-up.ts); the HTTP metrics forget its requests. */
-  warmUp?: (app: Express) => Promise<void>;
 }
 
 /**
@@ -145,10 +142,6 @@ export async function startHttpService(opts: StartOptions): Promise<{ server: ht
     res.send(await metrics.registry.metrics());
   });
   finishServiceApp(app, opts.logger);
-  if (opts.warmUp) {
-    await runWarmUp(opts.logger, () => opts.warmUp!(app));
-    metrics.forgetHttpRequests();
-  }
 
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;

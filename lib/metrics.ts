@@ -42,10 +42,7 @@ export function createMetrics(service: string) {
     next();
   }
 
-  /** Drops every HTTP series so far: the warm-up's requests, made before the service listens (lib/warm-up.ts). */
-  const forgetHttpRequests = () => httpDuration.reset();
-
-  return { registry, httpMiddleware, forgetHttpRequests };
+  return { registry, httpMiddleware };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -23,7 +23,6 @@ import { waitingRoomConfigSchema } from './waiting-room.config.js';
 import { createWaitingRoomMetrics } from './waiting-room.metrics.js';
 import { fanPageRoutes, waitingRoomRoutes } from './waiting-room.routes.js';
 import { createWaitingRoomService } from './waiting-room.service.js';
-import { waitingRoomWarmUp } from './warm-up.js';
 
 boot('waiting-room', async () => {
   const config = loadConfig(waitingRoomConfigSchema);
@@ -97,6 +96,5 @@ boot('waiting-room', async () => {
       () => mongo.close(),
     ],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    warmUp: config.WARM_UP ? waitingRoomWarmUp() : undefined,
   });
 });

@@ -32,7 +32,6 @@ import { fanRoom } from '../../lib/booking-requests.js';
 import { createWaitingListComponent } from './waiting-list/waiting-list.component.js';
 import { waitingListMetrics } from './waiting-list/waiting-list.metrics.js';
 import { waitingListRoutes } from './waiting-list/waiting-list.routes.js';
-import { bookingWarmUp } from './warm-up.js';
 
 boot('booking', async () => {
   const config = loadConfig(bookingConfigSchema);
@@ -130,7 +129,6 @@ boot('booking', async () => {
       () => mongo.close(),
     ],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    warmUp: config.WARM_UP ? bookingWarmUp({ inventory, redis }) : undefined,
     attach: (server) => {
       // Only lines that take fans can be watched: a random concert id costs one cached read and no presence writes.
       const lineIsOpen = async (concertId: string) => {

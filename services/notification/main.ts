@@ -14,7 +14,6 @@ import { createNotificationMetrics } from './notification.metrics.js';
 import { notificationRoutes } from './notification.routes.js';
 import { createNotificationService } from './notification.service.js';
 import { createNotificationWorker, notificationHandlers } from './notification.worker.js';
-import { notificationWarmUp } from './warm-up.js';
 
 boot('notification', async () => {
   const config = loadConfig(notificationConfigSchema);
@@ -29,13 +28,12 @@ boot('notification', async () => {
   const metrics = createNotificationMetrics(serviceApp.metrics.registry);
   const queueMetrics = registerQueueMetrics(serviceApp.metrics.registry, redis, logger);
   const transport = createMailTransport(config);
-  const sender = { from: config.MAIL_FROM, domain: senderDomain(config.MAIL_FROM) };
   const notifications = createNotificationService({
     emails,
     transport,
     metrics,
     logger,
-    sender,
+    sender: { from: config.MAIL_FROM, domain: senderDomain(config.MAIL_FROM) },
     sendLeaseMs: config.NOTIFICATION_SEND_LEASE_SECONDS * 1000,
   });
   const worker = createNotificationWorker({
@@ -64,7 +62,6 @@ boot('notification', async () => {
       () => mongo.close(),
     ],
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    warmUp: config.WARM_UP ? notificationWarmUp({ connection: redis, concurrency: config.NOTIFICATION_CONCURRENCY, sender }) : undefined,
   });
   // Take jobs only once the HTTP side is up, so a failed start never leaves jobs half done.
   worker.run().catch((err) => logger.error({ err }, 'notification worker stopped'));

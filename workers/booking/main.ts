@@ -15,7 +15,6 @@ import { QUEUES } from '../../lib/queues.js';
 import { bookingModel } from '../../lib/records/booking.record.js';
 import { concertModel } from '../../lib/records/concert.record.js';
 import { createRedis, pingRedis } from '../../lib/redis.js';
-import { runWarmUp } from '../../lib/warm-up.js';
 import { createBookingDecider } from './booking-decision.js';
 import { createBookingRecorder } from './booking-recorder.js';
 import { bookingWorkerConfigSchema } from './booking-worker.config.js';
@@ -25,7 +24,6 @@ import { createWaitingList } from '../../lib/waiting-list/waiting-list.js';
 import { createDecisionPublisher } from './decision-publisher.js';
 import { createStockBroadcaster } from './stock-broadcaster.js';
 import { createWorkerMetrics, registerStockMetrics } from './worker.metrics.js';
-import { workerWarmUp } from './warm-up.js';
 
 boot('booking-worker', async () => {
   const config = loadConfig(bookingWorkerConfigSchema);
@@ -67,8 +65,6 @@ boot('booking-worker', async () => {
     },
     freeAdmissionSlot: (concertId, fanId) => freeAdmissionSlot(redis, concertId, fanId),
   });
-  // Before the worker takes real jobs, so the warm-up never delays a decision.
-  if (config.WARM_UP) await runWarmUp(logger, workerWarmUp({ inventory, queueConnection, concurrency: config.WORKER_CONCURRENCY }));
   const worker = startBookingWorker(queueConnection, decider, logger, {
     concurrency: config.WORKER_CONCURRENCY,
     lockDurationMs: config.WORKER_LOCK_DURATION_MS,
