@@ -8,7 +8,8 @@ export function waitingRoomKeys(concertId: string) {
   return {
     /**
      * hash: seq (last position handed out), serving, waiting, opened ("1" once the pre-queue is ordered), soldOut, credits,
-     * lastTickMs, rate (measured admissions/s), noShows (admissions that ended unused), and the operator's live controls
+     * lastTickMs, rate (measured admissions/s), aliveShare (share of positions reaching the front still
+     * waiting, for ETAs), noShows (admissions that ended unused), and the operator's live controls
      * (paused, draining, admitPerSecond, maxActive, claimWindowMs, graceMs: they win over the concert record's values)
      */
     state: `${tag}:wr:state`,

@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import type { ConcertCache } from '../lib/records/concert-cache.js';
 import type { RedisLocks } from '../lib/redis-lock.js';
 import { lineRoom, waitingRoomKeys } from '../lib/waiting-room-keys.js';
+import { createAliveShareMeter, type AliveShareMeter } from './alive-share-meter.js';
 import { createFlowMeter, type FlowMeter } from './flow-meter.js';
 import { RenewLeaseCode } from './line-codes.js';
 import type { AdvanceResult, LineRepository } from './line.repository.js';
@@ -43,7 +44,7 @@ export function startLineTicker(opts: LineTickerOptions) {
   const leaseMs = Math.max(5_000, opts.tickMs * 25);
   const leases = new Map<string, string>();
   const lastSent = new Map<string, { serving: number; waiting: number; soldOut: boolean; at: number }>();
-  const flows = new Map<string, { meter: FlowMeter; stored: number; configured: number }>();
+  const flows = new Map<string, { meter: FlowMeter; alive: AliveShareMeter; stored: number; storedShare: number; configured: number }>();
   const rebuilding = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -85,16 +86,31 @@ export function startLineTicker(opts: LineTickerOptions) {
     return -1;
   }
 
-  /** The measured rate, written for status answers when it moved noticeably (they quote ETAs with it). */
+  /**
+   * The measured rate and share of positions still alive at the front, written for status answers when either moved
+   * noticeably (they quote ETAs with them).
+   */
   async function measureFlow(settings: RoomSettings, result: AdvanceResult): Promise<number> {
     let flow = flows.get(settings.concertId);
     // A new admitPerSecond (the operator's live control) starts a new measurement at that rate.
     if (!flow || flow.configured !== result.admitPerSecond)
-      flows.set(settings.concertId, (flow = { meter: createFlowMeter(result.admitPerSecond, result.nowMs), stored: 0, configured: result.admitPerSecond }));
-    const rate = flow.meter.record(result.nowMs, result.admitted.length, result.waiting > 0);
-    if (Math.abs(rate - flow.stored) >= Math.max(0.05, flow.stored * 0.05)) {
-      await lines.setFlowRate(settings.concertId, rate);
+      flows.set(
+        settings.concertId,
+        (flow = {
+          meter: createFlowMeter(result.admitPerSecond, result.nowMs),
+          alive: flow?.alive ?? createAliveShareMeter(),
+          stored: 0,
+          storedShare: 0,
+          configured: result.admitPerSecond,
+        }),
+      );
+    // A paused line admits nobody by the operator's choice: that says nothing about the flow once it resumes.
+    const rate = flow.meter.record(result.nowMs, result.admitted.length, result.waiting > 0 && !result.paused);
+    const share = flow.alive.record(result.serving, result.admitted.length);
+    if (Math.abs(rate - flow.stored) >= Math.max(0.05, flow.stored * 0.05) || Math.abs(share - flow.storedShare) >= 0.01) {
+      await lines.setFlow(settings.concertId, rate, share);
       flow.stored = rate;
+      flow.storedShare = share;
     }
     return rate;
   }

@@ -54,6 +54,8 @@ export interface LineSnapshot {
   soldOut: boolean;
   /** admissions per second the line achieves now; undefined before the first measurement */
   rate?: number;
+  /** share of the positions reaching the front whose fan was still there (alive-share-meter.ts); undefined before the first measurement */
+  aliveShare?: number;
   /** the operator's live controls, where set (they win over the concert record) */
   controls: LiveControls;
 }
@@ -164,7 +166,7 @@ export function createLineRepository(redis: Redis) {
     },
 
     async snapshot(concertId: string): Promise<LineSnapshot> {
-      const [seq, serving, waiting, opened, soldOut, rate, ...controls] = await redis.hmget(
+      const [seq, serving, waiting, opened, soldOut, rate, aliveShare, ...controls] = await redis.hmget(
         waitingRoomKeys(concertId).state,
         'seq',
         'serving',
@@ -172,6 +174,7 @@ export function createLineRepository(redis: Redis) {
         'opened',
         'soldOut',
         'rate',
+        'aliveShare',
         ...CONTROL_FIELDS,
       );
       return {
@@ -181,6 +184,7 @@ export function createLineRepository(redis: Redis) {
         opened: opened === '1',
         soldOut: soldOut === '1',
         ...(rate ? { rate: Number(rate) } : {}),
+        ...(aliveShare ? { aliveShare: Number(aliveShare) } : {}),
         controls: controlsOf(controls),
       };
     },
@@ -238,7 +242,8 @@ export function createLineRepository(redis: Redis) {
       );
     },
 
-    setFlowRate: (concertId: string, rate: number) => redis.hset(waitingRoomKeys(concertId).state, 'rate', rate.toFixed(3)),
+    setFlow: (concertId: string, rate: number, aliveShare: number) =>
+      redis.hset(waitingRoomKeys(concertId).state, 'rate', rate.toFixed(3), 'aliveShare', aliveShare.toFixed(3)),
     activeConcerts: () => redis.smembers(ACTIVE_WAITING_ROOMS_KEY),
     /** Sales are over: stop ticking the line and let its keys expire (kept a day for support questions). */
     async retire(concertId: string) {

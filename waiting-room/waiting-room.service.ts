@@ -155,9 +155,13 @@ export function createWaitingRoomService(opts: WaitingRoomServiceOptions) {
         keptUntil,
       };
     }
-    // Positions of fans who left are gaps, so this overestimates a little; it never says "next" too early.
-    const ahead = Math.max(0, Math.min(place.position - line.serving - 1, line.waiting - 1));
-    return { ...base, status, position: place.position, ahead, etaSeconds: status === 'sold_out' ? null : Math.ceil((ahead + 1) / rate), keptUntil };
+    // Positions of fans who left are gaps, so `ahead` overestimates; it never says "next" too early.
+    const positionsAhead = place.position - line.serving - 1;
+    const ahead = Math.max(0, Math.min(positionsAhead, line.waiting - 1));
+    // The wait counts only the positions expected to still hold a fan when the front gets there; at least 1 s.
+    const expectedAhead = Math.min(ahead, positionsAhead * (line.aliveShare ?? 1));
+    const etaSeconds = status === 'sold_out' ? null : Math.ceil((expectedAhead + 1) / rate);
+    return { ...base, status, position: place.position, ahead, etaSeconds, keptUntil };
   }
 
   /** The line as the fan's answer must see it: never one taken before the fan's own join (it would not count the fan). */
