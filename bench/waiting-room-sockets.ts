@@ -156,7 +156,13 @@ async function runBench() {
     gatewayPort: await freePort(),
     output: (svc) => ({ kind: 'file', path: path.join(outputDir, `${svc}.log`) }),
     // Every benchmark fan joins from 127.0.0.1: the per-IP join limit would stop the benchmark.
-    env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000', REGISTER_LIMIT_PER_IP: '1000000' },
+    env: {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000',
+      REGISTER_LIMIT_PER_IP: '1000000',
+      WAITING_ROOM_WATCHES_PER_IP: '1000000',
+    },
   });
   const children: ChildProcess[] = [];
   try {

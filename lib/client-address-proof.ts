@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 /**
@@ -25,10 +26,15 @@ export function vouchedClientAddress(secret: string | undefined, address: unknow
   return given.length === expected.length && timingSafeEqual(given, expected) ? address : undefined;
 }
 
+/** The client of a request with these headers: the address the gateway vouched for, else the connecting peer. */
+export function clientAddressOf(secret: string | undefined, headers: IncomingHttpHeaders, peerAddress: string | undefined): string | undefined {
+  return vouchedClientAddress(secret, headers[CLIENT_ADDRESS_HEADER], headers[CLIENT_ADDRESS_SIGNATURE_HEADER]) ?? peerAddress;
+}
+
 /** Express middleware: `req.ip` is the vouched-for client address, else the socket's peer. */
 export function clientAddressFromEdge(secret: string | undefined) {
   return (req: Request, _res: Response, next: NextFunction) => {
-    const ip = vouchedClientAddress(secret, req.headers[CLIENT_ADDRESS_HEADER], req.headers[CLIENT_ADDRESS_SIGNATURE_HEADER]) ?? req.socket.remoteAddress;
+    const ip = clientAddressOf(secret, req.headers, req.socket.remoteAddress);
     Object.defineProperty(req, 'ip', { value: ip, configurable: true, enumerable: true });
     next();
   };

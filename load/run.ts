@@ -50,7 +50,12 @@ const DEFAULT_FANS: Record<Scenario, number> = { storm: 1000, duplicates: 200, r
  * bookings a minute (across its concerts): a stack started here raises the per-IP join
  * and per-fan submission limits, which would otherwise stop the measurement, not a flood.
  */
-const LOAD_LIMITS = { WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000', REGISTER_LIMIT_PER_IP: '1000000', BOOKING_SUBMIT_LIMIT: '1000000' };
+const LOAD_LIMITS = {
+  WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000',
+  REGISTER_LIMIT_PER_IP: '1000000',
+  BOOKING_SUBMIT_LIMIT: '1000000',
+  WAITING_ROOM_WATCHES_PER_IP: '1000000',
+};
 
 async function healthy(url: string) {
   try {

@@ -46,7 +46,12 @@ for (const key of STACK_MANAGED)
 // Every local fan (and `npm run load`'s k6) comes from 127.0.0.1, and the ramp sends each
 // fan dozens of bookings a minute: the production limits would stop the load, not a flood.
 // Set the variables to try them.
-const devDefaults = { WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000', REGISTER_LIMIT_PER_IP: '1000000', BOOKING_SUBMIT_LIMIT: '1000000' };
+const devDefaults = {
+  WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000',
+  REGISTER_LIMIT_PER_IP: '1000000',
+  BOOKING_SUBMIT_LIMIT: '1000000',
+  WAITING_ROOM_WATCHES_PER_IP: '1000000',
+};
 const serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {};
 for (const name of Object.keys(SERVICES) as ServiceName[]) serviceEnv[name] = { ...devDefaults, ...passThroughEnv(name) };
 // The operator console's charts query the Prometheus this starts (a PROMETHEUS_URL given wins).

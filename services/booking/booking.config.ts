@@ -26,6 +26,12 @@ export const bookingConfigSchema = z.object({
   WAITING_LIST_RECORD_EVERY_MS: positiveInt.default(30_000),
   /** HS256 secret shared with the waiting room, which signs the admission tokens. */
   ADMISSION_TOKEN_SECRET: secret(32),
+  /**
+   * (Line, account) pairs the sockets of one client IP may watch at once on one node; further
+   * `waiting-room:watch` events are ignored (the page polls instead). A household or an office NAT
+   * watches a few; many throwaway accounts behind one address cannot keep places alive by socket.
+   */
+  WAITING_ROOM_WATCHES_PER_IP: positiveInt.default(100),
   /** Origins allowed to open Socket.IO connections from a browser; comma-separated, empty = same origin only. */
   CORS_ORIGINS: z
     .string()

@@ -135,7 +135,11 @@ boot('booking', async () => {
         const concert = await concertCache.get(concertId);
         return Boolean(concert?.waitingRoom?.enabled) && concert!.startsAt.getTime() > Date.now();
       };
-      io = attachRealtime(server, socketPub, socketSub, { tokens, revokedUsers }, config.CORS_ORIGINS, logger, lineIsOpen);
+      io = attachRealtime(server, socketPub, socketSub, { tokens, revokedUsers }, config.CORS_ORIGINS, logger, {
+        isOpen: lineIsOpen,
+        watchesPerIp: config.WAITING_ROOM_WATCHES_PER_IP,
+        clientAddressSecret: config.CLIENT_ADDRESS_SECRET,
+      });
     },
   });
 });

@@ -3,6 +3,8 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import { Server, type DefaultEventsMap } from 'socket.io';
 import type { AccessTokenVerifier } from '../../lib/auth-middleware.js';
+import { clientAddressOf } from '../../lib/client-address-proof.js';
+import { rateLimitKeyOfIp } from '../../lib/client-ip.js';
 import type { AuthenticatedUser } from '../../lib/request-context.js';
 import { AppError } from '../../lib/errors.js';
 import { concertRoom, fanRoom } from '../../lib/booking-requests.js';
@@ -13,6 +15,18 @@ import { lineRoom, PRESENCE_HEARTBEAT_MS, waitingRoomKeys } from '../../lib/wait
 /** What a socket carries once its handshake is authenticated. */
 interface SocketData {
   user: AuthenticatedUser;
+  /** the client's address as the per-IP limits count it (rateLimitKeyOfIp) */
+  clientIp: string;
+}
+
+/** What the node needs to know about the waiting-room lines fans watch. */
+export interface LineWatchOptions {
+  /** True when the concert has an enabled waiting room taking fans (watching anything else is ignored). */
+  isOpen: (concertId: string) => Promise<boolean>;
+  /** (line, account) watches the sockets of one client IP may hold at once on this node (WAITING_ROOM_WATCHES_PER_IP) */
+  watchesPerIp: number;
+  /** CLIENT_ADDRESS_SECRET: the gateway signs the client address of the handshake with it */
+  clientAddressSecret: string | undefined;
 }
 
 /**
@@ -45,8 +59,7 @@ export function attachRealtime(
   auth: { tokens: AccessTokenVerifier; revokedUsers: Pick<RevokedUsers, 'onRevoked'> },
   corsOrigins: string[],
   logger: Logger,
-  /** True when the concert has an enabled waiting room taking fans (watching anything else is ignored). */
-  lineIsOpen: (concertId: string) => Promise<boolean>,
+  lines: LineWatchOptions,
 ) {
   const io = new Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>(server, {
     path: '/socket.io',
@@ -59,6 +72,8 @@ export function attachRealtime(
     try {
       if (typeof token !== 'string') throw new Error('missing token');
       socket.data.user = auth.tokens.verify(token);
+      // Many accounts behind one address must not watch (and keep places alive) without bound: counted per client IP.
+      socket.data.clientIp = rateLimitKeyOfIp(clientAddressOf(lines.clientAddressSecret, socket.handshake.headers, socket.handshake.address) ?? 'unknown');
       next();
     } catch (err) {
       // The error code as the message: an expired token tells the app to refresh and reconnect.
@@ -70,6 +85,7 @@ export function attachRealtime(
   const presence = createLinePresence(pub, logger);
   io.on('connection', (socket) => {
     void socket.join(fanRoom(socket.data.user.id));
+    const { clientIp } = socket.data;
     const fanId = socket.data.user.id;
     // Token bucket per socket: a flood of events is dropped in memory, before any Redis or MongoDB work.
     let tokens = SOCKET_LIMITS.eventBurst;
@@ -89,6 +105,10 @@ export function attachRealtime(
       }
       return false;
     };
+    const roomForAnotherWatch = () =>
+      presence.linesOfSocket(socket.id) < SOCKET_LIMITS.linesPerSocket &&
+      presence.linesOfFan(fanId) < SOCKET_LIMITS.linesPerAccount &&
+      presence.watchesOfIp(clientIp) < lines.watchesPerIp;
     socket.on('concert:watch', (concertId: unknown) => {
       if (!allowed()) return;
       if (typeof concertId === 'string' && /^[a-f0-9]{24}$/.test(concertId)) void socket.join(concertRoom(concertId));
@@ -99,16 +119,14 @@ export function attachRealtime(
     socket.on('waiting-room:watch', (payload: unknown) => {
       if (!allowed()) return;
       const concertId = (payload as { concertId?: unknown } | null)?.concertId;
-      if (typeof concertId !== 'string' || !/^[a-f0-9]{24}$/.test(concertId)) return;
-      if (presence.linesOfSocket(socket.id) >= SOCKET_LIMITS.linesPerSocket) return;
-      if (presence.linesOfFan(fanId) >= SOCKET_LIMITS.linesPerAccount) return;
-      lineIsOpen(concertId)
+      if (typeof concertId !== 'string' || !/^[a-f0-9]{24}$/.test(concertId) || !roomForAnotherWatch()) return;
+      lines
+        .isOpen(concertId)
         .then((open) => {
           // Checked again: watches sent together all passed the check above before any was answered.
-          if (!open || !socket.connected || presence.linesOfSocket(socket.id) >= SOCKET_LIMITS.linesPerSocket) return;
-          if (presence.linesOfFan(fanId) >= SOCKET_LIMITS.linesPerAccount) return;
+          if (!open || !socket.connected || !roomForAnotherWatch()) return;
           void socket.join(lineRoom(concertId));
-          presence.watch(concertId, fanId, socket.id);
+          presence.watch(concertId, fanId, socket.id, clientIp);
         })
         .catch((err) => logger.warn({ err, concertId }, 'waiting-room watch not checked'));
     });
@@ -134,7 +152,11 @@ export function attachRealtime(
 function createLinePresence(redis: Redis, logger: Logger) {
   /** concertId -> fanId -> socket ids */
   const watchers = new Map<string, Map<string, Set<string>>>();
+  /** socketId -> `${concertId}|${fanId}` watched through it */
   const bySocket = new Map<string, Set<string>>();
+  /** client IP -> `${concertId}|${fanId}` -> how many of the IP's sockets watch it */
+  const byIp = new Map<string, Map<string, number>>();
+  const ipOfSocket = new Map<string, string>();
 
   const touch = (concertId: string, fanIds: string[]) =>
     fanIds.length ? redis.zadd(waitingRoomKeys(concertId).seen, 'XX', ...fanIds.flatMap((fanId) => [Date.now(), fanId])) : Promise.resolve();
@@ -152,7 +174,14 @@ function createLinePresence(redis: Redis, logger: Logger) {
     sockets?.delete(socketId);
     if (sockets?.size === 0) fans!.delete(fanId);
     if (fans?.size === 0) watchers.delete(concertId);
-    bySocket.get(socketId)?.delete(`${concertId}|${fanId}`);
+    const entry = `${concertId}|${fanId}`;
+    if (!bySocket.get(socketId)?.delete(entry)) return;
+    const ip = ipOfSocket.get(socketId)!;
+    const watches = byIp.get(ip)!;
+    const left = watches.get(entry)! - 1;
+    if (left > 0) watches.set(entry, left);
+    else watches.delete(entry);
+    if (watches.size === 0) byIp.delete(ip);
   };
 
   return {
@@ -162,7 +191,9 @@ function createLinePresence(redis: Redis, logger: Logger) {
       for (const fans of watchers.values()) if (fans.has(fanId)) lines++;
       return lines;
     },
-    watch(concertId: string, fanId: string, socketId: string) {
+    /** distinct (line, account) pairs the sockets of one client IP watch */
+    watchesOfIp: (ip: string) => byIp.get(ip)?.size ?? 0,
+    watch(concertId: string, fanId: string, socketId: string, ip: string) {
       let fans = watchers.get(concertId);
       if (!fans) watchers.set(concertId, (fans = new Map<string, Set<string>>()));
       let sockets = fans.get(fanId);
@@ -170,7 +201,14 @@ function createLinePresence(redis: Redis, logger: Logger) {
       sockets.add(socketId);
       let watched = bySocket.get(socketId);
       if (!watched) bySocket.set(socketId, (watched = new Set()));
-      watched.add(`${concertId}|${fanId}`);
+      const entry = `${concertId}|${fanId}`;
+      if (!watched.has(entry)) {
+        watched.add(entry);
+        ipOfSocket.set(socketId, ip);
+        let watches = byIp.get(ip);
+        if (!watches) byIp.set(ip, (watches = new Map<string, number>()));
+        watches.set(entry, (watches.get(entry) ?? 0) + 1);
+      }
       touch(concertId, [fanId]).catch((err) => logger.warn({ err, concertId }, 'waiting-room presence not written'));
     },
     unwatch,
@@ -180,6 +218,7 @@ function createLinePresence(redis: Redis, logger: Logger) {
         unwatch(concertId, fanId, socketId);
       }
       bySocket.delete(socketId);
+      ipOfSocket.delete(socketId);
     },
     stop: () => clearInterval(timer),
   };

@@ -60,6 +60,7 @@ const VALUES: Record<string, string> = {
   RECONCILE_SETTLE_AFTER_MS: '4500',
   WAITING_LIST_TICK_MS: '1100',
   WAITING_LIST_RECORD_EVERY_MS: '31000',
+  WAITING_ROOM_WATCHES_PER_IP: '88',
   // Read only when an admin asks for the console's charts: nothing listens here, nothing asks.
   PROMETHEUS_URL: 'http://127.0.0.1:9',
   RECONCILE_FULL_EVERY_MS: '240000',

@@ -29,7 +29,15 @@ export async function startTestPlatform(name: string, opts: Partial<PlatformOpti
     ...opts,
     // Every test's fans share 127.0.0.1, and the waiting-room tests join thousands of them:
     // the per-IP join and registration limits are proven with low values in test/security/rate-limits.test.ts.
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'info', BCRYPT_ROUNDS: '4', WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000', REGISTER_LIMIT_PER_IP: '1000000', ...opts.env },
+    env: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      BCRYPT_ROUNDS: '4',
+      WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000',
+      REGISTER_LIMIT_PER_IP: '1000000',
+      WAITING_ROOM_WATCHES_PER_IP: '1000000',
+      ...opts.env,
+    },
   });
   const stop = platform.stop.bind(platform);
   return Object.assign(platform, {
