@@ -50,9 +50,15 @@ export async function admitted(platform: TestPlatform, fan: Fan, concertId: stri
   }
 }
 
-/** A fan's socket through the gateway, watching one concert's line. */
-export async function watchLine(platform: TestPlatform, fan: Fan, concertId: string): Promise<Socket> {
-  const socket = connect(platform.gatewayUrl, { path: '/socket.io', auth: { token: fan.token }, transports: ['websocket'], reconnection: false });
+/** A fan's socket through the gateway, watching one concert's line; `from` is the client address (another loopback one, 127.0.0.2, is another client IP). */
+export async function watchLine(platform: TestPlatform, fan: Fan, concertId: string, from?: string): Promise<Socket> {
+  const socket = connect(platform.gatewayUrl, {
+    path: '/socket.io',
+    auth: { token: fan.token },
+    transports: ['websocket'],
+    reconnection: false,
+    ...(from ? { localAddress: from } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
