@@ -117,7 +117,10 @@ describe('lines that last hours', () => {
     await join(platform, first, brief.id);
     await join(platform, short, brief.id);
     await redis.zadd(waitingRoomKeys(brief.id).seen, 'XX', Date.now() - 61_000, short.id);
-    await eventually('the silent fan dropped', async () => (await status(platform, short, brief.id)).status === 404, 5000);
+    // Watched in Redis, not by polling as the fan: a poll is a sign of life, and one flushed before the tick kept the place.
+    await eventually('the silent fan dropped', async () => (await redis.zscore(waitingRoomKeys(brief.id).seen, short.id)) === null, 5000);
+    // Its polls from now on cannot bring it back (signs of life only refresh a place that exists); the place cache lasts 5 s.
+    await eventually('the dropped fan told 404', async () => (await status(platform, short, brief.id)).status === 404, 7000);
   });
 
   test('the join answer agrees with the status that follows it, in a burst', async () => {
