@@ -5,18 +5,15 @@
  * Access tokens live ACCESS_TTL_SECONDS here, so a wait of seconds spans several of them.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { Booking, Email, Session } from '../../test/support/api-types.js';
 import { assertError } from '../../test/support/assertions.js';
-import { CHROMIUM_LAUNCH } from '../../test/support/chromium.js';
 import { createConcert, mintFans } from '../../test/support/fans.js';
 import { openRedis } from '../../lib/redis.js';
 import { waitingRoomKeys } from '../../lib/waiting-room-keys.js';
 import { registerFan, startTestPlatform, type TestPlatform } from '../../test/support/test-platform.js';
+import { expiryOf, fanPageBrowsers, signInOnPage, storedAccessToken, type PageRecord } from './fan-page-support.js';
 import { admitted, eventually, join } from './line-support.js';
 
 const ACCESS_TTL_SECONDS = 6;
@@ -24,55 +21,20 @@ let platform: TestPlatform;
 /** Minted (an hour long): the admin's own login would expire within the test. */
 let admin: string;
 let redis: ReturnType<typeof openRedis>;
-const contexts: BrowserContext[] = [];
-const profiles: string[] = [];
+let browsers: ReturnType<typeof fanPageBrowsers>;
 
 before(async () => {
   platform = await startTestPlatform('fan-page', { serviceEnv: { auth: { ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_SECONDS) } } });
   admin = mintFans(platform, 1, 'admin')[0].token;
   redis = openRedis(platform.redisUrl);
+  browsers = fanPageBrowsers(platform);
 });
 after(async () => {
   redis?.disconnect();
-  for (const context of contexts) await context.close();
-  for (const dir of profiles) rmSync(dir, { recursive: true, force: true });
+  await browsers?.close();
   await platform?.stop();
 });
 
-/** A Chromium with a throwaway profile (the machine has no network: see CHROMIUM_LAUNCH). */
-async function browser(device: 'phone' | 'desktop'): Promise<BrowserContext> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'onsale-chromium-'));
-  profiles.push(dir);
-  const context = await chromium.launchPersistentContext(dir, {
-    ...CHROMIUM_LAUNCH,
-    ...(device === 'phone' ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 800 } }),
-  });
-  contexts.push(context);
-  // Every text the live region is given, with its time (the throttle is checked against it), and the hook events.
-  await context.addInitScript(() => {
-    const w = window as unknown as { announced: Array<{ at: number; text: string }>; soldOutEvents: string[] };
-    w.announced = [];
-    w.soldOutEvents = [];
-    document.addEventListener('onsale:sold-out', (e) => w.soldOutEvents.push((e as CustomEvent<{ concertId: string }>).detail.concertId));
-    document.addEventListener('DOMContentLoaded', () => {
-      const region = document.getElementById('announcer');
-      if (region) new MutationObserver(() => w.announced.push({ at: Date.now(), text: region.textContent ?? '' })).observe(region, { childList: true });
-    });
-  });
-  return context;
-}
-
-async function openPage(context: BrowserContext, concertId: string): Promise<{ page: Page; errors: string[] }> {
-  const page = context.pages()[0] ?? (await context.newPage());
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  await page.goto(`${platform.gatewayUrl}/waiting-room/${concertId}`);
-  await page.getByRole('heading', { level: 1, name: /^Concert / }).waitFor();
-  return { page, errors };
-}
-
-const storedAccessToken = (page: Page) => page.evaluate(() => localStorage.getItem('onsale.accessToken'));
-const expiryOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number }).exp * 1000;
 const book = (token: string, concertId: string, seatTypeId: string, admissionToken: string) =>
   platform.api.post<Booking>('/api/v1/bookings', { concertId, seatTypeId }, token, { prefer: 'wait=20', 'x-admission-token': admissionToken });
 
@@ -95,8 +57,8 @@ describe('the fan page in Chromium', () => {
     assert.equal((await join(platform, holder, concertId)).status, 200);
     const holding = await admitted(platform, holder, concertId);
 
-    const context = await browser('phone');
-    const { page, errors } = await openPage(context, concertId);
+    const context = await browsers.browser('phone');
+    const { page, errors } = await browsers.openPage(context, concertId);
     await page.getByRole('button', { name: 'Create an account' }).click();
     const email = `signup-${Date.now()}@test.local`;
     await page.getByLabel('Your name').fill('Phone Fan');
@@ -148,9 +110,7 @@ describe('the fan page in Chromium', () => {
     const waitedMs = Date.now() - joinedAt;
     assert.ok(Date.now() > expiryOf(firstToken), 'admitted after the access token it joined with expired');
     // The line broadcasts every 2 s; a screen reader heard the place at most every 30 s.
-    const placeNews = (await page.evaluate(() => (window as unknown as { announced: Array<{ text: string }> }).announced)).filter((a) =>
-      /ahead of you|next in line/.test(a.text),
-    );
+    const placeNews = (await page.evaluate(() => (window as unknown as PageRecord).announced)).filter((a) => /ahead of you|next in line/.test(a.text));
     assert.ok(placeNews.length >= 1 && placeNews.length <= 1 + Math.floor(waitedMs / 30_000), `place announcements: ${JSON.stringify(placeNews)}`);
     assert.match((await page.getByLabel('Seat type').textContent()) ?? '', /£12\.50/, 'prices in the concert currency');
     await page.getByLabel('Seat type').selectOption(balcony);
@@ -200,11 +160,9 @@ describe('coming back and selling out, on a desktop', () => {
     const holding = await admitted(platform, holder, concert.id);
     const fan = await registerFan(platform.api, 'desktop-fan');
 
-    const context = await browser('desktop');
-    const first = await openPage(context, concert.id);
-    await first.page.getByLabel('Email').fill(fan.email);
-    await first.page.getByLabel('Password').fill(fan.password);
-    await first.page.getByRole('button', { name: 'Sign in and join the line' }).click();
+    const context = await browsers.browser('desktop');
+    const first = await browsers.openPage(context, concert.id);
+    await signInOnPage(first.page, fan);
     await first.page.locator('#line').waitFor({ state: 'visible' });
     assert.equal(await first.page.locator('#position').textContent(), '2');
     await first.page.screenshot({ path: path.join(platform.outputDir, 'desktop-waiting.png'), fullPage: true });
@@ -219,7 +177,7 @@ describe('coming back and selling out, on a desktop', () => {
     await new Promise((r) => setTimeout(r, 2_000));
     assert.equal(await redis.hexists(k.positions, fan.id), 1, 'the place is kept through the grace period');
 
-    const { page, errors } = await openPage(context, concert.id);
+    const { page, errors } = await browsers.openPage(context, concert.id);
     await page.locator('#line').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#position').textContent(), '2', 'the same place');
     assert.match((await page.locator('#place-kept').textContent()) ?? '', /your place is kept for 10 minutes/, 'the page says how long');
@@ -229,11 +187,7 @@ describe('coming back and selling out, on a desktop', () => {
     assert.equal(booked.status, 201);
     await page.getByRole('heading', { name: 'Sold out for now' }).waitFor({ timeout: 30_000 });
     assert.match((await page.locator('#sold-out').textContent()) ?? '', /Cancellations can free seats/);
-    assert.deepEqual(
-      await page.evaluate(() => (window as unknown as { soldOutEvents: string[] }).soldOutEvents),
-      [concert.id],
-      'the waiting-list hook heard it',
-    );
+    assert.deepEqual(await page.evaluate(() => (window as unknown as PageRecord).soldOutEvents), [concert.id], 'the waiting-list hook heard it');
     await page.screenshot({ path: path.join(platform.outputDir, 'desktop-sold-out.png'), fullPage: true });
 
     assert.equal((await platform.api.delete(`/api/v1/bookings/${booked.body.id}`, holder.token)).status, 200);
@@ -257,11 +211,9 @@ describe('the waiting list on the page', () => {
     assert.equal(booked.status, 201, JSON.stringify(booked.body));
 
     const fan = await registerFan(platform.api, 'listed-fan');
-    const context = await browser('desktop');
-    const { page, errors } = await openPage(context, concert.id);
-    await page.getByLabel('Email').fill(fan.email);
-    await page.getByLabel('Password').fill(fan.password);
-    await page.getByRole('button', { name: 'Sign in and join the line' }).click();
+    const context = await browsers.browser('desktop');
+    const { page, errors } = await browsers.openPage(context, concert.id);
+    await signInOnPage(page, fan);
     await page.getByRole('heading', { name: 'Sold out for now' }).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Join the waiting list' }).click();
     assert.equal(await page.locator('#waiting-list-place').textContent({ timeout: 10_000 }), 'You are number 1 on the waiting list (0 ahead).');
@@ -291,10 +243,7 @@ describe('the waiting list on the page', () => {
 
 describe('the page without JavaScript', () => {
   test('says it needs JavaScript instead of "Loading…" forever', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'onsale-chromium-'));
-    profiles.push(dir);
-    const context = await chromium.launchPersistentContext(dir, { ...CHROMIUM_LAUNCH, javaScriptEnabled: false });
-    contexts.push(context);
+    const context = await browsers.browser('desktop', { javaScriptEnabled: false });
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${platform.gatewayUrl}/waiting-room/${'a'.repeat(24)}`);
     await page.getByRole('heading', { name: 'This page needs JavaScript' }).waitFor();
