@@ -8,6 +8,8 @@
   const sections = ['login', 'line', 'book', 'result', 'sold-out'];
   /** Screen readers hear the place at most this often; the page itself updates live. */
   const ANNOUNCE_PLACE_EVERY_MS = 30_000;
+  /** How often a page whose turn passed asks whether the server has ended it (it does within a tick). */
+  const TURN_RECHECK_MS = 2_000;
 
   const state = {
     concert: null,
@@ -171,20 +173,43 @@
     const first = !state.admission;
     state.admission = { token: admissionToken, expiresAt: new Date(expiresAt) };
     if (!first) return;
+    setLineNote('');
+    $('book-form').hidden = false;
+    $('book-button').disabled = false;
+    $('book-error').textContent = '';
     show('book');
     announce('It is your turn: choose a seat type and book.');
     $('seat-type').focus();
     renderConnection(state.socket?.connected ? 'live' : 'polling');
-    tickExpiry();
+    tickExpiry(state.admission);
   }
 
-  function tickExpiry() {
-    if (!state.admission || state.finished) return;
-    const left = Math.round((state.admission.expiresAt.getTime() - Date.now()) / 1000);
-    $('admission-expiry').textContent =
-      left > 0 ? `Your turn is held for ${formatWait(left)}.` : 'Your turn has expired; this page takes you back to the line.';
-    if (left > 0) setTimeout(tickExpiry, 1000);
-    else void pollStatus();
+  const turnOver = (admission) => admission.expiresAt.getTime() <= Date.now();
+
+  /**
+   * Counts the turn down; once it is over, asks the server until the server has ended it too
+   * (its next tick) and the status says what comes next.
+   */
+  function tickExpiry(admission) {
+    if (state.admission !== admission || state.finished) return;
+    const msLeft = admission.expiresAt.getTime() - Date.now();
+    if (msLeft > 0) {
+      $('admission-expiry').textContent = `Your turn is held for ${formatWait(Math.ceil(msLeft / 1000))}.`;
+      setTimeout(() => tickExpiry(admission), Math.min(1000, msLeft));
+      return;
+    }
+    turnPassed(admission);
+    void pollStatus();
+    setTimeout(() => tickExpiry(admission), TURN_RECHECK_MS);
+  }
+
+  /** The claim window is over: a booking with this admission would be refused, so there is no button for one. */
+  function turnPassed(admission) {
+    if (admission.passed) return;
+    admission.passed = true;
+    $('book-form').hidden = true;
+    $('admission-expiry').textContent = 'Your turn has passed: no booking was made in time. This page is checking your place in the line…';
+    announce('Your turn has passed without a booking.');
   }
 
   /** Not the end: cancellations free seats and reopen the line, so the place is kept and watched. */
@@ -208,7 +233,6 @@
   const REASONS = {
     sold_out: 'That seat type sold out just before your request. Try another seat type.',
     concert_started: 'The concert has started; sales are closed.',
-    admission_required: 'Your turn has expired. Reload the page to join the line again.',
   };
 
   /** The booking, whether just made or found again after a reload. */
@@ -240,6 +264,11 @@
 
   async function showResult(decision) {
     if (decision.status === 'confirmed') return showBooking(decision.booking, true);
+    if (decision.reason === 'admission_required' && state.admission) {
+      // Refused as over (the server's clock is the one that counts): the same as the page's own clock running out.
+      state.admission.expiresAt = new Date(Math.min(state.admission.expiresAt.getTime(), Date.now()));
+      return turnPassed(state.admission);
+    }
     if (decision.reason === 'already_booked') {
       const mine = await myBooking();
       if (mine) return showBooking(mine, false);
@@ -254,6 +283,7 @@
   async function book(event) {
     event.preventDefault();
     if (!state.admission) return;
+    if (turnOver(state.admission)) return turnPassed(state.admission);
     $('book-error').textContent = '';
     $('book-button').disabled = true;
     const seatTypeId = $('seat-type').value;
@@ -299,7 +329,7 @@
     else if (res.status === 401) session.signOut();
     else if (res.status === 404 && res.body?.error?.code === 'not_in_line') {
       // An admission that ran out unused ends the place: back in line, saying why.
-      const turnMissed = Boolean(state.admission && state.admission.expiresAt.getTime() <= Date.now());
+      const turnMissed = Boolean(state.admission && turnOver(state.admission));
       if (turnMissed) state.admission = null;
       await joinLine({ placeLost: state.position != null && !state.admission, turnMissed });
     }
@@ -379,15 +409,21 @@
     renderStatus(res.body);
     if (res.body.status === 'waiting') {
       const where = res.body.position == null ? 'You are in the pre-queue.' : `You are number ${res.body.position} in line.`;
-      if (turnMissed) $('line-message').textContent = `Your turn ran out before a booking was made, so you have joined the line again. ${where}`;
+      if (turnMissed) setLineNote(`Your turn ran out before a booking was made, so you have joined the line again. ${where}`);
       else if (placeLost) {
         const away = state.graceSeconds ? ` for longer than ${formatDuration(state.graceSeconds)}` : '';
-        $('line-message').textContent = `Your earlier place was given up because this page was away${away}, so you have joined again. ${where}`;
-      }
-      announce(where);
+        setLineNote(`Your earlier place was given up because this page was away${away}, so you have joined again. ${where}`);
+      } else setLineNote('');
+      announce(turnMissed || placeLost ? $('line-note').textContent : where);
     }
     connectSocket();
     schedulePoll();
+  }
+
+  /** Why the fan is back in line: kept while the line updates the place (renderPlace rewrites the message below it). */
+  function setLineNote(text) {
+    $('line-note').textContent = text;
+    $('line-note').hidden = !text;
   }
 
   function signedOut() {
