@@ -34,7 +34,8 @@ interface TokenCommands {
 const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
 const randomId = (bytes: number) => randomBytes(bytes).toString('base64url');
 const tokenKey = (userId: string, tokenId: string) => `{user:${userId}}:refresh:${tokenId}`;
-const familiesKey = (userId: string) => `{user:${userId}}:refresh-families`;
+/** The user's live refresh-token families: a token whose family is not here is refused (expired, signed out, reused). */
+export const familiesKey = (userId: string) => `{user:${userId}}:refresh-families`;
 
 // <userId>.<familyId>.<tokenId>.<secret>: the ids locate the Redis keys, only the secret's hash is stored.
 const REFRESH_TOKEN = /^([a-f0-9]{24})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$/;

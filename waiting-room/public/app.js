@@ -337,7 +337,8 @@
 
   function schedulePoll() {
     stopPolling();
-    if (state.finished) return;
+    // Signed out, nothing is polled: not by the closing socket's handler, nor by a poll that just got its 401.
+    if (state.finished || !session.isSignedIn()) return;
     // The socket is the sign of life while connected; polling then only guards against missed events.
     const every = state.socket?.connected ? 15_000 : 3_000;
     state.pollTimer = setTimeout(async () => {
@@ -431,7 +432,11 @@
     state.socket?.disconnect();
     state.socket = null;
     if (state.finished) return;
-    $('login-note').textContent = state.position != null ? 'Your session has ended. Sign in again to get back to your place.' : '';
+    // After the socket's own disconnect handler, which says "polling".
+    renderConnection(null);
+    // Nothing is sent for this fan from now on: the place lasts the grace period from the last sign of life.
+    const keptUntil = state.graceSeconds && state.lastSeenAt ? ` before about ${clock(state.lastSeenAt + state.graceSeconds * 1000)}` : '';
+    $('login-note').textContent = state.position != null ? `You have been signed out. Sign in again${keptUntil} to get back to your place.` : '';
     show('login');
   }
 
