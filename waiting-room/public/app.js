@@ -174,6 +174,7 @@
     state.admission = { token: admissionToken, expiresAt: new Date(expiresAt) };
     if (!first) return;
     setLineNote('');
+    $('book-title').textContent = 'It is your turn';
     $('book-form').hidden = false;
     $('book-button').disabled = false;
     $('book-error').textContent = '';
@@ -208,7 +209,8 @@
     if (admission.passed) return;
     admission.passed = true;
     $('book-form').hidden = true;
-    $('admission-expiry').textContent = 'Your turn has passed: no booking was made in time. This page is checking your place in the line…';
+    $('book-title').textContent = 'Your turn has passed';
+    $('admission-expiry').textContent = 'No booking was made in time. This page is checking your place in the line…';
     announce('Your turn has passed without a booking.');
   }
 

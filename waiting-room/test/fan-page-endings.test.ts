@@ -67,12 +67,11 @@ describe('a turn that runs out', () => {
     // The phone loses the network as the turn runs out: only the page's own clock can tell.
     await context.setOffline(true);
     const turnEnd = Date.parse(turn.expiresAt);
-    await page
-      .locator('#book')
-      .getByText('Your turn has passed')
-      .waitFor({ timeout: turnEnd - Date.now() + 1_500 });
+    await page.getByRole('heading', { name: 'Your turn has passed' }).waitFor({ timeout: turnEnd - Date.now() + 1_500 });
     assert.ok(Date.now() >= turnEnd - 50, 'not before the turn ended');
     assert.equal(await page.getByRole('button', { name: 'Book my ticket' }).isVisible(), false, 'no button a booking through would fail');
+    assert.equal(await page.getByRole('heading', { name: 'It is your turn' }).isVisible(), false);
+    assert.equal(await page.locator('#admission-expiry').textContent(), 'No booking was made in time. This page is checking your place in the line…');
     // A press that lands as the turn ends (the form submitted anyway) sends no stale admission.
     await page.locator('#book-form').evaluate((form: HTMLFormElement) => form.requestSubmit());
     await page.screenshot({ path: path.join(platform.outputDir, 'desktop-turn-passed.png'), fullPage: true });
