@@ -102,6 +102,12 @@
     else if (res.status === 404 && !box.querySelector('#waiting-list-join') && !box.querySelector('[role="status"]')) showJoin(concertId);
   }
 
+  // Signed out (a refused refresh, another tab): nothing to poll for. Signing in again announces sold out again.
+  window.onsaleSession.onSignedOut(() => {
+    clearInterval(timer);
+    clearInterval(countdown);
+  });
+
   document.addEventListener('onsale:sold-out', (event) => {
     box = document.getElementById('waiting-list');
     if (!box) return;

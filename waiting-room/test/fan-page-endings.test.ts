@@ -188,3 +188,43 @@ describe('a refresh that is refused', { concurrency: true }, () => {
     });
   }
 });
+
+describe('a refresh refused on a sold-out page', () => {
+  test("the waiting list's own polls stop too when the fan is signed out", async () => {
+    const concert = await createConcert(platform, admin, {
+      seatTypes: [{ name: 'Floor', capacity: 1 }],
+      waitingRoom: { enabled: true, admitPerSecond: 20, maxActive: 1 },
+    });
+    const [holder] = mintFans(platform, 1);
+    await join(platform, holder, concert.id);
+    const holding = await admitted(platform, holder, concert.id);
+    assert.equal((await book(holder, concert.id, concert.seatTypes[0].id, holding.admissionToken)).status, 201);
+
+    const fan = await registerFan(platform.api, 'listed-signed-out-fan');
+    const context = await browsers.browser('desktop');
+    const { page, errors } = await browsers.openPage(context, concert.id);
+    const calls: Array<{ at: number; request: Request }> = [];
+    context.on('request', (request) => isApiCall(request) && calls.push({ at: Date.now(), request }));
+    await signInOnPage(page, fan);
+    await page.getByRole('heading', { name: 'Sold out for now' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Join the waiting list' }).click();
+    await page.locator('#waiting-list-place').waitFor({ state: 'visible', timeout: 10_000 });
+
+    assert.equal(await redis.del(familiesKey(fan.id)), 1, 'the login had its refresh tokens');
+    await page.getByRole('heading', { name: 'Sign in to take your place' }).waitFor({ timeout: ACCESS_TTL_SECONDS * 1000 + 5_000 });
+    const signedOutAt = Date.now();
+    // The list polls every 2 s: 8 s would see it four times.
+    await new Promise((r) => setTimeout(r, 8_000));
+    const afterwards = calls.filter((c) => c.at > signedOutAt).map((c) => `${c.request.method()} ${new URL(c.request.url()).pathname}`);
+    assert.deepEqual(afterwards, [], 'the signed-out page calls nothing');
+    assert.equal(await page.locator('#waiting-list').isVisible(), false, 'no stale place shown under the sign-in form');
+
+    await signInOnPage(page, fan);
+    assert.equal(
+      await page.locator('#waiting-list-place').textContent({ timeout: 15_000 }),
+      'You are number 1 on the waiting list (0 ahead).',
+      'signed in again, the list shows the place again',
+    );
+    assert.deepEqual(errors, []);
+  });
+});
