@@ -223,7 +223,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         fans,
         journeyFans: fanCount,
         run: stamp.replace(/[^0-9A-Za-z]/g, ''),
-        startAt: Date.now() + 8000 + fanCount * 4,
       }),
     );
 
@@ -289,6 +288,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       missing: metrics.results_missing?.count ?? 0,
       viaRest: metrics.results_via_rest?.count ?? 0,
       socketFailures: metrics.socket_failures?.count ?? 0,
+      lateSubmissions: metrics.late_submissions?.count ?? 0,
       httpFailedRate: metrics.http_req_failed?.value ?? metrics.http_req_failed?.rate ?? 0,
       p50: trend.med,
       p95: trend['p(95)'],
