@@ -12,8 +12,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { adminToken, createConcert, mintFans } from '../support/fans.js';
 import { checkInvariants } from '../support/invariants.js';
+import { eventually } from '../support/stores.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
-import { until, waitingListFans } from './support/waiting-list-fans.js';
+import { waitingListFans } from './support/waiting-list-fans.js';
 
 let platform: TestPlatform;
 let admin: string;
@@ -70,8 +71,10 @@ test('Redis restarted empty: the waiting list and its open offers come back from
   await platform.redis!.restart();
 
   // A fan reading their place is what brings the concert back (the services reconnect first).
-  await until('the services answer again', async () =>
-    [200, 404].includes((await api.get(`/api/v1/waiting-lists/${concert.id}/me`, listFans[4].token)).status) ? true : undefined,
+  await eventually(
+    'the services answer again',
+    async () => [200, 404].includes((await api.get(`/api/v1/waiting-lists/${concert.id}/me`, listFans[4].token)).status),
+    30_000,
   );
   const afterRestart = await Promise.all(listFans.map(placeOf));
   assert.deepEqual(afterRestart, before, 'same places, same order, same offers (ids, seats, expiries)');

@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import type { Fan } from '../../support/fans.js';
+import { eventually } from '../../support/stores.js';
 import type { TestPlatform } from '../../support/test-platform.js';
 
 /** A fan's place on a waiting list, as GET /waiting-lists/:id/me answers (or `http <status>`). */
@@ -9,16 +10,6 @@ export interface Place {
   position: number;
   ahead: number;
   offer?: { offerId: string; seatTypeId: string; expiresAt: string };
-}
-
-export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** What the waiting-list fault scenarios do through the public API, for one concert's seat type. */
@@ -45,8 +36,10 @@ export function waitingListFans(platform: TestPlatform, concertId: string, seatT
     openOffersRecorded: async (count: number) => {
       const db = await mongoose.createConnection(platform.mongoUrl).asPromise();
       try {
-        await until(`${count} open offers recorded`, async () =>
-          (await db.collection('waiting_list_offers').countDocuments({ concertId, status: 'open' })) === count ? true : undefined,
+        await eventually(
+          `${count} open offers recorded`,
+          async () => (await db.collection('waiting_list_offers').countDocuments({ concertId, status: 'open' })) === count,
+          30_000,
         );
       } finally {
         await db.close();
