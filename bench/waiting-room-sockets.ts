@@ -26,6 +26,7 @@ import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../lib/auth-middlewa
 import { openRedis } from '../lib/redis.js';
 import { waitingRoomKeys } from '../lib/waiting-room-keys.js';
 import { freePort } from '../scripts/stack/processes.js';
+import { PER_IP_LIMITS_RAISED } from '../scripts/stack/local-limits.js';
 import { ROOT, startPlatform, type Platform } from '../scripts/stack/platform.js';
 import { ApiClient } from '../test/support/test-platform.js';
 
@@ -159,9 +160,7 @@ async function runBench() {
     env: {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
-      WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000',
-      REGISTER_LIMIT_PER_IP: '1000000',
-      WAITING_ROOM_WATCHES_PER_IP: '1000000',
+      ...PER_IP_LIMITS_RAISED,
     },
   });
   const children: ChildProcess[] = [];

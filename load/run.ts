@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { onsaleUrl } from '../scripts/stack/onsale-url.js';
+import { LOAD_LIMITS_RAISED } from '../scripts/stack/local-limits.js';
 import { freePort, ROOT } from '../scripts/stack/processes.js';
 import { DEV_ADMIN, startPlatform, type Platform } from '../scripts/stack/platform.js';
 import { checkInvariants } from '../test/support/invariants.js';
@@ -45,17 +46,6 @@ export interface LoadResult {
 
 const K6 = path.join(ROOT, '.tools/bin/k6');
 const DEFAULT_FANS: Record<Scenario, number> = { storm: 1000, duplicates: 200, ramp: 1000, journey: 200 };
-/**
- * k6 sends every fan from this one machine, and the ramp has each fan submit dozens of
- * bookings a minute (across its concerts): a stack started here raises the per-IP join
- * and per-fan submission limits, which would otherwise stop the measurement, not a flood.
- */
-const LOAD_LIMITS = {
-  WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000',
-  REGISTER_LIMIT_PER_IP: '1000000',
-  BOOKING_SUBMIT_LIMIT: '1000000',
-  WAITING_ROOM_WATCHES_PER_IP: '1000000',
-};
 
 async function healthy(url: string) {
   try {
@@ -179,7 +169,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       dataDir,
       gatewayPort: await freePort(),
       output: () => ({ kind: 'ignore' }),
-      env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...LOAD_LIMITS, ...opts.stackEnv },
+      env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...LOAD_LIMITS_RAISED, ...opts.stackEnv },
     });
     baseUrl = platform.gatewayUrl;
   }

@@ -14,6 +14,7 @@
  */
 import path from 'node:path';
 import { passThroughEnv, STACK_MANAGED } from './stack/config-vars.js';
+import { LOAD_LIMITS_RAISED } from './stack/local-limits.js';
 import { DEV_ADMIN, PortInUseError, ROOT, SERVICES, startPlatform, type Platform, type ServiceName } from './stack/platform.js';
 import { canListen, startInOwnProcessGroups } from './stack/processes.js';
 import { startPrometheus, writeDashboardIndex, type PrometheusHandle } from './stack/prometheus.js';
@@ -46,12 +47,7 @@ for (const key of STACK_MANAGED)
 // Every local fan (and `npm run load`'s k6) comes from 127.0.0.1, and the ramp sends each
 // fan dozens of bookings a minute: the production limits would stop the load, not a flood.
 // Set the variables to try them.
-const devDefaults = {
-  WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000',
-  REGISTER_LIMIT_PER_IP: '1000000',
-  BOOKING_SUBMIT_LIMIT: '1000000',
-  WAITING_ROOM_WATCHES_PER_IP: '1000000',
-};
+const devDefaults = LOAD_LIMITS_RAISED;
 const serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {};
 for (const name of Object.keys(SERVICES) as ServiceName[]) serviceEnv[name] = { ...devDefaults, ...passThroughEnv(name) };
 // The operator console's charts query the Prometheus this starts (a PROMETHEUS_URL given wins).

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, ROOT } from '../../scripts/stack/processes.js';
+import { PER_IP_LIMITS_RAISED } from '../../scripts/stack/local-limits.js';
 import { startPlatform, type Platform, type PlatformOptions } from '../../scripts/stack/platform.js';
 import type { Session } from './api-types.js';
 
@@ -33,9 +34,7 @@ export async function startTestPlatform(name: string, opts: Partial<PlatformOpti
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       BCRYPT_ROUNDS: '4',
-      WAITING_ROOM_JOIN_LIMIT_PER_IP: '1000000',
-      REGISTER_LIMIT_PER_IP: '1000000',
-      WAITING_ROOM_WATCHES_PER_IP: '1000000',
+      ...PER_IP_LIMITS_RAISED,
       ...opts.env,
     },
   });
